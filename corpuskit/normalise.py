@@ -1,0 +1,88 @@
+"""Text normalisation, and the fold used only for matching.
+
+:func:`normalise_text` is what every document's ``text`` goes through: it repairs mojibake
+(ftfy), composes Unicode (NFC), and tidies whitespace while keeping the author's characters
+(curly quotes stay curly). It is idempotent: ``normalise_text(normalise_text(t)) ==
+normalise_text(t)``.
+
+:func:`fold_text` is for comparing texts, never for output: it maps quote marks, dashes and
+case to one form *character by character*, so offsets in the folded text are offsets in the
+original.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import ftfy
+
+__all__ = ["fold_text", "normalise_text"]
+
+# Lean ftfy config: we do our own whitespace/NFC steps and must not touch quotes.
+_FTFY = ftfy.TextFixerConfig(
+    unescape_html=False,
+    uncurl_quotes=False,
+    fix_line_breaks=True,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    normalization="NFC",
+    explain=False,
+)
+
+# Zero-width and control characters that carry no text (keep \n and \t for the steps below).
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_SPACES = re.compile("[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_LINE_SEPS = re.compile("\r\n?|[\u2028\u2029\x85\x0b\x0c]")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def normalise_text(text: str) -> str:
+    """Repair and tidy ``text`` for output.
+
+    Lines are stripped, runs of spaces (including non-breaking ones) become one space,
+    and paragraphs end up separated by exactly one blank line. A single newline inside a
+    paragraph is kept (it is a line break the source had).
+
+    >>> normalise_text("  Hello\\u00a0 world\\r\\n\\r\\n\\r\\n  \\nSecond  para.  ")
+    'Hello world\\n\\nSecond para.'
+    """
+    if not text:
+        return ""
+    if not text.isascii():
+        text = ftfy.fix_text(text, _FTFY)
+        text = unicodedata.normalize("NFC", text)
+    text = _LINE_SEPS.sub("\n", text)
+    text = _INVISIBLE.sub("", text)
+    text = _SPACES.sub(" ", text)
+    lines = [line.strip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    text = _BLANK_RUNS.sub("\n\n", text)
+    return text.strip("\n ")
+
+
+_FOLD_MAP = {
+    **dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032\u0060\u00b4\u02bc"), "'"),
+    **dict.fromkeys(map(ord, "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\u300c\u300d"), '"'),
+    **dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b"), "-"),
+    **dict.fromkeys(map(ord, "\n\t\r\u00a0"), " "),
+}
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(c: str) -> str:
+    lc = c.lower()
+    return lc if len(lc) == 1 else c
+
+
+def fold_text(text: str) -> str:
+    """Fold quotes, dashes, whitespace and case for matching, keeping length and offsets.
+
+    >>> fold_text("“Their top TEAM” — said")
+    '"their top team" - said'
+    """
+    t = text.translate(_FOLD_MAP)
+    if t.isascii():
+        return t.lower()
+    return "".join(_fold_char(c) for c in t)

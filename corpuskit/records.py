@@ -1,0 +1,206 @@
+"""The records that flow through corpuskit.
+
+One :class:`Document` is created per input record (a file, a JSONL line, a WARC response)
+and travels through every stage; stages fill in fields, they never create loose dicts.
+:class:`Passage` is the batch-level record of a re-reported passage, with one
+:class:`SourceSpan` per occurrence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "DOCUMENT_FIELDS",
+    "Document",
+    "DupKind",
+    "Passage",
+    "PassageRef",
+    "SourceSpan",
+    "Status",
+]
+
+Status = Literal["kept", "duplicate", "rejected"]
+DupKind = Literal["exact", "near", "contained"]
+
+
+@dataclass(slots=True)
+class PassageRef:
+    """Where a passage occurs in one document (``doc.text[start:end]``)."""
+
+    passage_id: str
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"passage_id": self.passage_id, "start": self.start, "end": self.end}
+
+
+@dataclass(slots=True)
+class Document:
+    """One input record and everything corpuskit decided about it.
+
+    ``raw`` holds the undecoded or unextracted input until extraction; it is never written
+    out. ``raw_kind`` says how to read it: ``"html"`` or ``"text"``. ``work`` carries
+    per-stage intermediates that are never written out (the MinHash signature under
+    ``"sig"``, passage units under ``"units"``, ...).
+    """
+
+    id: str
+    source: str
+    source_line: int | None = None
+    url: str | None = None
+    title: str | None = None
+    date: str | None = None
+    authors: list[str] = field(default_factory=list)
+    sitename: str | None = None
+    lang: str | None = None
+    lang_reason: str | None = None
+    text: str = ""
+    status: Status = "kept"
+    duplicate_of: str | None = None
+    similarity: float | None = None
+    dup_kind: DupKind | None = None
+    cluster_id: str | None = None
+    cluster_size: int | None = None
+    keep_reason: str | None = None
+    reject_reason: str | None = None
+    passages: list[PassageRef] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    input_format: str = ""
+    order: int = 0
+    raw: str | bytes | None = None
+    raw_kind: Literal["html", "text"] = "text"
+    work: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def reject(self, reason: str) -> Document:
+        """Mark the document rejected; the reason names the source and line."""
+        where = f"{self.source}:{self.source_line}" if self.source_line is not None else self.source
+        self.status = "rejected"
+        self.reject_reason = f"{reason} ({where})"
+        self.raw = None
+        self.text = ""
+        return self
+
+    @property
+    def reject_code(self) -> str | None:
+        """The reason without its location: the key the manifest counts by."""
+        if self.reject_reason is None:
+            return None
+        return self.reject_reason.split(" (", 1)[0].split(":", 1)[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The output record, fields in a fixed order (see ``DOCUMENT_FIELDS``)."""
+        return {
+            "id": self.id,
+            "source": self.source,
+            "source_line": self.source_line,
+            "url": self.url,
+            "title": self.title,
+            "date": self.date,
+            "authors": list(self.authors),
+            "sitename": self.sitename,
+            "lang": self.lang,
+            "lang_reason": self.lang_reason,
+            "text": self.text,
+            "status": self.status,
+            "duplicate_of": self.duplicate_of,
+            "similarity": self.similarity,
+            "dup_kind": self.dup_kind,
+            "cluster_id": self.cluster_id,
+            "cluster_size": self.cluster_size,
+            "keep_reason": self.keep_reason,
+            "reject_reason": self.reject_reason,
+            "passages": [p.to_dict() for p in self.passages],
+            "meta": self.meta,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Document:
+        """Rebuild a document from its output record (the report and the index use this)."""
+        doc = cls(id=d["id"], source=d["source"])
+        for name in DOCUMENT_FIELDS:
+            if name in ("id", "source", "passages"):
+                continue
+            if name in d:
+                setattr(doc, name, d[name])
+        doc.authors = list(d.get("authors") or [])
+        doc.meta = dict(d.get("meta") or {})
+        doc.passages = [PassageRef(**p) for p in d.get("passages") or []]
+        return doc
+
+
+DOCUMENT_FIELDS: tuple[str, ...] = tuple(Document("", "").to_dict())
+
+
+@dataclass(slots=True)
+class SourceSpan:
+    """One occurrence of a passage: ``documents[doc_id].text[start:end] == text``."""
+
+    doc_id: str
+    source: str
+    start: int
+    end: int
+    text: str
+    similarity: float = 1.0
+    diff: list[list[str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.doc_id,
+            "source": self.source,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "similarity": self.similarity,
+            "diff": self.diff,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SourceSpan:
+        return cls(
+            doc_id=d["doc_id"],
+            source=d["source"],
+            start=d["start"],
+            end=d["end"],
+            text=d["text"],
+            similarity=d.get("similarity", 1.0),
+            diff=[list(x) for x in d.get("diff") or []],
+        )
+
+
+@dataclass(slots=True)
+class Passage:
+    """A statement re-reported by two or more different documents.
+
+    ``text`` is the canonical variant, taken from the source named in ``canonical``
+    (``{doc_id, start, end, reason}``); ``sources`` lists every occurrence.
+    """
+
+    passage_id: str
+    text: str
+    canonical: dict[str, Any]
+    sources: list[SourceSpan]
+
+    @property
+    def n_documents(self) -> int:
+        return len({s.doc_id for s in self.sources})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passage_id": self.passage_id,
+            "text": self.text,
+            "canonical": self.canonical,
+            "n_documents": self.n_documents,
+            "sources": [s.to_dict() for s in self.sources],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Passage:
+        return cls(
+            passage_id=d["passage_id"],
+            text=d["text"],
+            canonical=dict(d.get("canonical") or {}),
+            sources=[SourceSpan.from_dict(s) for s in d.get("sources") or []],
+        )
