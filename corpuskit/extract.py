@@ -1,0 +1,74 @@
+"""HTML → article text and metadata, with trafilatura.
+
+trafilatura does the heavy lifting (main-content detection, metadata from ``<meta>``,
+JSON-LD and the page); we only pin its options so results are deterministic and it never
+touches the network, and we turn its output into plain paragraphs separated by blank lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import trafilatura
+from trafilatura.settings import use_config
+
+__all__ = ["Extracted", "extract_html"]
+
+_CONFIG = use_config()
+_CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")  # no signal-based timeouts in workers
+_CONFIG.set("DEFAULT", "EXTENSIVE_DATE_SEARCH", "off")  # page-only date search, no guessing from URLs fetched
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """What we keep from one HTML page; ``text`` is ``""`` when no article was found."""
+
+    text: str
+    title: str | None = None
+    date: str | None = None
+    authors: list[str] = field(default_factory=list)
+    url: str | None = None
+    sitename: str | None = None
+
+
+def _split_authors(raw: str | None) -> list[str]:
+    if not raw:
+        return []
+    seen: dict[str, None] = {}
+    for part in raw.replace(" and ", ";").split(";"):
+        name = part.strip(" ,")
+        if name and name.casefold() not in {s.casefold() for s in seen}:
+            seen[name] = None
+    return list(seen)
+
+
+def extract_html(html: str, url: str | None = None) -> Extracted:
+    """Extract the article of one page.
+
+    Paragraphs are kept as paragraphs (trafilatura's line per block becomes a blank-line
+    separated paragraph). Returns an empty ``text`` when the page has no article.
+    """
+    doc = trafilatura.bare_extraction(
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=False,
+        deduplicate=False,
+        config=_CONFIG,
+    )
+    if doc is None:
+        return Extracted(text="", url=url)
+    data = doc if isinstance(doc, dict) else doc.as_dict()
+    text = data.get("text") or ""
+    paragraphs = [line.strip() for line in text.split("\n") if line.strip()]
+    return Extracted(
+        text="\n\n".join(paragraphs),
+        title=data.get("title") or None,
+        date=data.get("date") or None,
+        authors=_split_authors(data.get("author")),
+        url=data.get("url") or url,
+        sitename=data.get("sitename") or None,
+    )
