@@ -5,7 +5,7 @@ Library code raises; only :mod:`corpuskit.cli` turns these into messages and exi
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "CorpuskitError", "InputError", "OutputError"]
+__all__ = ["ConfigError", "CorpuskitError", "InputError", "OutputError", "RejectedRecordError"]
 
 
 class CorpuskitError(Exception):
@@ -28,6 +28,10 @@ class InputError(CorpuskitError):
         self.reason = reason
         where = f"{source}:{line}" if line is not None else source
         super().__init__(f"{where}: {reason}")
+
+
+class RejectedRecordError(InputError):
+    """Under ``strict``, a record was rejected: the run stops at it."""
 
 
 class OutputError(CorpuskitError):

@@ -1,0 +1,204 @@
+"""Command line: parse options, build a :class:`RunConfig`, call the library, map errors.
+
+Exit codes: 0 success (rejected records are data, not failure); 1 a record was rejected
+under ``--strict``; 2 usage error (bad option, missing input); 3 output cannot be written;
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from ._version import __version__
+from .config import BoilerplateConfig, DedupConfig, PassageConfig, RunConfig, _default_workers
+from .errors import ConfigError, CorpuskitError, InputError, OutputError, RejectedRecordError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="corpuskit",
+    help="Turn a messy batch of news articles into a clean, deduplicated JSONL corpus.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class KeepPolicy(str, Enum):
+    earliest = "earliest"
+    longest = "longest"
+    priority = "priority"
+
+
+class PassageMode(str, Enum):
+    mark = "mark"
+    drop = "drop"
+    off = "off"
+
+
+class CanonicalPolicy(str, Enum):
+    complete = "complete"
+    medoid = "medoid"
+    earliest = "earliest"
+
+
+def _err(msg: str) -> None:
+    typer.echo(f"corpuskit: error: {msg}", err=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"corpuskit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = None,
+) -> None:
+    """corpuskit: clean, deduplicated news corpora with re-reported passages linked."""
+
+
+class _Progress:
+    """A rich progress display on stderr; silent when stderr is not a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self._bar: Any = None
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description:<8}"),
+                TextColumn("{task.completed:>9,} records"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._bar.__enter__()
+        return self
+
+    def __call__(self, stage: str, n: int) -> None:
+        if self._bar is None:
+            return
+        if stage not in self._tasks:
+            self._tasks[stage] = self._bar.add_task(stage, total=None)
+        self._bar.update(self._tasks[stage], completed=n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
+@app.command("run")
+def run_cmd(
+    inputs: Annotated[
+        list[str], typer.Argument(help="Files, directories, globs, or '-' for JSONL on stdin.", show_default=False)
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("out"),
+    workers: Annotated[int, typer.Option(help="Worker processes (default: all cores).")] = 0,
+    strict: Annotated[bool, typer.Option(help="Stop at the first rejected record.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    max_doc_bytes: Annotated[int, typer.Option(help="Reject records larger than this (bytes).")] = 20_000_000,
+    threshold: Annotated[float, typer.Option(help="Near-duplicate Jaccard threshold.")] = 0.5,
+    containment: Annotated[float, typer.Option(help="Containment for truncated reprints.")] = 0.9,
+    shingle: Annotated[int, typer.Option(help="Words per shingle for duplicates.")] = 5,
+    num_perm: Annotated[int, typer.Option(help="MinHash permutations.")] = 128,
+    seed: Annotated[int, typer.Option(help="MinHash seed.")] = 1,
+    keep: Annotated[KeepPolicy, typer.Option(help="Which copy of a duplicate cluster is kept.")] = KeepPolicy.earliest,
+    source_priority: Annotated[
+        Optional[list[str]], typer.Option(help="With --keep priority: preferred sources, first wins (repeatable).")
+    ] = None,
+    no_dedup: Annotated[bool, typer.Option("--no-dedup", help="Skip near-duplicate detection.")] = False,
+    passages: Annotated[
+        PassageMode, typer.Option(help="mark spans, drop repeats from text, or off.")
+    ] = PassageMode.mark,
+    min_passage_words: Annotated[int, typer.Option(help="Shortest passage, in words.")] = 8,
+    canonical: Annotated[
+        CanonicalPolicy, typer.Option(help="Which variant is a passage's text.")
+    ] = CanonicalPolicy.complete,
+    no_boilerplate: Annotated[bool, typer.Option("--no-boilerplate", help="Keep plain text as given.")] = False,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write report.html.")] = False,
+) -> None:
+    """Read articles, clean them, link duplicates and re-reported passages, write the corpus."""
+    from .pipeline import run
+
+    try:
+        cfg = RunConfig(
+            workers=workers or _default_workers(),
+            strict=strict,
+            max_doc_bytes=max_doc_bytes,
+            boilerplate=BoilerplateConfig(enabled=not no_boilerplate),
+            dedup=DedupConfig(
+                enabled=not no_dedup,
+                threshold=threshold,
+                containment=containment,
+                shingle=shingle,
+                num_perm=num_perm,
+                seed=seed,
+                keep=keep.value,
+                source_priority=tuple(source_priority or ()),
+            ),
+            passages=PassageConfig(mode=passages.value, min_words=min_passage_words, canonical=canonical.value),
+        )
+    except ConfigError as e:
+        _err(str(e))
+        raise typer.Exit(2) from None
+    try:
+        with _Progress(not quiet) as prog:
+            result = run(inputs, out, cfg, progress=prog, write_report_html=not no_report)
+    except KeyboardInterrupt:
+        _err(f"interrupted; {out} was left as it was before this run")
+        raise typer.Exit(130) from None
+    except RejectedRecordError as e:
+        _err(f"rejected (--strict): {e}")
+        raise typer.Exit(1) from None
+    except InputError as e:
+        _err(str(e))
+        raise typer.Exit(2) from None
+    except OutputError as e:
+        _err(str(e))
+        raise typer.Exit(3) from None
+    except CorpuskitError as e:
+        _err(str(e))
+        raise typer.Exit(1) from None
+    if not quiet:
+        c = result.counts
+        typer.echo(
+            f"read {c['read']}: kept {c['kept']}, duplicate {c['duplicate']}, rejected {c['rejected']}; "
+            f"{c['passages']} passages -> {out}",
+            err=True,
+        )
+
+
+@app.command("report")
+def report_cmd(out: Annotated[Path, typer.Argument(help="An output directory of 'corpuskit run'.")]) -> None:
+    """Rebuild OUT/report.html from the JSONL files of a run."""
+    from .report import write_report
+
+    if not (out / "documents.jsonl").is_file():
+        _err(f"{out}: no documents.jsonl here (not a corpuskit output directory)")
+        raise typer.Exit(2)
+    try:
+        path = write_report(out)
+    except OutputError as e:
+        _err(str(e))
+        raise typer.Exit(3) from None
+    typer.echo(str(path))
+
+
+def main() -> None:
+    """Entry point of the ``corpuskit`` script and ``python -m corpuskit``."""
+    app(prog_name="corpuskit")

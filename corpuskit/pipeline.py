@@ -1,0 +1,235 @@
+"""The main job: inputs → documents.jsonl, passages.jsonl, manifest.json, report.html.
+
+:func:`run` is what ``corpuskit run`` calls. Per-document stages run in a process pool
+(order preserved, so the output never depends on the worker count); whole-batch stages
+(template lines, deduplication, passages) run in this process over compact state.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from ._version import __version__
+from .boilerplate import TemplateIndex, site_key
+from .config import RunConfig
+from .dedup import deduplicate
+from .errors import OutputError, RejectedRecordError
+from .passages import drop_passages, find_passages
+from .readers import read_inputs
+from .records import Document, Passage
+from .stages import _chunks, finish_documents, prepare_documents
+from .writers import write_json, write_jsonl
+
+__all__ = ["Progress", "RunResult", "run"]
+
+Progress = Callable[[str, int], None]
+"""Progress callback: ``(stage, n_done)``, called from this process only."""
+
+_CHUNK = 32
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What a run wrote and counted."""
+
+    out_dir: Path
+    counts: dict[str, Any]
+    manifest: dict[str, Any]
+    documents: list[Document] = field(default_factory=list, repr=False)
+    passages: list[Passage] = field(default_factory=list, repr=False)
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.timings[stage] = round(self.timings.get(stage, 0.0) + seconds, 3)
+
+
+def _pool_map(fn: Callable[[T], R], tasks: Iterable[T], workers: int, pool: Any | None) -> Iterator[R]:
+    if pool is None or workers <= 1:
+        return map(fn, tasks)
+    return pool.imap(fn, tasks, chunksize=1)  # type: ignore[no-any-return]
+
+
+def run(
+    inputs: Sequence[str],
+    out_dir: Path | str,
+    cfg: RunConfig | None = None,
+    *,
+    progress: Progress | None = None,
+    stdin: IO[bytes] | None = None,
+    write_report_html: bool = True,
+) -> RunResult:
+    """Process ``inputs`` and write the corpus to ``out_dir``.
+
+    Raises :class:`InputError` for a missing input (or, with ``cfg.strict``, the first
+    rejected record) and :class:`OutputError` when ``out_dir`` cannot be written. Nothing
+    is written to ``out_dir`` before every document has been processed.
+    """
+    cfg = cfg or RunConfig()
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"{out}: cannot create output directory: {e.strerror or e}") from e
+    if not out.is_dir():
+        raise OutputError(f"{out}: not a directory")
+    timer = _Timer()
+    tick = progress or (lambda stage, n: None)
+    t_all = time.perf_counter()
+
+    pool = None
+    if cfg.workers > 1:
+        pool = multiprocessing.get_context("fork").Pool(cfg.workers)
+    try:
+        docs = _prepare(inputs, cfg, pool, timer, tick, stdin)
+        templates = _templates(docs, cfg, timer)
+        docs = _finish(docs, cfg, templates, pool, timer, tick)
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+
+    t = time.perf_counter()
+    dstats = deduplicate(docs, cfg.dedup) if cfg.dedup.enabled else None
+    timer.add("dedup", time.perf_counter() - t)
+    tick("dedup", len(docs))
+
+    t = time.perf_counter()
+    passages: list[Passage] = []
+    if cfg.passages.mode != "off":
+        passages = find_passages(docs, cfg.passages)
+        if cfg.passages.mode == "drop":
+            drop_passages(docs, passages)
+    timer.add("passages", time.perf_counter() - t)
+    tick("passages", len(passages))
+
+    t = time.perf_counter()
+    counts = _counts(docs, passages, dstats)
+    manifest = {
+        "corpuskit": __version__,
+        "inputs": list(inputs),
+        "config": cfg.to_dict(),
+        "counts": counts,
+        "languages": dict(sorted(Counter(d.lang or "null" for d in docs if d.status != "rejected").items())),
+        "outputs": ["documents.jsonl", "passages.jsonl", "manifest.json"]
+        + (["report.html"] if write_report_html else []),
+    }
+    write_jsonl(out / "documents.jsonl", (d.to_dict() for d in docs))
+    write_jsonl(out / "passages.jsonl", (p.to_dict() for p in passages))
+    timer.add("write", time.perf_counter() - t)
+    if write_report_html:
+        t = time.perf_counter()
+        manifest["timings"] = dict(timer.timings)
+        write_json(out / "manifest.json", manifest)
+        from .report import write_report
+
+        write_report(out)
+        timer.add("report", time.perf_counter() - t)
+    timer.add("total", time.perf_counter() - t_all)
+    manifest["timings"] = dict(timer.timings)
+    write_json(out / "manifest.json", manifest)
+    return RunResult(out_dir=out, counts=counts, manifest=manifest, documents=docs, passages=passages)
+
+
+def _prepare(
+    inputs: Sequence[str],
+    cfg: RunConfig,
+    pool: Any | None,
+    timer: _Timer,
+    tick: Progress,
+    stdin: IO[bytes] | None,
+) -> list[Document]:
+    t = time.perf_counter()
+    reader = read_inputs(inputs, max_doc_bytes=cfg.max_doc_bytes, stdin=stdin)
+    if cfg.strict:
+        reader = _strict(reader)
+    docs: list[Document] = []
+    tasks = ((chunk, cfg) for chunk in _chunks(reader, _CHUNK))
+    for chunk in _pool_map(prepare_documents, tasks, cfg.workers, pool):
+        if cfg.strict:
+            _strict_check(chunk)
+        docs.extend(chunk)
+        tick("read", len(docs))
+    timer.add("read+extract", time.perf_counter() - t)
+    return docs
+
+
+def _strict(reader: Iterator[Document]) -> Iterator[Document]:
+    for d in reader:
+        _strict_check([d])
+        yield d
+
+
+def _strict_check(docs: list[Document]) -> None:
+    for d in docs:
+        if d.status == "rejected":
+            raise RejectedRecordError(d.source, d.reject_reason or "rejected", d.source_line)
+
+
+def _templates(docs: list[Document], cfg: RunConfig, timer: _Timer) -> dict[str, frozenset[int]]:
+    """Lines each site repeats across its pages (plain-text inputs only)."""
+    t = time.perf_counter()
+    if not cfg.boilerplate.enabled:
+        return {}
+    index = TemplateIndex(cfg.boilerplate)
+    sites: set[str] = set()
+    for d in docs:
+        if d.status != "rejected" and d.raw_kind == "text":
+            site = site_key(d.source, d.url)
+            d.work["site"] = site
+            sites.add(site)
+            index.add(site, d.text)
+    templates = {s: tpl for s in sorted(sites) if (tpl := index.template_for(s))}
+    timer.add("templates", time.perf_counter() - t)
+    return templates
+
+
+def _finish(
+    docs: list[Document],
+    cfg: RunConfig,
+    templates: dict[str, frozenset[int]],
+    pool: Any | None,
+    timer: _Timer,
+    tick: Progress,
+) -> list[Document]:
+    t = time.perf_counter()
+    out: list[Document] = []
+    tasks = (
+        (chunk, cfg, {s: templates[s] for s in {d.work.get("site", "") for d in chunk} if s in templates})
+        for chunk in _chunks(docs, _CHUNK)
+    )
+    for chunk in _pool_map(finish_documents, tasks, cfg.workers, pool):
+        if cfg.strict:
+            _strict_check(chunk)
+        out.extend(chunk)
+        tick("clean", len(out))
+    timer.add("clean+lang+signatures", time.perf_counter() - t)
+    return out
+
+
+def _counts(docs: list[Document], passages: list[Passage], dstats: Any) -> dict[str, Any]:
+    status = Counter(d.status for d in docs)
+    kinds = Counter(d.dup_kind for d in docs if d.status == "duplicate")
+    reasons = Counter(d.reject_code for d in docs if d.status == "rejected")
+    return {
+        "read": len(docs),
+        "kept": status["kept"],
+        "duplicate": status["duplicate"],
+        "rejected": status["rejected"],
+        "duplicate_by_kind": {k: kinds[k] for k in ("exact", "near", "contained")},
+        "rejected_by_reason": dict(sorted((str(k), v) for k, v in reasons.items())),
+        "clusters": sum(1 for d in docs if d.status == "kept" and d.cluster_id),
+        "passages": len(passages),
+        "passage_sources": sum(len(p.sources) for p in passages),
+    }

@@ -1,0 +1,120 @@
+"""Per-document stages: pure functions of one :class:`Document` and the config.
+
+They run in worker processes, so they take and return the record (no shared state) and
+never raise on bad data: a document that cannot be processed comes back ``rejected`` with a
+reason. Two passes, because plain-text boilerplate stripping needs to know which lines a
+site repeats across the whole batch:
+
+* :func:`prepare_document` — decode, extract HTML (trafilatura), normalise plain text;
+* :func:`finish_document` — strip boilerplate (with the site's template lines), normalise,
+  detect language, compute the MinHash signature used by deduplication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from .boilerplate import postfilter_extracted, strip_boilerplate
+from .config import RunConfig
+from .extract import extract_html
+from .language import detect_language
+from .normalise import fold_text, normalise_text
+from .readers import decode_bytes
+from .records import Document
+from .signatures import minhash_signature
+
+__all__ = ["finish_document", "finish_documents", "prepare_document", "prepare_documents"]
+
+
+def prepare_document(doc: Document, cfg: RunConfig) -> Document:
+    """Raw input → normalised text (HTML extracted, plain text not yet stripped)."""
+    if doc.status == "rejected":
+        return doc
+    raw = doc.raw
+    doc.raw = None
+    if raw is None:
+        return doc.reject("no content")
+    try:
+        if isinstance(raw, bytes):
+            charset = doc.meta.pop("charset", None)
+            decoded = decode_bytes(raw, html=doc.raw_kind == "html")
+            if decoded is None:
+                return doc.reject("binary content")
+            if charset and decoded.encoding != "utf-8":
+                try:
+                    decoded = decoded.__class__(raw.decode(charset, errors="replace"), charset)
+                except LookupError:
+                    pass
+            if decoded.encoding != "utf-8":
+                doc.meta["encoding"] = decoded.encoding
+            raw = decoded.text
+        if "\x00" in raw:
+            raw = raw.replace("\x00", "")
+        if doc.raw_kind == "html":
+            ex = extract_html(raw, doc.url)
+            if not ex.text.strip():
+                return doc.reject("no article text found in HTML")
+            doc.text = normalise_text(ex.text)
+            doc.title = doc.title or ex.title
+            doc.date = doc.date or ex.date
+            doc.authors = doc.authors or list(ex.authors)
+            doc.url = doc.url or ex.url
+            doc.sitename = doc.sitename or ex.sitename
+        else:
+            doc.text = normalise_text(raw)
+    except RecursionError:
+        return doc.reject("document too deeply nested")
+    except (ValueError, LookupError, MemoryError) as e:
+        return doc.reject(f"unprocessable: {type(e).__name__}: {e}")
+    if not doc.text:
+        return doc.reject("empty text")
+    return doc
+
+
+def finish_document(doc: Document, cfg: RunConfig, template: frozenset[int] = frozenset()) -> Document:
+    """Prepared text → final text, metadata, language and signature."""
+    if doc.status == "rejected":
+        return doc
+    if doc.raw_kind == "text" and cfg.boilerplate.enabled:
+        st = strip_boilerplate(doc.text, cfg.boilerplate, template=template)
+        doc.text = normalise_text(st.text)
+        doc.title = doc.title or st.title
+        doc.date = doc.date or st.date
+        if not doc.authors:
+            doc.authors = list(st.authors)
+        if st.removed:
+            doc.meta["boilerplate_lines_removed"] = st.removed
+    elif doc.raw_kind == "html" and cfg.boilerplate.enabled:
+        doc.text = normalise_text(postfilter_extracted(doc.text, cfg.boilerplate))
+    if len(doc.text) < cfg.min_text_chars or not doc.text.strip():
+        return doc.reject("no article text after boilerplate removal")
+    doc.lang, doc.lang_reason = detect_language(
+        doc.text, sample_chars=cfg.lang_sample_chars, min_chars=cfg.min_lang_chars, seed=cfg.lang_seed
+    )
+    if cfg.dedup.enabled:
+        d = cfg.dedup
+        doc.work["sig"] = minhash_signature(fold_text(doc.text), num_perm=d.num_perm, shingle=d.shingle, seed=d.seed)
+    return doc
+
+
+def prepare_documents(args: tuple[list[Document], RunConfig]) -> list[Document]:
+    """Batch wrapper for worker pools (one pickled task per chunk, not per document)."""
+    docs, cfg = args
+    return [prepare_document(d, cfg) for d in docs]
+
+
+def finish_documents(args: tuple[list[Document], RunConfig, dict[str, frozenset[int]]]) -> list[Document]:
+    """Batch wrapper for :func:`finish_document`; ``templates`` maps site key → template."""
+    docs, cfg, templates = args
+    return [finish_document(d, cfg, templates.get(d.work.get("site", ""), frozenset())) for d in docs]
+
+
+def _chunks(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    chunk: list[Document] = []
+    for d in docs:
+        chunk.append(d)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
