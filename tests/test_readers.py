@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import gzip
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from corpuskit.errors import InputError
+from corpuskit.readers import decode_bytes, detect_format, expand_inputs, read_inputs
+
+LIMIT = 1_000_000
+
+
+def read(*paths: Path | str, stdin: bytes | None = None, limit: int = LIMIT) -> list:
+    return list(
+        read_inputs([str(p) for p in paths], max_doc_bytes=limit, stdin=io.BytesIO(stdin) if stdin is not None else None)
+    )
+
+
+def test_formats_by_extension_and_sniffing() -> None:
+    assert detect_format("a.html", b"") == "html"
+    assert detect_format("a.txt", b"<html>") == "text"
+    assert detect_format("a.jsonl.gz", b"") == "jsonl"
+    assert detect_format("a.warc.gz", b"") == "warc"
+    assert detect_format("noext", b"  <!DOCTYPE html><html>") == "html"
+    assert detect_format("noext", b'{"text": "x"}') == "jsonl"
+    assert detect_format("noext", b"WARC/1.0\r\n") == "warc"
+    assert detect_format("noext", gzip.compress(b'{"a":1}\n')) == "jsonl"
+    assert detect_format("noext", b"Plain words.") == "text"
+
+
+def test_jsonl_records_fields_and_ids(tmp_path: Path) -> None:
+    f = tmp_path / "feed.jsonl"
+    f.write_text(
+        '{"id": "w1", "text": "Body one.", "url": "https://x.example/a", "title": "T", '
+        '"date": "2025-04-08", "authors": ["A B", "C D"], "section": "world"}\n'
+        "\n"
+        '{"html": "<html><body><p>x</p></body></html>", "author": "E F; G H"}\n',
+        encoding="utf-8",
+    )
+    docs = read(f)
+    assert [d.id for d in docs] == ["w1", f"{f}:3"]
+    a, b = docs
+    assert (a.source_line, a.url, a.title, a.date, a.authors) == (1, "https://x.example/a", "T", "2025-04-08", ["A B", "C D"])
+    assert a.raw_kind == "text" and a.raw == "Body one." and a.meta["input"] == {"section": "world"}
+    assert b.raw_kind == "html" and b.authors == ["E F", "G H"]
+    assert [d.order for d in docs] == [0, 1]
+
+
+def test_bad_jsonl_lines_are_rejected_with_file_and_line(tmp_path: Path) -> None:
+    f = tmp_path / "bad.jsonl"
+    f.write_text('not json\n{"title": "no body"}\n[1, 2]\n{"text": "fine"}\n{"text": "\\ud800 lone"}\n', encoding="utf-8")
+    docs = read(f)
+    assert [d.status for d in docs] == ["rejected", "rejected", "rejected", "kept", "kept"]
+    assert docs[0].reject_reason.startswith("invalid JSON") and f"{f}:1" in docs[0].reject_reason
+    assert docs[1].reject_reason.startswith("no text or html field") and f"{f}:2" in docs[1].reject_reason
+    assert docs[2].reject_reason.startswith("not a JSON object")
+    assert docs[4].raw == "\ufffd lone"
+
+
+def test_truncated_gzip_keeps_earlier_lines(tmp_path: Path) -> None:
+    body = b"".join(b'{"text": "record %d with some words"}\n' % i for i in range(2000))
+    data = gzip.compress(body)
+    f = tmp_path / "cut.jsonl.gz"
+    f.write_bytes(data[: len(data) // 2])
+    docs = read(f)
+    assert docs[-1].status == "rejected" and "truncated or corrupt stream" in docs[-1].reject_reason
+    assert all(d.status == "kept" for d in docs[:-1]) and len(docs) > 10
+
+
+def test_empty_binary_and_invalid_utf8_files(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "blob.bin").write_bytes(bytes(range(256)) * 20)
+    (tmp_path / "latin.txt").write_bytes("Zölle für Käse – “sagte er”".encode("cp1252"))
+    docs = {Path(d.id).name: d for d in read(tmp_path)}
+    assert docs["empty.txt"].reject_reason.startswith("empty file")
+    assert docs["latin.txt"].status == "kept" and isinstance(docs["latin.txt"].raw, bytes)
+    # binary is detected when decoding (in the worker stage), see test_pipeline
+    assert docs["blob.bin"].status == "kept"
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Zölle für Käse – “sagte er”", "cp1252"),
+        (
+            "トランプ大統領は火曜日、韓国との貿易交渉が順調に進んでいると述べた。"
+            "交渉団はすでにワシントンに向かっており、関税の引き下げについて協議する予定だという。",
+            "shift_jis",
+        ),
+        ("한국 정부는 화요일 미국과의 무역 협상이 순조롭게 진행되고 있다고 밝혔다.", "cp949"),
+        ("Президент заявил во вторник о переговорах", "cp1251"),
+        ("Grüße aus Köln", "utf-16"),
+        ("Grüße aus Köln", "utf-8-sig"),
+    ],
+)
+def test_decode_legacy_encodings(text: str, encoding: str) -> None:
+    decoded = decode_bytes(text.encode(encoding))
+    assert decoded is not None and decoded.text == text
+
+
+def test_html_declared_charset_wins() -> None:
+    page = '<html><head><meta charset="windows-1252"></head><body>“Zölle”</body></html>'.encode("cp1252")
+    decoded = decode_bytes(page, html=True)
+    assert decoded is not None and "“Zölle”" in decoded.text
+
+
+def test_binary_is_none() -> None:
+    assert decode_bytes(bytes(range(32)) * 100) is None
+
+
+def test_stdin_is_jsonl() -> None:
+    docs = read("-", stdin=b'{"id": "s1", "text": "from stdin"}\n')
+    assert [(d.id, d.source, d.raw) for d in docs] == [("s1", "-", "from stdin")]
+
+
+def test_directories_sorted_recursive_and_symlink_loop(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b" / "2.txt").write_text("two")
+    (tmp_path / "a" / "1.txt").write_text("one")
+    (tmp_path / ".hidden").write_text("no")
+    os.symlink(tmp_path, tmp_path / "a" / "loop")
+    files = [Path(p).relative_to(tmp_path).as_posix() for p, _ in expand_inputs([str(tmp_path)])]
+    assert files == ["a/1.txt", "b/2.txt"]
+
+
+def test_glob_and_missing_inputs(tmp_path: Path) -> None:
+    (tmp_path / "x.txt").write_text("x")
+    assert [p for p, _ in expand_inputs([str(tmp_path / "*.txt")])] == [str(tmp_path / "x.txt")]
+    with pytest.raises(InputError, match="no such file"):
+        expand_inputs([str(tmp_path / "missing.txt")])
+    with pytest.raises(InputError, match="no file matches"):
+        expand_inputs([str(tmp_path / "*.html")])
+
+
+def test_oversized_records_are_rejected_not_read(tmp_path: Path) -> None:
+    f = tmp_path / "big.jsonl"
+    f.write_bytes(b'{"text": "' + b"a" * 5000 + b'"}\n{"text": "small"}\n')
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"word " * 1000)
+    docs = read(f, big, limit=1024)
+    assert [d.status for d in docs] == ["rejected", "kept", "rejected"]
+    assert docs[0].reject_reason.startswith("too large") and docs[2].reject_reason.startswith("too large")
+
+
+def test_duplicate_ids_made_unique(tmp_path: Path) -> None:
+    f = tmp_path / "dup.jsonl"
+    f.write_text('{"id": "x", "text": "a"}\n{"id": "x", "text": "b"}\n')
+    docs = read(f)
+    assert [d.id for d in docs] == ["x", "x~2"] and docs[1].meta["given_id"] == "x"
+
+
+def test_warc_responses(tmp_path: Path) -> None:
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    path = tmp_path / "c.warc.gz"
+    with open(path, "wb") as fh:
+        w = WARCWriter(fh, gzip=True)
+        w.write_record(w.create_warcinfo_record("c.warc.gz", {"software": "test"}))
+        for url, ctype, body in [
+            ("https://n.example/a", "text/html; charset=utf-8", b"<html><body><p>Hi</p></body></html>"),
+            ("https://n.example/logo.png", "image/png", b"\x89PNG...."),
+        ]:
+            http = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.1")
+            w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http))
+    docs = read(path)
+    assert [(d.id, d.status, d.url) for d in docs] == [
+        (f"{path}#1", "kept", "https://n.example/a"),
+        (f"{path}#2", "rejected", None),
+    ]
+    assert docs[0].raw_kind == "html" and b"<p>Hi</p>" in docs[0].raw
+    assert "not an HTML response" in docs[1].reject_reason
