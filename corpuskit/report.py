@@ -288,7 +288,8 @@ class _DocTable:
         member = status == "duplicate" or bool(d.get("cluster_id"))
         if member:
             row["text"] = text[:_MAX_DOC_CHARS]
-            row["cut"] = len(text) > _MAX_DOC_CHARS or None
+            if len(text) > _MAX_DOC_CHARS:
+                row["cut"] = True
         elif not self.over_budget and self.text_chars + len(text) <= FULL_TEXT_BUDGET:
             row["text"] = text
             self.full.append(len(self.rows))
@@ -296,8 +297,6 @@ class _DocTable:
             self._drop_full_texts()
             row["lead"] = _lead(text)
         self.text_chars += len(text)
-        if row.get("cut") is None:
-            row.pop("cut", None)
         self.index.setdefault(doc_id, len(self.rows))
         self.rows.append(row)
 
@@ -394,7 +393,7 @@ def _counts(manifest: Mapping[str, Any], docs: _DocTable, n_passages: int, n_clu
         "passages": n_passages,
         "clusters": n_clusters,
     }
-    return {k: given.get(k, v) if given.get(k) is not None else v for k, v in computed.items()}
+    return {k: given[k] if given.get(k) is not None else v for k, v in computed.items()}
 
 
 def _card(label: str, value: Any, sub: str = "", cls: str = "") -> str:

@@ -391,7 +391,7 @@
   }
   List.prototype.apply = function (terms) {
     var self = this;
-    if ((terms.length || this.chip) && !this.hay) this.hay = this.items.map(function (it) { return self.hayFn(it); });
+    if (terms.length && !this.hay) this.hay = this.items.map(function (it) { return self.hayFn(it); });
     var chip = this.chip, facet = this.opts.facet;
     this.filtered = this.items.filter(function (it, i) {
       if (chip && facet(it) !== chip) return false;
