@@ -393,6 +393,23 @@ def test_overview_strings_are_escaped() -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
+_hostile = st.text(alphabet=st.sampled_from(list("<>/!-'\"& =scriptSCRIPTimgonerror\u2028\u2029\n")), max_size=60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(title=_hostile, text=_hostile, url=_hostile, reason=_hostile, lang=_hostile)
+def test_any_corpus_text_stays_data(title: str, text: str, url: str, reason: str, lang: str) -> None:
+    doc = Document("d1", "in/a.txt", title=title, text=text + " filler words here", url=url, lang=lang)
+    rej = Document("d2", "in/b.txt").reject(reason)
+    page = render_report([doc.to_dict(), rej.to_dict()], [], {"languages": {lang: 1}, "inputs": [url]})
+    assert len(re.findall(r"<script\b", page, re.I)) == 2
+    assert len(re.findall(r"</script", page, re.I)) == 2
+    assert "<!--" not in page and "<img" not in page.lower()
+    rows = _data(page)["docs"]
+    assert rows[0].get("title", "") == title and rows[0]["text"] == doc.text
+    assert rows[1]["rr"] == rej.reject_reason
+
+
 # --------------------------------------------------------------------------- pure helpers
 
 
