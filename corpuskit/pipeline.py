@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,9 +56,21 @@ class _Timer:
 
 
 def _pool_map(fn: Callable[[T], R], tasks: Iterable[T], workers: int, pool: Any | None) -> Iterator[R]:
+    """Map ``fn`` over ``tasks`` in order, with at most ``2 * workers`` tasks in flight.
+
+    The task iterator is consumed here, in the calling thread, not by the pool's feeder
+    thread: an exception in it propagates, and a large input is never read ahead whole.
+    """
     if pool is None or workers <= 1:
-        return map(fn, tasks)
-    return pool.imap(fn, tasks, chunksize=1)  # type: ignore[no-any-return]
+        yield from map(fn, tasks)
+        return
+    pending: deque[Any] = deque()
+    for task in tasks:
+        pending.append(pool.apply_async(fn, (task,)))
+        if len(pending) >= 2 * workers:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
 
 
 def run(
@@ -152,8 +164,6 @@ def _prepare(
 ) -> list[Document]:
     t = time.perf_counter()
     reader = read_inputs(inputs, max_doc_bytes=cfg.max_doc_bytes, stdin=stdin)
-    if cfg.strict:
-        reader = _strict(reader)
     docs: list[Document] = []
     tasks = ((chunk, cfg) for chunk in _chunks(reader, _CHUNK))
     for chunk in _pool_map(prepare_documents, tasks, cfg.workers, pool):
@@ -163,12 +173,6 @@ def _prepare(
         tick("read", len(docs))
     timer.add("read+extract", time.perf_counter() - t)
     return docs
-
-
-def _strict(reader: Iterator[Document]) -> Iterator[Document]:
-    for d in reader:
-        _strict_check([d])
-        yield d
 
 
 def _strict_check(docs: list[Document]) -> None:

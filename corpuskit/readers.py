@@ -251,9 +251,13 @@ def read_inputs(
     ``doc.order`` is the record's position in the whole input; ids are made unique (a
     repeated id gets ``~2``, ``~3`` ... and keeps the original in ``meta["given_id"]``).
     """
+    return _read_all(expand_inputs(inputs), max_doc_bytes, stdin)  # expand now: errors surface here
+
+
+def _read_all(files: list[tuple[str, str]], max_doc_bytes: int, stdin: IO[bytes] | None) -> Iterator[Document]:
     seen_ids: dict[str, int] = {}
     order = 0
-    for path, _arg in expand_inputs(inputs):
+    for path, _arg in files:
         for doc in _read_one(path, max_doc_bytes=max_doc_bytes, stdin=stdin):
             n = seen_ids.get(doc.id, 0) + 1
             seen_ids[doc.id] = n

@@ -34,4 +34,4 @@ def test_fold_keeps_length(text: str) -> None:
 
 
 def test_fold_maps_quotes_dashes_case() -> None:
-    assert fold_text("“Top TEAM’s” – here") == "\"top team's\" - here"
+    assert fold_text("“Top TEAM’s” – here") == '"top team\'s" - here'

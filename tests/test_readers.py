@@ -15,7 +15,9 @@ LIMIT = 1_000_000
 
 def read(*paths: Path | str, stdin: bytes | None = None, limit: int = LIMIT) -> list:
     return list(
-        read_inputs([str(p) for p in paths], max_doc_bytes=limit, stdin=io.BytesIO(stdin) if stdin is not None else None)
+        read_inputs(
+            [str(p) for p in paths], max_doc_bytes=limit, stdin=io.BytesIO(stdin) if stdin is not None else None
+        )
     )
 
 
@@ -43,7 +45,13 @@ def test_jsonl_records_fields_and_ids(tmp_path: Path) -> None:
     docs = read(f)
     assert [d.id for d in docs] == ["w1", f"{f}:3"]
     a, b = docs
-    assert (a.source_line, a.url, a.title, a.date, a.authors) == (1, "https://x.example/a", "T", "2025-04-08", ["A B", "C D"])
+    assert (a.source_line, a.url, a.title, a.date, a.authors) == (
+        1,
+        "https://x.example/a",
+        "T",
+        "2025-04-08",
+        ["A B", "C D"],
+    )
     assert a.raw_kind == "text" and a.raw == "Body one." and a.meta["input"] == {"section": "world"}
     assert b.raw_kind == "html" and b.authors == ["E F", "G H"]
     assert [d.order for d in docs] == [0, 1]
@@ -51,7 +59,9 @@ def test_jsonl_records_fields_and_ids(tmp_path: Path) -> None:
 
 def test_bad_jsonl_lines_are_rejected_with_file_and_line(tmp_path: Path) -> None:
     f = tmp_path / "bad.jsonl"
-    f.write_text('not json\n{"title": "no body"}\n[1, 2]\n{"text": "fine"}\n{"text": "\\ud800 lone"}\n', encoding="utf-8")
+    f.write_text(
+        'not json\n{"title": "no body"}\n[1, 2]\n{"text": "fine"}\n{"text": "\\ud800 lone"}\n', encoding="utf-8"
+    )
     docs = read(f)
     assert [d.status for d in docs] == ["rejected", "rejected", "rejected", "kept", "kept"]
     assert docs[0].reject_reason.startswith("invalid JSON") and f"{f}:1" in docs[0].reject_reason

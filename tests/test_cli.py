@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from corpuskit.cli import app
+
+runner = CliRunner()
+BODY = "The council voted on Tuesday to keep the library open on Sundays, after a petition signed by thousands."
+
+
+def test_help_and_module_entry() -> None:
+    r = runner.invoke(app, ["--help"])
+    assert r.exit_code == 0 and "run" in r.output
+    p = subprocess.run([sys.executable, "-m", "corpuskit", "--version"], capture_output=True, text=True, check=True)
+    assert p.stdout.startswith("corpuskit ")
+
+
+def test_run_writes_outputs(tmp_path: Path) -> None:
+    f = tmp_path / "in.jsonl"
+    f.write_text(json.dumps({"id": "a", "text": BODY}) + "\nbroken\n")
+    r = runner.invoke(app, ["run", str(f), "-o", str(tmp_path / "out"), "--workers", "1"])
+    assert r.exit_code == 0, r.output
+    assert "read 2: kept 1, duplicate 0, rejected 1" in r.output
+    for name in ("documents.jsonl", "passages.jsonl", "manifest.json", "report.html"):
+        assert (tmp_path / "out" / name).is_file()
+
+
+def test_stdin(tmp_path: Path) -> None:
+    r = runner.invoke(
+        app, ["run", "-", "-o", str(tmp_path / "o"), "-q", "--workers", "1"], input=json.dumps({"text": BODY})
+    )
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "o" / "documents.jsonl").read_text())
+    assert doc["id"] == "-:1" and doc["source"] == "-" and doc["text"] == BODY
+
+
+def test_exit_codes(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["run", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "nope.txt" in r.output and "no such file" in r.output
+    f = tmp_path / "in.jsonl"
+    f.write_text(json.dumps({"text": BODY}) + "\nbroken\n")
+    r = runner.invoke(app, ["run", str(f), "-o", str(tmp_path / "o"), "--strict", "--workers", "1"])
+    assert r.exit_code == 1 and f"{f}:2" in r.output
+    (tmp_path / "plain").write_text("x")
+    r = runner.invoke(app, ["run", str(f), "-o", str(tmp_path / "plain" / "o"), "--workers", "1"])
+    assert r.exit_code == 3 and "plain" in r.output
+    r = runner.invoke(app, ["run", str(f), "--threshold", "1.5"])
+    assert r.exit_code == 2 and "threshold" in r.output
+
+
+def test_report_command_needs_a_run_dir(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["report", str(tmp_path)])
+    assert r.exit_code == 2 and "documents.jsonl" in r.output

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from corpuskit.config import RunConfig
+from corpuskit.errors import OutputError, RejectedRecordError
+from corpuskit.normalise import normalise_text
+from corpuskit.pipeline import run
+from corpuskit.records import DOCUMENT_FIELDS
+
+from .conftest import SAMPLES, SEEDS
+
+ARTICLE = (
+    "The harbour authority said on Monday that the new container terminal would open in the spring, "
+    "two years later than planned, after a dispute with the builder over the cost of dredging the channel.\n\n"
+    "Officials told reporters that the delay would not change the fees paid by shipping lines, and that "
+    "the authority expected traffic through the port to grow by a fifth over the next five years."
+)
+
+
+def _docs(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "documents.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def _mixed_corpus(root: Path) -> Path:
+    d = root / "in"
+    d.mkdir()
+    (d / "a.txt").write_text("Home | World | Sport\n\n" + ARTICLE + "\n\nShare on Facebook\n", encoding="utf-8")
+    (d / "b.jsonl").write_text(
+        json.dumps({"id": "j1", "text": ARTICLE.replace("Monday", "Tuesday"), "date": "2025-04-08"})
+        + "\nnot json\n"
+        + json.dumps({"id": "j2", "title": "no body"})
+        + "\n",
+        encoding="utf-8",
+    )
+    (d / "login.html").write_text(
+        "<html><head><title>Sign in</title></head><body><form><input name=u></form></body></html>", encoding="utf-8"
+    )
+    (d / "blob.dat").write_bytes(bytes(range(32)) * 64)
+    (d / "empty.txt").write_bytes(b"")
+    return d
+
+
+def test_every_record_accounted_for(tmp_path: Path) -> None:
+    res = run([str(_mixed_corpus(tmp_path))], tmp_path / "out", RunConfig(workers=1))
+    docs = _docs(tmp_path / "out")
+    assert len(docs) == 7 == res.counts["read"]
+    c = res.counts
+    assert c["kept"] + c["duplicate"] + c["rejected"] == c["read"]
+    assert sum(c["rejected_by_reason"].values()) == c["rejected"]
+    reasons = {Path(d["id"]).name: d["reject_reason"] for d in docs if d["status"] == "rejected"}
+    assert reasons["blob.dat"].startswith("binary content")
+    assert reasons["empty.txt"].startswith("empty file")
+    assert reasons["login.html"].startswith("no article text")
+    assert any(r.startswith("invalid JSON") and r.endswith("b.jsonl:2)") for r in reasons.values())
+    assert any(r.startswith("no text or html field") for r in reasons.values())
+    for d in docs:
+        assert tuple(d) == DOCUMENT_FIELDS
+        assert d["text"] == normalise_text(d["text"])
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["counts"] == c and set(manifest["timings"]) >= {"read+extract", "dedup", "passages", "total"}
+
+
+def test_output_does_not_depend_on_worker_count(tmp_path: Path) -> None:
+    inp = _mixed_corpus(tmp_path)
+    outs = []
+    for w in (1, 2):
+        run([str(inp)], tmp_path / f"w{w}", RunConfig(workers=w))
+        outs.append(tmp_path / f"w{w}")
+    for name in ("documents.jsonl", "passages.jsonl"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes()
+    m1, m2 = (json.loads((o / "manifest.json").read_text()) for o in outs)
+    m1.pop("timings"), m2.pop("timings")
+    assert m1 == m2
+
+
+def test_strict_stops_at_first_rejected_record(tmp_path: Path) -> None:
+    f = tmp_path / "x.jsonl"
+    f.write_text('{"text": "fine words here"}\nnot json\n')
+    with pytest.raises(RejectedRecordError) as e:
+        run([str(f)], tmp_path / "out", RunConfig(workers=1, strict=True))
+    assert e.value.line == 2 and str(f) in str(e.value)
+    assert not (tmp_path / "out" / "documents.jsonl").exists()
+
+
+def test_unwritable_output(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputError):
+        run([str(tmp_path / "file")], tmp_path / "file" / "out", RunConfig(workers=1))
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared seeds not present")
+def test_seeds_run_end_to_end(tmp_path: Path) -> None:
+    res = run([str(SEEDS)], tmp_path / "out", RunConfig(workers=1))
+    docs = _docs(tmp_path / "out")
+    assert len(docs) == 5 and res.counts["kept"] == 5
+    for d in docs:
+        assert d["text"] and d["text"] == normalise_text(d["text"]) and d["lang"] == "en"
+    assert sum(1 for d in docs if d["title"]) >= 4
+
+
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="samples not present")
+def test_sample_run_contract(sample_run) -> None:  # type: ignore[no-untyped-def]
+    out = sample_run.out_dir
+    docs = _docs(out)
+    ids = [d["id"] for d in docs]
+    assert len(ids) == len(set(ids)) == sample_run.counts["read"]
+    by_id = {d["id"]: d for d in docs}
+    passages = [json.loads(line) for line in (out / "passages.jsonl").read_text(encoding="utf-8").splitlines()]
+    for p in passages:
+        assert len({s["doc_id"] for s in p["sources"]}) >= 2
+        for s in p["sources"]:
+            assert by_id[s["doc_id"]]["text"][s["start"] : s["end"]] == s["text"]
+            assert any(r["passage_id"] == p["passage_id"] for r in by_id[s["doc_id"]]["passages"])
+    for d in docs:
+        for r in d["passages"]:
+            assert 0 <= r["start"] < r["end"] <= len(d["text"])
+        if d["status"] == "duplicate":
+            assert by_id[d["duplicate_of"]]["status"] == "kept"
+    assert (out / "report.html").is_file()
