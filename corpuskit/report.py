@@ -68,6 +68,7 @@ _SIZE_BUCKETS = 10  # histogram bars: 2, 3, ..., 9, "10+"
 
 _TOKEN = re.compile(r"\S+\s*")
 _SPACE = re.compile(r"\s+")
+_BREAK = re.compile(r"\s*\n\s*")
 _PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
 _OPS = frozenset(("=", "-", "+"))
 _EDGE_PUNCT = "\"'.,;:!?()[]{}…"
@@ -125,8 +126,8 @@ def _word_key(token: str) -> str:
 def context_snippet(text: str, start: int, end: int, width: int = CONTEXT_CHARS) -> tuple[str, str]:
     """About ``width`` characters before and after ``text[start:end]``, cut at word boundaries.
 
-    Whitespace runs (paragraph breaks included) become one space; ``…`` marks a cut, so
-    the reader sees how the outlet framed the passage without a wall of text.
+    Line and paragraph breaks become `` ¶ ``, other whitespace runs one space, and ``…``
+    marks a cut: the reader sees how the outlet framed the passage without a wall of text.
 
     >>> context_snippet("One two three four five", 8, 13, width=5)
     ('…two ', ' four…')
@@ -147,7 +148,11 @@ def context_snippet(text: str, start: int, end: int, width: int = CONTEXT_CHARS)
             cut = max(after.rfind(" "), after.rfind("\n"), after.rfind("\t"))
             after = after[:cut] if cut >= 0 else ""
         after = after.rstrip() + "…"
-    return _SPACE.sub(" ", before), _SPACE.sub(" ", after)
+    return _flatten(before), _flatten(after)
+
+
+def _flatten(s: str) -> str:
+    return _SPACE.sub(" ", _BREAK.sub(" ¶ ", s))
 
 
 def _squash(s: str) -> str:

@@ -458,10 +458,10 @@ def test_context_snippet_is_a_tidy_slice(text: str, data: st.DataObject) -> None
     end = data.draw(st.integers(start, len(text)))
     width = data.draw(st.integers(1, 30))
     before, after = context_snippet(text, start, end, width)
-    squash = lambda s: re.sub(r"\s+", " ", s)  # noqa: E731
+    squash = lambda s: re.sub(r"\s+", " ", re.sub(r"\s*\n\s*", " ¶ ", s))  # noqa: E731
     assert squash(text[:start]).endswith(before.removeprefix("…")) or not before.strip("…")
     assert squash(text[end:]).startswith(after.removesuffix("…"))
-    assert len(before) <= width + 1 and len(after) <= width + 1
+    assert len(before.replace("¶ ", "")) <= width + 1 and len(after.replace(" ¶", "")) <= width + 1
     assert "\n" not in before + after
 
 
