@@ -426,13 +426,14 @@ _UI = re.compile(
     r"share (?:on|via|to|with) .{0,25}|share this (?:on|via) .{0,25}|follow (?:us|\w+) on .{0,40}|"
     r"(?:font|text) (?:size|resize)(?: .{0,30})?|print page(?: .{0,40})?|(?:small|big|large|larger|smaller) font(?: .{0,30})?|"
     r"[\w ]{0,30}button icon|see full bio(?: .{0,30})?|full bio|about the authors?|about us|placeholder alt text|"
+    r"\d+ (?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?) ago(?: .{0,20})?|rating: .{0,20}|"
     r"image \d+ of \d+|photo \d+ of \d+|\d+ ?/ ?\d+|(?:back to|view|open) (?:the )?(?:gallery|slideshow|article)|"
     r"newsletters?|sign up for (?:our|the|free)? ?.{0,40}newsletters?.{0,40}|you are (?:at|here)|breaking(?: news)?|"
     r"share this(?: article| story| page)?|opens in a new (?:window|tab)|click (?:here|to) .{0,60}|"
     r"(?:accept|reject|manage)(?: all)? cookies?(?: .{0,30})?|leave a (?:comment|reply)|\d+ comments?|comments? \(\d+\)|"
     r"(?:previous|next) (?:article|story|post|page|slide)(?: .{0,80})?|go to (?:home ?page|top)(?: .{0,20})?|"
     r"(?:back|scroll) to top|top of page|site ?map|terms of (?:use|service)|privacy(?: policy| notice)?|"
-    r"cookie (?:policy|settings)|contact us|help|faq|jobs|careers|"
+    r"cookie (?:policy|settings)|contact us|help|faq|jobs|careers|reply|report(?: this)?(?: comment)?|"
     # German, French, Spanish, Italian, Portuguese, Dutch, Russian, Japanese, Chinese, Korean
     r"anzeige|werbung|teilen|drucken|artikel teilen|mehr zum thema|lesen sie auch|auch interessant|"
     r"zur startseite|startseite|kommentare|newsletter abonnieren|weitere artikel|das könnte sie auch interessieren|"
@@ -503,8 +504,9 @@ _REL_PREFIX = re.compile(
 # Reader comments: "34 responses to ...", "jane_doe says:", "Reply".
 _COMMENT = re.compile(
     r"^(?:\d+ (?:responses?|comments?|replies|reactions|thoughts) (?:to|on)\b.*|[^\s:]{1,40}(?: [^\s:]{1,30}){0,3} "
-    r"(?:says|said|wrote|commented|replied)\s?:|reply|report|(?:show|view|load) (?:more )?(?:comments|replies).*|"
-    r"join the (?:conversation|discussion).*|comments? (?:are|have been) (?:closed|disabled).*)$",
+    r"(?:says|said|wrote|commented|replied)\s?:|(?:show|view|load) (?:more )?(?:comments|replies).*|"
+    r"join the (?:conversation|discussion).*|comments? (?:are|have been) (?:closed|disabled).*|"
+    r"\[? ?\d+ comments? ?\]?|top rated comments|(?:newest|oldest|best) comments|\(view all\))$",
     re.I,
 )
 _COOKIES = re.compile(
@@ -563,6 +565,7 @@ _LENGTH_LOW = 70
 _LENGTH_HIGH = 200
 _STOP_LOW = 0.30
 _STOP_HIGH = 0.32
+_ANCHOR_BONUS = 60.0  # words' worth of credit for the prose that follows the first byline/date
 
 
 @dataclass(slots=True)
@@ -597,7 +600,21 @@ def _features(idx: int, s: str, lang: str | None, stops: frozenset[str]) -> _Lin
             density = sum(1 for t in toks if t.lower() in stops) / words if words else 0.0
         else:
             density = _STOP_HIGH  # no list for this language: decide on length and punctuation
-    return _Line(idx, s, size, words, density, _ends_sentence(s))
+    ln = _Line(idx, s, size, words, density, _ends_sentence(s))
+    if lang == "en" and words >= 8 and _headline_case(toks):
+        ln.why = "teaser"
+    return ln
+
+
+_TITLE_CASE_WORDS = frozenset(
+    "To Of In At On For And With From By As Is Are After Over Into Up Its Has Be Not Or Will Was Your How".split()
+)
+
+
+def _headline_case(toks: Sequence[str]) -> bool:
+    """English Title Case ("Michigan To Mail Panel Applications To 250,000 The state ..."):
+    a teaser that glues a headline to its summary. Prose does not capitalise "To", "Of", "In"."""
+    return sum(1 for t in toks[1:12] if t in _TITLE_CASE_WORDS) >= 2
 
 
 def _classify(ln: _Line) -> int:
@@ -609,7 +626,7 @@ def _classify(ln: _Line) -> int:
         return _SHORT
     if ln.density >= _STOP_HIGH and ln.size >= _LENGTH_HIGH:
         return _GOOD
-    if ln.density >= _STOP_LOW or (ln.sentence and ln.density >= 0.2):
+    if ln.density >= _STOP_LOW or (ln.sentence and ln.density >= 0.15):
         return _NEAR
     return _BAD
 
@@ -663,19 +680,39 @@ def _context(lines: list[_Line]) -> None:
                 ln.cls = _GOOD
 
 
-def _region(lines: Sequence[_Line]) -> tuple[int, int]:
-    """The maximum-sum run of lines: prose scores its words, furniture costs (lines [a, b))."""
+def _anchor(lines: Sequence[_Line], meta: set[int]) -> int | None:
+    """The first prose line right after the page's first byline/date (where articles start).
+
+    Teaser lists further down carry bylines and dates too, so only the first counts.
+    """
+    for i in sorted(meta):
+        for j in range(i + 1, min(len(lines), i + 6)):
+            if lines[j].cls == _GOOD:
+                return j
+    return None
+
+
+def _region(lines: Sequence[_Line], anchor: int | None = None) -> tuple[int, int]:
+    """The maximum-sum run of lines: prose scores its words, furniture costs (lines [a, b)).
+
+    The ``anchor`` line (see :func:`_anchor`) gets a bonus, so a long teaser list cannot
+    outweigh a short article that starts where the byline says it does.
+    """
     best, best_a, best_b = 0.0, 0, 0
     run, a = 0.0, 0
     for i, ln in enumerate(lines):
         if ln.why == "comments":
-            w = -1e9  # reader comments follow: the article never goes on past them
+            if best > 0:
+                break  # reader comments follow an article: it never goes on past them
+            w = -1e9
         elif ln.section:
             w = -40.0
         elif ln.cls == _GOOD:
             w = float(min(ln.words, 200)) if ln.words >= 5 else 1.0
         else:
             w = -(3.0 + 0.5 * min(ln.words, 60))
+        if i == anchor:
+            w += _ANCHOR_BONUS
         if run <= 0:
             run, a = 0.0, i
         run += w
@@ -786,6 +823,22 @@ def _mark_captions(lines: list[_Line]) -> None:
                 break
 
 
+def _drop_copies(lines: Sequence[_Line], keep: list[bool]) -> None:
+    """Drop second copies: a long line printed twice, or one line holding several kept paragraphs
+    (a page's "print version" or summary block repeating the article in one run)."""
+    seen: set[str] = set()
+    kept = [ln.text for ln, k in zip(lines, keep, strict=True) if k and ln.size >= 80]
+    for i, ln in enumerate(lines):
+        if not keep[i] or ln.size < 80:
+            continue
+        if ln.text in seen:
+            keep[i] = False
+            continue
+        seen.add(ln.text)
+        if ln.size >= 1000 and sum(1 for t in kept if t is not ln.text and len(t) < ln.size and t in ln.text) >= 2:
+            keep[i] = False
+
+
 def strip_boilerplate(
     text: str,
     cfg: BoilerplateConfig,
@@ -825,7 +878,7 @@ def strip_boilerplate(
 
     # 1. Patterns, bylines, dates, template lines.
     for ln in lines:
-        ln.why = _furniture(ln.text)
+        ln.why = _furniture(ln.text) or ln.why
         ln.section = bool(ln.why) and ln.size <= 80 and _SECTION.fullmatch(_BULLET.sub("", ln.text)) is not None
     _mark_captions(lines)
     bylines = _bylines(lines)
@@ -856,11 +909,12 @@ def strip_boilerplate(
     _context(lines)
 
     # 4. The article region.
-    a, b = _region(lines)
+    a, b = _region(lines, _anchor(lines, set(bylines) | set(dates)))
     keep = [a <= i < b and ln.cls == _GOOD for i, ln in enumerate(lines)]
     if not any(keep):
         # No prose at all: keep what reads like sentences rather than return nothing.
         keep = [not ln.why and ln.sentence and ln.words >= 4 for ln in lines]
+    _drop_copies(lines, keep)
     if min_words:
         keep = [k and ln.words >= min_words for k, ln in zip(keep, lines, strict=True)]
     first = next((i for i, k in enumerate(keep) if k), len(lines))
