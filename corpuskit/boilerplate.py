@@ -774,7 +774,9 @@ def _bylines(lines: Sequence[_Line]) -> dict[int, list[str]]:
             if _CONNECTOR.match(t):
                 j += 1
                 continue
-            got = _names(t) if len(t) <= 60 else None
+            if len(t) > 60 or _furniture(t) or _BYLINE.match(t):
+                break
+            got = _names(t)
             if not got:
                 break
             names.extend(got)
