@@ -469,6 +469,7 @@ _CREDIT_TAIL = re.compile(
     r"istockphoto|alamy|dpa|xinhua|yonhap|sipa|redux|nurphoto|anadolu|kyodo|tass|imago|picture alliance|"
     r"the new york times|the washington post)(?: news| photo| images| via getty images| pool)?\W{0,3}$"
     r"|\b(?:via getty images|getty images|shutterstock|istockphoto|ap photo(?:/[\w. ]{1,40})?)\W{0,3}$"
+    r"|(?:^|[\s.])(?:photo|foto|bild|image|credit|quelle|fuente|фото|источник)\s{0,2}:\s{0,2}[^.!?:]{1,60}$"
     r"|[(\[](?:ap|afp|reuters|getty|epa|dpa|photo|foto|image|picture|credit|file|photo illustration)\b[^)\]]{0,80}[)\]]\W{0,2}$)",
     re.I,
 )
@@ -558,7 +559,7 @@ def _furniture(s: str) -> str:
         return "caption"
     if n <= 400:
         tail = low[-160:]
-        gate = any(c in tail for c in "/|·—–([") or tail.rstrip(" .)").endswith(("getty images", "shutterstock", "istockphoto"))
+        gate = any(c in tail for c in "/|·—–([:") or tail.rstrip(" .)").endswith(("getty images", "shutterstock", "istockphoto"))
         if gate and any(h in tail for h in _CREDIT_HINTS) and _CREDIT_TAIL.search(s[-160:]):
             return "caption"
         if _CAPTION_START.match(s):
@@ -664,12 +665,17 @@ def _neighbour(lines: Sequence[_Line], i: int, step: int, skip: tuple[int, ...])
 def _promote_clusters(lines: list[_Line]) -> None:
     """Borderline sentences in a run of other sentences are prose: articles of one-sentence paragraphs."""
     cand = [ln.cls in (_NEAR, _GOOD) and ln.sentence and ln.words >= 8 for ln in lines]
-    for i, ln in enumerate(lines):
-        if ln.cls != _NEAR or not cand[i]:
-            continue
-        near = [j for j in range(max(0, i - 3), min(len(lines), i + 4)) if j != i and cand[j]]
-        if len(near) >= 2 or any(lines[j].cls == _GOOD for j in near):
-            ln.cls = _GOOD
+    for _ in range(3):  # a chain of sentences settles in a few passes
+        changed = False
+        for i, ln in enumerate(lines):
+            if ln.cls != _NEAR or not cand[i]:
+                continue
+            near = [j for j in range(max(0, i - 3), min(len(lines), i + 4)) if j != i and cand[j]]
+            if len(near) >= 2 or any(lines[j].cls == _GOOD for j in near):
+                ln.cls = _GOOD
+                changed = True
+        if not changed:
+            break
 
 
 def _context(lines: list[_Line]) -> None:
@@ -749,7 +755,7 @@ def _is_headline(ln: _Line) -> bool:
     s = ln.text
     if ln.why or not 2 <= ln.words <= 30 or ln.size > 250:
         return False
-    if s[-1] in ".:;," and not s.endswith("..."):
+    if s[-1] in ".:;,。、：；" and not s.endswith("..."):
         return False
     first = next((c for c in s if c.isalpha()), "")
     return bool(first) and not first.islower() and not _BULLET.match(s)
