@@ -136,6 +136,13 @@ _JAPAN_STORY: tuple[str, ...] = (
     "Japanese officials noted that the country has been the largest foreign investor in the "
     "United States for several years running and said they would press that point in the "
     "talks.",
+    "Trade specialists in Tokyo said the government's room to maneuver was limited by an "
+    "upper house election due in the summer, which makes concessions on agriculture "
+    "politically costly. Farm groups have already warned lawmakers against any deal that "
+    "opens the domestic market to more American beef or rice.",
+    "Toyota City and other manufacturing towns have set up consultation desks for suppliers, "
+    "and regional banks said they were preparing emergency credit lines in case orders from "
+    "North American plants fall sharply in the second half of the year.",
     "The yen strengthened modestly against the dollar, while the Nikkei average swung between "
     "gains and losses before closing little changed.",
 )
@@ -197,6 +204,9 @@ _MARKETS_BRIEF: tuple[str, ...] = (
     "Strategists at several banks said the next few days would depend less on headlines about "
     "talks than on whether any government announced concrete measures, such as cuts to its "
     "own tariffs or purchase commitments. Until then, they said, rallies were likely to fade.",
+    "Shipping stocks were a rare bright spot. Container lines listed in Hong Kong and Tokyo "
+    "rose on reports that exporters were paying premium rates to move goods before the "
+    "deadline, though analysts warned that the rush would be followed by a sharp lull.",
     "Oil slipped for a fifth day on worries that a drawn-out trade fight would slow global "
     "demand, with Brent crude trading near its lowest level in four years.",
 )
@@ -215,6 +225,10 @@ _JAPANESE_STORY: tuple[str, ...] = (
     "浜松商工会議所が3月末に会員企業を対象に行った調査では、"
     "回答した製造業のおよそ4割が「米国の通商政策が業績に影響する」と答えた。"
     "同会議所の担当者は「影響は部品の二次、三次の取引先にまで広がる可能性がある」と話している。",
+    "東海精機工業は1970年創業で、従業員は約380人。"
+    "2010年代に米国南部の完成車工場向けの取引を広げ、北米事業を成長の柱としてきた。"
+    "杉浦社長は「メキシコ経由の供給網も見直しを迫られる。"
+    "状況が落ち着くまでは新たな設備投資は見送る」と語った。",
     "市は今月中に中小企業向けの相談窓口を設け、制度融資の利子補給を拡充することを検討している。",
 )
 

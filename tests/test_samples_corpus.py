@@ -103,12 +103,14 @@ def _iter_records() -> Iterator[tuple[str, dict[str, Any]]]:
                     yield f"{rel}:{n}", {**obj, "raw": line, "kind": "bad"}
         elif rel.endswith((".warc", ".warc.gz")):
             with io.BytesIO(data) as f:
-                for i, rec in enumerate(ArchiveIterator(f)):
+                index = 0  # 1-based over response records, as corpuskit numbers them
+                for rec in ArchiveIterator(f):
                     if rec.rec_type != "response":
                         continue
+                    index += 1
                     body = rec.content_stream().read()
                     yield (
-                        f"{rel}#{i}",
+                        f"{rel}#{index}",
                         {
                             "raw": body,
                             "kind": "html",
@@ -281,6 +283,10 @@ def test_expected_record_table_matches_the_files() -> None:
     statuses = {row["hint"]: row["status"] for row in EXPECTED["records"]}
     assert {d for d, _ in EXPECTED["duplicates"]} == {h for h, s in statuses.items() if s == "duplicate"}
     assert {r["hint"] for r in EXPECTED["rejected"]} == {h for h, s in statuses.items() if s == "rejected"}
+    counts = EXPECTED["counts"]
+    assert counts["read"] == len(statuses) == counts["kept"] + counts["duplicate"] + counts["rejected"]
+    assert counts["kept"] == sum(s == "kept" for s in statuses.values())
+    assert counts["passages"] == len(EXPECTED["passages"])
 
 
 def test_rejected_records_are_really_bad() -> None:
