@@ -229,7 +229,7 @@ def _unspaced_matcher(lang: str) -> re.Pattern[str] | None:
 # --------------------------------------------------------------------------- dates
 
 _MONTHS: dict[str, int] = {}
-for _names in (
+for _month_list in (
     "january february march april may june july august september october november december",
     "jan feb mar apr may jun jul aug sep oct nov dec",
     "januar februar märz april mai juni juli august september oktober november dezember",
@@ -242,10 +242,11 @@ for _names in (
     "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
     "январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь",
 ):
-    for _i, _n in enumerate(_names.split()):
+    for _i, _n in enumerate(_month_list.split()):
         # "jänner" is January; every other list is in calendar order.
         _MONTHS.setdefault(_n, 1 if _n == "jänner" else _i + 1)
 _MONTHS.update({"sept": 9, "setiembre": 9})
+del _month_list, _i, _n
 _MON = "|".join(sorted(map(re.escape, _MONTHS), key=lambda s: (-len(s), s)))
 
 _DATE_PATTERNS = [
@@ -266,13 +267,7 @@ _TIME = re.compile(r"(?<!\d)(?P<H>\d{1,2}):(?P<M>\d\d)(?::\d\d)?\s?(?P<ap>[ap]\.
 
 # Words a date line may carry besides the date itself ("Updated", "ET", "2 min read", weekdays).
 _DATE_FILLER = frozenset(
-    """updated published posted first last modified created on at am pm a m p et est edt pt pst pdt ct cst cdt
-    mt mst gmt utc bst cet cest ist kst jst aest min mins minute minutes read reading time local hour hours ago
-    monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun
-    aktualisiert veröffentlicht am um uhr stand publié mis à jour le publicado actualizado el las a
-    pubblicato aggiornato il alle gepubliceerd bijgewerkt om обновлено опубликовано в г года date dated
-    montag dienstag mittwoch donnerstag freitag samstag sonntag lundi mardi mercredi jeudi vendredi samedi
-    dimanche lunes martes miércoles jueves viernes sábado domingo time""".split()
+    ["updated", "published", "posted", "first", "last", "modified", "created", "on", "at", "am", "pm", "a", "m", "p", "et", "est", "edt", "pt", "pst", "pdt", "ct", "cst", "cdt", "mt", "mst", "gmt", "utc", "bst", "cet", "cest", "ist", "kst", "jst", "aest", "min", "mins", "minute", "minutes", "read", "reading", "time", "local", "hour", "hours", "ago", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "aktualisiert", "veröffentlicht", "am", "um", "uhr", "stand", "publié", "mis", "à", "jour", "le", "publicado", "actualizado", "el", "las", "a", "pubblicato", "aggiornato", "il", "alle", "gepubliceerd", "bijgewerkt", "om", "обновлено", "опубликовано", "в", "г", "года", "date", "dated", "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo", "time"]
 )
 
 
@@ -346,10 +341,9 @@ _BYLINE = re.compile(
 )
 _NAME_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bog\b|\boch\b|\ben\b|\bи\b)\s*", re.I)
 _CONNECTOR = re.compile(r"^(?:,|;|&|and|und|et|y|e|og|och|en|и|with|mit)$", re.I)
-_PARTICLES = frozenset("de da das del della der den di du dos van von la le bin ibn al el zu ten ter mc".split())
+_PARTICLES = frozenset(["de", "da", "das", "del", "della", "der", "den", "di", "du", "dos", "van", "von", "la", "le", "bin", "ibn", "al", "el", "zu", "ten", "ter", "mc"])
 _ROLES = frozenset(
-    """staff writer reporter correspondent editor editors columnist contributor contributing senior
-    chief political business bureau news desk opinion special to the associated press""".split()
+    ["staff", "writer", "reporter", "correspondent", "editor", "editors", "columnist", "contributor", "contributing", "senior", "chief", "political", "business", "bureau", "news", "desk", "opinion", "special", "to", "the", "associated", "press"]
 )
 
 
@@ -382,6 +376,10 @@ def _names(rest: str) -> list[str] | None:
         if 0 <= k < cut:
             cut = k
     rest = rest[:cut].strip(" ,;-–—|")
+    words = rest.split()
+    while words and words[-1].lower() in ("on", "at", "am", "le", "el", "il", "den", "der", "du"):
+        words.pop()  # "Posted by Jane Smith on <date>"
+    rest = " ".join(words)
     if not rest:
         return []
     names: list[str] = []
@@ -618,10 +616,8 @@ def _features(idx: int, s: str, lang: str | None, stops: frozenset[str]) -> _Lin
     else:
         words = len(toks)
         size = len(s)
-        if stops:
-            density = _density(toks, stops) if words else 0.0
-        else:
-            density = _STOP_HIGH  # no list for this language: decide on length and punctuation
+        # No list for this language: a neutral density, so length and punctuation decide.
+        density = _STOP_HIGH if not stops else _density(toks, stops) if words else 0.0
     ln = _Line(idx, s, size, words, density, _ends_sentence(s))
     if lang == "en" and words >= 8 and _headline_case(toks):
         ln.why = "teaser"
@@ -629,7 +625,7 @@ def _features(idx: int, s: str, lang: str | None, stops: frozenset[str]) -> _Lin
 
 
 _TITLE_CASE_WORDS = frozenset(
-    "To Of In At On For And With From By As Is Are After Over Into Up Its Has Be Not Or Will Was Your How".split()
+    ["To", "Of", "In", "At", "On", "For", "And", "With", "From", "By", "As", "Is", "Are", "After", "Over", "Into", "Up", "Its", "Has", "Be", "Not", "Or", "Will", "Was", "Your", "How"]
 )
 
 
@@ -702,9 +698,10 @@ def _context(lines: list[_Line]) -> None:
     # A short line right next to good prose on one side is a subheading or a one-line quote
     # only if it reads like one; a lone menu word beside the article is not.
     for i, ln in enumerate(lines):
-        if initial[i] == _SHORT and ln.cls == _BAD and ln.sentence and ln.words >= 3 and ln.density >= 0.15:
-            if (i > 0 and lines[i - 1].cls == _GOOD) or (i + 1 < len(lines) and lines[i + 1].cls == _GOOD):
-                ln.cls = _GOOD
+        quote_like = initial[i] == _SHORT and ln.cls == _BAD and ln.sentence and ln.words >= 3 and ln.density >= 0.15
+        beside_prose = (i > 0 and lines[i - 1].cls == _GOOD) or (i + 1 < len(lines) and lines[i + 1].cls == _GOOD)
+        if quote_like and beside_prose:
+            ln.cls = _GOOD
 
 
 def _anchor(lines: Sequence[_Line], meta: set[int]) -> int | None:
@@ -925,11 +922,11 @@ def strip_boilerplate(
         hashes = [line_hash(ln.text) for ln in lines]
         tpl = [h in template for h in hashes]
         # A page whose prose is mostly "template" is a second copy of a page, not template.
-        prose = [ln for ln in lines if not ln.why and ln.size >= _LENGTH_HIGH]
-        copied = sum(1 for ln, t in zip(lines, tpl, strict=True) if t and not ln.why and ln.size >= _LENGTH_HIGH)
-        dup_page = bool(prose) and copied * 2 > len(prose)
-        for ln, t in zip(lines, tpl, strict=True):
-            if t and not ln.why and not (dup_page and ln.size >= _LENGTH_HIGH):
+        prose = [not ln.why and ln.sentence and ln.size >= _LENGTH_LOW for ln in lines]
+        copied = sum(1 for p, t in zip(prose, tpl, strict=True) if p and t)
+        dup_page = copied * 2 > sum(prose)
+        for ln, p, t in zip(lines, prose, tpl, strict=True):
+            if t and not ln.why and not (dup_page and p):
                 ln.why = "template"
 
     # 2-3. Classify, then let context decide short and borderline lines.

@@ -16,7 +16,7 @@ matched as substrings (:data:`UNSPACED`), not as tokens.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 __all__ = ["LANGUAGES", "UNSPACED", "canonical_lang", "stopwords"]
@@ -51,7 +51,7 @@ def canonical_lang(lang: str | None) -> str | None:
     return base if base in LANGUAGES else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def stopwords(lang: str) -> frozenset[str]:
     """The lower-cased stopwords of ``lang`` (any tag :func:`canonical_lang` knows), or empty."""
     code = canonical_lang(lang)
