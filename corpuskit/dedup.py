@@ -1,0 +1,370 @@
+"""Near-duplicate documents: exact hashes, MinHash LSH candidates, verified greedy clusters.
+
+A news batch reprints the same article many times: wire copy under a new headline, with a
+paragraph cut or added, with typos fixed or introduced, as a truncated teaser, or re-crawled
+with different page furniture. Articles that merely cover the same story (and quote the
+same people) are *not* duplicates. The stage works in four steps:
+
+1. **Exact**: documents with byte-identical normalised ``text`` form a group; only the
+   group's best copy (by the keep policy) goes on, the others follow it at the end.
+2. **Candidates**: MinHash signatures (``doc.work["sig"]``, computed here when absent) are
+   banded twice by :mod:`corpuskit.lsh`: with :func:`~corpuskit.lsh.optimal_params` for
+   ``threshold`` (near-duplicates) and with :func:`~corpuskit.lsh.recall_params` for
+   ``containment * TEASER_MIN_SHARE`` (a teaser's Jaccard with its full article is roughly
+   its length share, far below ``threshold``).
+3. **Verification**: every candidate pair is checked: pairs whose signatures agree on so
+   few permutations that a Jaccard of the lower of the two floors is statistically
+   impossible (p < 1e-9) are dropped on the estimate; the rest get exact Jaccard and
+   containment over their 64-bit shingle hash sets (:func:`corpuskit.signatures.shingle_hashes`).
+4. **Clusters**: documents are visited in keep-priority order; an unassigned document
+   becomes a kept head and claims every unassigned verified neighbour that is similar *to
+   it* (Jaccard >= ``threshold`` → ``near``; else a shorter document whose shingles are
+   >= ``containment`` inside it → ``contained``). So every member is similar to its kept
+   document; there are no chains A~B~C pulling in a C unlike A.
+
+Keep priority (first difference wins; it is also the ``keep_reason``):
+
+* a *truncated copy* (a document >= ``containment`` inside a longer one it is not a
+  near-duplicate of) never outranks the other documents, whatever its date: a teaser is its
+  full article's duplicate, never the reverse;
+* ``earliest``: earliest ``date`` (parsed as ISO 8601; a missing or unparseable date comes
+  last), then most complete (most words), then the document ``id``;
+* ``longest``: most words, then earliest date, then ``id``;
+* ``priority``: the first ``source_priority`` entry found (case-insensitively) in the
+  url, source or sitename, then as ``earliest``.
+
+The final tie-break is the document ``id``, not ``doc.order``: ids travel with the records
+(a JSONL ``id`` field, a file path, a WARC record id), so the output is the same whatever
+order the inputs come in. ``keep_reason`` says ``"tie: first by id"`` when it came to that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from .config import DedupConfig
+from .lsh import candidate_pairs, optimal_params, recall_params
+from .normalise import fold_text
+from .records import Document, DupKind
+from .signatures import count_common, shingle_hashes, signature_matrix
+
+__all__ = ["TEASER_MIN_SHARE", "DedupStats", "deduplicate", "keep_key", "parse_date"]
+
+#: Shortest teaser (as a share of its full article's shingles) the candidate search is
+#: built to find; shorter ones are still verified when LSH happens to pair them.
+TEASER_MIN_SHARE = 0.3
+
+# A pair is dropped on its signature estimate when so few permutations agree that a true
+# Jaccard at the lower search floor would produce that few with probability below this.
+_ESTIMATE_P = 1e-9
+_CACHE_SETS = 4096  # shingle sets kept while verifying (~5 KB each for a 600-word article)
+
+
+@dataclass(slots=True)
+class DedupStats:
+    """What deduplication did; the pipeline copies it into the manifest."""
+
+    documents: int = 0
+    exact: int = 0
+    near: int = 0
+    contained: int = 0
+    clusters: int = 0
+    candidate_pairs: int = 0
+    verified_pairs: int = 0
+    near_bands: int = 0
+    near_rows: int = 0
+    teaser_bands: int = 0
+    teaser_rows: int = 0
+
+    @property
+    def duplicates(self) -> int:
+        return self.exact + self.near + self.contained
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_date(value: str | None) -> float | None:
+    """Seconds since the epoch (UTC) for an ISO 8601 date or datetime, else ``None``.
+
+    A date without time is its midnight; a naive datetime is taken as UTC.
+
+    >>> parse_date("2025-04-08") == parse_date("2025-04-08T00:00:00Z")
+    True
+    >>> parse_date("last Tuesday") is None
+    True
+    """
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def _priority_rank(doc: Document, priority: tuple[str, ...]) -> tuple[int, str]:
+    fields = " ".join(x for x in (doc.url, doc.source, doc.sitename) if x).lower()
+    for rank, name in enumerate(priority):
+        if name.lower() in fields:
+            return rank, name
+    return len(priority), ""
+
+
+def keep_key(doc: Document, cfg: DedupConfig, words: int) -> tuple[Any, ...]:
+    """Sort key of the keep policy (smaller is kept first), without the teaser rule.
+
+    Every component is a property of the record itself, never of its input position.
+    """
+    ts = parse_date(doc.date)
+    date = (0, ts) if ts is not None else (1, 0.0)
+    if cfg.keep == "longest":
+        return (-words, date, doc.id)
+    if cfg.keep == "priority":
+        return (_priority_rank(doc, cfg.source_priority)[0], date, -words, doc.id)
+    return (date, -words, doc.id)
+
+
+def _reason(head: Document, head_words: int, rival: Document, rival_words: int, cfg: DedupConfig) -> str:
+    """Why ``head`` was kept over its strongest rival: the first criterion that differs."""
+    date_h, date_r = parse_date(head.date), parse_date(rival.date)
+    date = f"earliest date {head.date}"
+    more = f"most complete ({head_words} words)"
+    if cfg.keep == "priority":
+        rank_h, name = _priority_rank(head, cfg.source_priority)
+        if rank_h < _priority_rank(rival, cfg.source_priority)[0]:
+            return f"source priority: {name}"
+    if cfg.keep == "longest":
+        if head_words != rival_words:
+            return f"longest ({head_words} words)"
+        if date_h != date_r:
+            return date
+    else:
+        if date_h != date_r:
+            return date
+        if head_words != rival_words:
+            return more
+    return "tie: first by id"
+
+
+def _min_agreeing(num_perm: int, jaccard: float) -> int:
+    """Fewest agreeing permutations still plausible (p >= ``_ESTIMATE_P``) at ``jaccard``."""
+    cdf = 0.0
+    for c in range(num_perm + 1):
+        cdf += math.comb(num_perm, c) * jaccard**c * (1.0 - jaccard) ** (num_perm - c)
+        if cdf >= _ESTIMATE_P:
+            return c
+    return num_perm
+
+
+def _agreeing(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Per pair, how many permutations have equal signature values (chunked: bounded memory)."""
+    out = np.empty(len(pairs), dtype=np.int64)
+    for lo in range(0, len(pairs), 65536):
+        p = pairs[lo : lo + 65536]
+        out[lo : lo + len(p)] = np.count_nonzero(sigs[p[:, 0]] == sigs[p[:, 1]], axis=1)
+    return out
+
+
+def _signatures(docs: list[Document], cfg: DedupConfig) -> np.ndarray:
+    """``uint32`` signature matrix; consumes ``doc.work["sig"]`` (it is not needed later)."""
+    sigs = np.empty((len(docs), cfg.num_perm), dtype=np.uint32)
+    missing: list[int] = []
+    for i, doc in enumerate(docs):
+        sig = doc.work.pop("sig", None)
+        if sig is not None and len(sig) == cfg.num_perm:
+            sigs[i] = sig
+        else:
+            missing.append(i)
+    for lo in range(0, len(missing), 1024):
+        chunk = missing[lo : lo + 1024]
+        texts = [fold_text(docs[i].text) for i in chunk]
+        sigs[chunk] = signature_matrix(texts, num_perm=cfg.num_perm, shingle=cfg.shingle, seed=cfg.seed)
+    return sigs
+
+
+class _ShingleSets:
+    """Exact shingle sets of documents, computed on demand, most recently used kept."""
+
+    def __init__(self, docs: list[Document], shingle: int) -> None:
+        self.docs = docs
+        self.shingle = shingle
+        self.cache: OrderedDict[int, np.ndarray] = OrderedDict()
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        got = self.cache.get(i)
+        if got is not None:
+            self.cache.move_to_end(i)
+            return got
+        got = shingle_hashes(fold_text(self.docs[i].text), self.shingle)
+        self.cache[i] = got
+        if len(self.cache) > _CACHE_SETS:
+            self.cache.popitem(last=False)
+        return got
+
+
+@dataclass(slots=True)
+class _Edge:
+    """A verified pair seen from one side: ``other`` and how the two relate."""
+
+    other: int
+    jaccard: float
+    other_inside: float  # share of ``other``'s shingles found in this document
+    other_shorter: bool  # ``other`` has fewer shingles than this document
+
+
+def _edges(
+    docs: list[Document], sigs: np.ndarray, cfg: DedupConfig, stats: DedupStats
+) -> tuple[dict[int, list[_Edge]], set[int]]:
+    """Verified similarity edges (both directions) and the set of truncated copies."""
+    near = optimal_params(cfg.threshold, cfg.num_perm)
+    teaser_floor = min(cfg.containment * TEASER_MIN_SHARE, cfg.threshold)
+    teaser = recall_params(teaser_floor, cfg.num_perm)
+    stats.near_bands, stats.near_rows = near
+    stats.teaser_bands, stats.teaser_rows = teaser
+    n = len(docs)
+    keys = np.union1d(*(p[:, 0] * n + p[:, 1] for p in (candidate_pairs(sigs, *near), candidate_pairs(sigs, *teaser))))
+    pairs = np.stack([keys // n, keys % n], axis=1)
+    stats.candidate_pairs = len(pairs)
+    pairs = pairs[_agreeing(sigs, pairs) >= _min_agreeing(cfg.num_perm, teaser_floor)]
+    stats.verified_pairs = len(pairs)
+
+    sets = _ShingleSets(docs, cfg.shingle)
+    edges: dict[int, list[_Edge]] = {}
+    teasers: set[int] = set()
+    for i, j in pairs.tolist():
+        a, b = sets[i], sets[j]
+        if a.size == 0 or b.size == 0:
+            continue
+        common = count_common(a, b)
+        jac = common / (a.size + b.size - common)
+        in_i, in_j = common / a.size, common / b.size
+        if jac < cfg.threshold and max(in_i, in_j) < cfg.containment:
+            continue
+        edges.setdefault(i, []).append(_Edge(j, jac, in_j, b.size < a.size))
+        edges.setdefault(j, []).append(_Edge(i, jac, in_i, a.size < b.size))
+        if jac < cfg.threshold:
+            if in_i >= cfg.containment and a.size < b.size:
+                teasers.add(i)
+            if in_j >= cfg.containment and b.size < a.size:
+                teasers.add(j)
+    return edges, teasers
+
+
+def _clusters(
+    n: int, edges: dict[int, list[_Edge]], teasers: set[int], cfg: DedupConfig
+) -> dict[int, tuple[int, DupKind, float]]:
+    """Greedy clusters over documents ranked ``0..n-1``: ``{duplicate: (head, kind, similarity)}``.
+
+    Truncated copies are visited after everything else; each head claims only neighbours
+    similar to itself, so there is no chaining.
+    """
+    head_of: dict[int, tuple[int, DupKind, float]] = {}
+    heads: set[int] = set()
+    for i in sorted(range(n), key=lambda i: (i in teasers, i)):
+        if i in head_of:
+            continue
+        heads.add(i)
+        for e in edges.get(i, ()):
+            j = e.other
+            if j in heads or j in head_of:
+                continue
+            if e.jaccard >= cfg.threshold:
+                head_of[j] = (i, "near", e.jaccard)
+            elif e.other_shorter and e.other_inside >= cfg.containment:
+                head_of[j] = (i, "contained", e.other_inside)
+    return head_of
+
+
+def _cluster_id(doc_id: str) -> str:
+    return "c-" + hashlib.blake2b(doc_id.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
+
+
+def _mark(doc: Document, head: Document, kind: DupKind, similarity: float) -> None:
+    doc.status = "duplicate"
+    doc.duplicate_of = head.id
+    doc.dup_kind = kind
+    doc.similarity = round(similarity, 4)
+    doc.cluster_id = doc.cluster_size = doc.keep_reason = None
+
+
+def deduplicate(docs: Sequence[Document], cfg: DedupConfig) -> DedupStats:
+    """Mark exact, near and contained duplicates among the ``kept`` documents, in place.
+
+    Sets ``status="duplicate"``, ``duplicate_of``, ``similarity`` and ``dup_kind`` on each
+    duplicate, and ``cluster_id``, ``cluster_size`` and ``keep_reason`` on each kept
+    document that has duplicates. Other documents are left alone. The result depends only
+    on the set of documents (their ids, texts, dates and sources), not on their order.
+    Consumes ``doc.work["sig"]``.
+    """
+    stats = DedupStats()
+    if not cfg.enabled:
+        return stats
+    live = [d for d in docs if d.status == "kept"]
+    stats.documents = len(live)
+    for d in live:
+        d.cluster_id = d.cluster_size = d.keep_reason = None
+        d.duplicate_of = d.dup_kind = d.similarity = None
+    words = [len(d.text.split()) for d in live]
+    keys = [keep_key(d, cfg, w) for d, w in zip(live, words, strict=True)]
+    ranked = sorted(range(len(live)), key=keys.__getitem__)
+
+    # 1. exact groups; the best-ranked copy stands for its group from here on.
+    groups: dict[bytes, list[int]] = {}
+    for k in ranked:
+        h = hashlib.blake2b(live[k].text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        groups.setdefault(h, []).append(k)
+    rep_rows = [g[0] for g in groups.values()]  # still in rank order
+    reps = [live[k] for k in rep_rows]
+
+    # 2-3. candidate pairs and verified edges among the representatives (index = rank).
+    sigs = _signatures(reps, cfg)
+    for d in live:
+        d.work.pop("sig", None)
+    edges, teasers = _edges(reps, sigs, cfg, stats)
+    del sigs
+
+    # 4. clusters; exact copies follow their representative (same text, same relation).
+    head_of = _clusters(len(reps), edges, teasers, cfg)
+    members: dict[int, list[tuple[int, int]]] = {}  # head rep -> [(live row, rep index)]
+    for r, copies in enumerate(groups.values()):
+        if r in head_of:
+            i, kind, sim = head_of[r]
+            for k in copies:
+                _mark(live[k], reps[i], kind, sim)
+                members.setdefault(i, []).append((k, r))
+        else:
+            for k in copies[1:]:
+                _mark(live[k], reps[r], "exact", 1.0)
+                members.setdefault(r, []).append((k, r))
+
+    for i, group in sorted(members.items()):
+        head, hk = reps[i], rep_rows[i]
+        head.cluster_id = _cluster_id(head.id)
+        head.cluster_size = 1 + len(group)
+        # The rival is the duplicate that came closest to being kept.
+        k, r = min(group, key=lambda m: (m[1] in teasers, keys[m[0]]))
+        if r in teasers and i not in teasers:
+            head.keep_reason = f"most complete ({words[hk]} words)"
+        else:
+            head.keep_reason = _reason(head, words[hk], live[k], words[k], cfg)
+        stats.clusters += 1
+        for k, _ in group:
+            dup_kind = live[k].dup_kind
+            if dup_kind == "exact":
+                stats.exact += 1
+            elif dup_kind == "near":
+                stats.near += 1
+            else:
+                stats.contained += 1
+    return stats

@@ -1,0 +1,163 @@
+"""Batch MinHash LSH: banding by sorting, no per-document Python objects.
+
+datasketch's ``MinHashLSH`` keeps one dict entry per document and band (about 8.5 KB per
+document at threshold 0.5); for a batch run we already hold every signature in one
+matrix, so each band becomes one ``uint64`` key per document, one ``argsort`` groups equal
+keys, and the pairs inside each group are emitted with vectorised index arithmetic.
+
+:func:`optimal_params` picks bands and rows the way datasketch does (minimising the
+equally weighted false-positive and false-negative areas under the S-curve), so an index
+built with datasketch at the same threshold behaves the same.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+__all__ = ["band_keys", "candidate_pairs", "collision_probability", "optimal_params", "recall_params"]
+
+# Gauss-Legendre nodes: the integrands are polynomials of degree <= bands*rows <= num_perm,
+# so enough nodes make the integrals exact (up to rounding).
+_MAX_EXACT_DEGREE = 2048
+
+
+def collision_probability(similarity: float | np.ndarray, bands: int, rows: int) -> float | np.ndarray:
+    """Probability that two documents with this Jaccard similarity share a band.
+
+    >>> round(float(collision_probability(0.5, 20, 5)), 3)
+    0.47
+    """
+    return 1.0 - (1.0 - np.power(similarity, rows)) ** bands
+
+
+@lru_cache(maxsize=128)
+def optimal_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """``(bands, rows)`` minimising false-positive + false-negative probability mass.
+
+    Same search as datasketch's ``_optimal_param`` with weights (0.5, 0.5): over every
+    ``bands * rows <= num_perm``, the area of the S-curve below ``threshold`` (pairs that
+    collide but should not) plus the area of its complement above (pairs missed); the
+    first minimum in (bands, rows) order wins.
+
+    >>> optimal_params(0.5, 128)
+    (25, 5)
+    """
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError("threshold must be in (0, 1]")
+    if num_perm < 1:
+        raise ValueError("num_perm must be >= 1")
+    pairs = np.array([(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)], dtype=np.float64)
+    b = pairs[:, :1]
+    r = pairs[:, 1:]
+    deg = min(num_perm, _MAX_EXACT_DEGREE)
+    nodes, weights = np.polynomial.legendre.leggauss(deg // 2 + 2)
+
+    def integral(lo: float, hi: float, false_negative: bool) -> np.ndarray:
+        if hi <= lo:
+            return np.zeros(len(pairs))
+        s = (hi - lo) / 2.0 * nodes + (hi + lo) / 2.0
+        p = 1.0 - (1.0 - s**r) ** b
+        f = 1.0 - p if false_negative else p
+        return (f @ weights) * (hi - lo) / 2.0
+
+    error = 0.5 * integral(0.0, threshold, False) + 0.5 * integral(threshold, 1.0, True)
+    best = int(np.argmin(error))
+    return int(pairs[best, 0]), int(pairs[best, 1])
+
+
+def recall_params(similarity: float, num_perm: int, recall: float = 0.99) -> tuple[int, int]:
+    """``(bands, rows)`` that find a pair of this Jaccard similarity with at least ``recall``.
+
+    For recall-first searches where verification is cheap, such as truncated reprints
+    whose Jaccard with the full article is only their length share: the largest ``rows``
+    (fewest chance collisions) whose full set of ``num_perm // rows`` bands still reaches
+    ``recall``; one row per band if even that does not.
+
+    >>> recall_params(0.27, 128)
+    (64, 2)
+    """
+    if not 0.0 < similarity <= 1.0:
+        raise ValueError("similarity must be in (0, 1]")
+    if not 0.0 < recall < 1.0:
+        raise ValueError("recall must be in (0, 1)")
+    for rows in range(num_perm, 0, -1):
+        bands = num_perm // rows
+        if collision_probability(similarity, bands, rows) >= recall:
+            return bands, rows
+    return num_perm, 1
+
+
+_FNV_PRIME = np.uint64(0x100000001B3)
+_FM1 = np.uint64(0xFF51AFD7ED558CCD)
+_FM2 = np.uint64(0xC4CEB9FE1A85EC53)
+_U33 = np.uint64(33)
+
+
+def band_keys(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
+    """One ``uint64`` key per document for band ``band`` (columns ``band*rows`` onwards).
+
+    Equal bands give equal keys; different bands collide with probability about 2**-64,
+    which only adds a candidate that verification then rejects.
+    """
+    block = sigs[:, band * rows : (band + 1) * rows]
+    h = np.full(sigs.shape[0], 0xCBF29CE484222325 ^ band, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for c in range(block.shape[1]):
+            h = (h ^ block[:, c].astype(np.uint64)) * _FNV_PRIME
+        h ^= h >> _U33
+        h *= _FM1
+        h ^= h >> _U33
+        h *= _FM2
+        h ^= h >> _U33
+    return h
+
+
+def _pairs_in_runs(keys: np.ndarray) -> np.ndarray:
+    """All ``i * n + j`` (``i < j``) for documents with equal keys, as sorted unique int64."""
+    n = keys.shape[0]
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    # End (exclusive) of the run each sorted position belongs to.
+    boundary = np.flatnonzero(sk[1:] != sk[:-1]) + 1
+    ends = np.append(boundary, n)
+    run_end = np.repeat(ends, np.diff(np.concatenate(([0], ends))))
+    count = run_end - np.arange(n) - 1  # later members of the same run
+    total = int(count.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    left = np.repeat(np.arange(n), count)
+    first = np.cumsum(count) - count
+    right = left + 1 + (np.arange(total) - np.repeat(first, count))
+    i = order[left].astype(np.int64)
+    j = order[right].astype(np.int64)
+    lo = np.minimum(i, j)
+    hi = np.maximum(i, j)
+    return np.unique(lo * n + hi)
+
+
+def candidate_pairs(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """Document pairs sharing at least one band: ``int64`` array ``(k, 2)``, ``i < j``, sorted.
+
+    ``sigs`` is the ``(n, num_perm)`` signature matrix (any unsigned integer dtype; only
+    the first ``bands * rows`` columns are used). Every pair whose signatures agree on all
+    ``rows`` values of some band is returned exactly once.
+
+    >>> s = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [7, 7, 3, 4], [8, 8, 8, 8]], dtype=np.uint64)
+    >>> candidate_pairs(s, 2, 2).tolist()
+    [[0, 1], [0, 2]]
+    """
+    if sigs.ndim != 2:
+        raise ValueError("sigs must be a 2-D (documents x permutations) matrix")
+    if bands < 1 or rows < 1 or bands * rows > sigs.shape[1]:
+        raise ValueError(f"bands * rows = {bands * rows} does not fit {sigs.shape[1]} permutations")
+    n = sigs.shape[0]
+    if n < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    if n > 3_000_000_000:  # i * n + j must fit in int64
+        raise ValueError("too many documents for one candidate_pairs call")
+    found = np.zeros(0, dtype=np.int64)
+    for band in range(bands):
+        found = np.union1d(found, _pairs_in_runs(band_keys(sigs, band, rows)))
+    return np.stack([found // n, found % n], axis=1)
