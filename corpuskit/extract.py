@@ -3,6 +3,9 @@
 trafilatura does the heavy lifting (main-content detection, metadata from ``<meta>``,
 JSON-LD and the page); we only pin its options so results are deterministic and it never
 touches the network, and we turn its output into plain paragraphs separated by blank lines.
+The headline goes to ``title`` only: when trafilatura also puts it first in the text, that
+copy is dropped. The pipeline then runs :func:`corpuskit.boilerplate.postfilter_extracted`
+over the text, which removes the teaser lists and promos trafilatura sometimes lets through.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from dataclasses import dataclass, field
 
 import trafilatura
 from trafilatura.settings import use_config
+
+from .normalise import fold_text
 
 __all__ = ["Extracted", "extract_html"]
 
@@ -42,6 +47,11 @@ def _split_authors(raw: str | None) -> list[str]:
     return list(seen)
 
 
+def _same_line(a: str, b: str) -> bool:
+    """Equal up to case, quote/dash style and spacing (a headline repeated as the first block)."""
+    return " ".join(fold_text(a).split()) == " ".join(fold_text(b).split())
+
+
 def extract_html(html: str, url: str | None = None) -> Extracted:
     """Extract the article of one page.
 
@@ -63,10 +73,13 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         return Extracted(text="", url=url)
     data = doc if isinstance(doc, dict) else doc.as_dict()
     text = data.get("text") or ""
+    title = data.get("title") or None
     paragraphs = [line.strip() for line in text.split("\n") if line.strip()]
+    if title and paragraphs and _same_line(paragraphs[0], title):
+        paragraphs = paragraphs[1:]  # the headline is in ``title``; keep it out of the body
     return Extracted(
         text="\n\n".join(paragraphs),
-        title=data.get("title") or None,
+        title=title,
         date=data.get("date") or None,
         authors=_split_authors(data.get("author")),
         url=data.get("url") or url,
