@@ -21,7 +21,7 @@ from .config import RunConfig
 from .dedup import deduplicate
 from .errors import OutputError, RejectedRecordError
 from .passages import drop_passages, find_passages
-from .readers import read_inputs
+from .readers import Discovered, discover_inputs, read_inputs
 from .records import Document, Passage
 from .stages import _chunks, finish_documents, prepare_documents
 from .writers import write_json, write_jsonl
@@ -100,11 +100,12 @@ def run(
     tick = progress or (lambda stage, n: None)
     t_all = time.perf_counter()
 
+    found = discover_inputs(inputs)  # a missing input fails here, before any work
     pool = None
     if cfg.workers > 1:
         pool = multiprocessing.get_context("fork").Pool(cfg.workers)
     try:
-        docs = _prepare(inputs, cfg, pool, timer, tick, stdin)
+        docs = _prepare(inputs, found, cfg, pool, timer, tick, stdin)
         templates = _templates(docs, cfg, timer)
         docs = _finish(docs, cfg, templates, pool, timer, tick)
     finally:
@@ -131,6 +132,7 @@ def run(
     manifest = {
         "corpuskit": __version__,
         "inputs": list(inputs),
+        "skipped_files": found.skipped,
         "config": cfg.to_dict(),
         "counts": counts,
         "languages": dict(sorted(Counter(d.lang or "null" for d in docs if d.status != "rejected").items())),
@@ -156,6 +158,7 @@ def run(
 
 def _prepare(
     inputs: Sequence[str],
+    found: Discovered,
     cfg: RunConfig,
     pool: Any | None,
     timer: _Timer,
@@ -163,7 +166,7 @@ def _prepare(
     stdin: IO[bytes] | None,
 ) -> list[Document]:
     t = time.perf_counter()
-    reader = read_inputs(inputs, max_doc_bytes=cfg.max_doc_bytes, stdin=stdin)
+    reader = read_inputs(inputs, max_doc_bytes=cfg.max_doc_bytes, stdin=stdin, discovered=found)
     docs: list[Document] = []
     tasks = ((chunk, cfg) for chunk in _chunks(reader, _CHUNK))
     for chunk in _pool_map(prepare_documents, tasks, cfg.workers, pool):

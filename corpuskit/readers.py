@@ -28,8 +28,10 @@ from .records import Document
 
 __all__ = [
     "Decoded",
+    "Discovered",
     "decode_bytes",
     "detect_format",
+    "discover_inputs",
     "expand_inputs",
     "read_inputs",
 ]
@@ -54,37 +56,66 @@ class Decoded:
 # ---------------------------------------------------------------- discovery
 
 
-def expand_inputs(inputs: Iterable[str]) -> list[tuple[str, str]]:
-    """Resolve input arguments to ``(path_as_shown, argument)`` pairs, in a stable order.
+@dataclass(frozen=True, slots=True)
+class Discovered:
+    """The files a run will read, and the files a directory walk passed over (and why)."""
 
-    Directories are walked recursively in sorted order; a symlinked directory already seen
-    (a loop) is skipped. A glob with no match and a missing path raise :class:`InputError`.
+    files: list[tuple[str, str]]
+    skipped: list[str]
+
+
+def expand_inputs(inputs: Iterable[str]) -> list[tuple[str, str]]:
+    """Resolve input arguments to ``(path_as_shown, argument)`` pairs, in a stable order."""
+    return discover_inputs(inputs).files
+
+
+def discover_inputs(inputs: Iterable[str]) -> Discovered:
+    """Resolve input arguments to the files to read, in a stable order.
+
+    A file named on the command line is always read (its format sniffed if need be).
+    Directories are walked recursively in sorted order, taking files with an input
+    extension or none; documentation and data files found there (``README.md``,
+    ``*.json``, images...) are listed in ``skipped`` rather than misread as articles. A
+    symlinked directory already seen (a loop) is walked once. A glob with no match and a
+    missing path raise :class:`InputError`.
     """
-    out: list[tuple[str, str]] = []
+    files: list[tuple[str, str]] = []
+    skipped: list[str] = []
     for arg in inputs:
         if arg == "-":
-            out.append(("-", arg))
+            files.append(("-", arg))
             continue
         p = Path(arg)
         if p.is_dir():
-            out.extend((f, arg) for f in _walk(p))
+            _walk(p, arg, files, skipped)
         elif p.exists() or p.is_symlink():
-            out.append((arg, arg))
+            files.append((arg, arg))
         elif _GLOB_CHARS.search(arg):
             matches = sorted(glob.glob(arg, recursive=True))
             if not matches:
                 raise InputError(arg, "no file matches this pattern")
             for m in matches:
-                mp = Path(m)
-                out.extend((f, arg) for f in _walk(mp)) if mp.is_dir() else out.append((m, arg))
+                if Path(m).is_dir():
+                    _walk(Path(m), arg, files, skipped)
+                else:
+                    files.append((m, arg))
         else:
             raise InputError(arg, "no such file or directory")
-    return out
+    return Discovered(files, skipped)
 
 
-def _walk(root: Path) -> list[str]:
+_INPUT_EXT = _HTML_EXT + _TEXT_EXT + _JSONL_EXT + _WARC_EXT
+
+
+def _is_input_name(name: str) -> bool:
+    low = name.lower()
+    if low.startswith(("readme", "license", "licence", "changelog")):
+        return False
+    return low.endswith(_INPUT_EXT) or "." not in low
+
+
+def _walk(root: Path, arg: str, files: list[tuple[str, str]], skipped: list[str]) -> None:
     seen: set[tuple[int, int]] = set()
-    files: list[str] = []
 
     def visit(d: Path) -> None:
         try:
@@ -103,15 +134,17 @@ def _walk(root: Path) -> list[str]:
             if e.name in _SKIP_NAMES or e.name.startswith("."):
                 continue
             try:
-                if e.is_dir():
-                    visit(Path(e.path))
-                else:
-                    files.append(e.path)
+                is_dir = e.is_dir()
             except OSError:
-                files.append(e.path)
+                is_dir = False
+            if is_dir:
+                visit(Path(e.path))
+            elif _is_input_name(e.name):
+                files.append((e.path, arg))
+            else:
+                skipped.append(e.path)
 
     visit(root)
-    return files
 
 
 def detect_format(path: str, head: bytes) -> str:
@@ -245,13 +278,17 @@ def read_inputs(
     *,
     max_doc_bytes: int,
     stdin: IO[bytes] | None = None,
+    discovered: Discovered | None = None,
 ) -> Iterator[Document]:
     """Yield one :class:`Document` per input record, in input order.
+
+    ``discovered`` is the result of :func:`discover_inputs` when the caller already has it.
 
     ``doc.order`` is the record's position in the whole input; ids are made unique (a
     repeated id gets ``~2``, ``~3`` ... and keeps the original in ``meta["given_id"]``).
     """
-    return _read_all(expand_inputs(inputs), max_doc_bytes, stdin)  # expand now: errors surface here
+    found = discovered if discovered is not None else discover_inputs(inputs)  # now: errors surface here
+    return _read_all(found.files, max_doc_bytes, stdin)
 
 
 def _read_all(files: list[tuple[str, str]], max_doc_bytes: int, stdin: IO[bytes] | None) -> Iterator[Document]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from corpuskit.errors import InputError
-from corpuskit.readers import decode_bytes, detect_format, expand_inputs, read_inputs
+from corpuskit.readers import decode_bytes, detect_format, discover_inputs, expand_inputs, read_inputs
 
 LIMIT = 1_000_000
 
@@ -84,7 +84,7 @@ def test_empty_binary_and_invalid_utf8_files(tmp_path: Path) -> None:
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "blob.bin").write_bytes(bytes(range(256)) * 20)
     (tmp_path / "latin.txt").write_bytes("Zölle für Käse – “sagte er”".encode("cp1252"))
-    docs = {Path(d.id).name: d for d in read(tmp_path)}
+    docs = {Path(d.id).name: d for d in read(*sorted(tmp_path.iterdir()))}
     assert docs["empty.txt"].reject_reason.startswith("empty file")
     assert docs["latin.txt"].status == "kept" and isinstance(docs["latin.txt"].raw, bytes)
     # binary is detected when decoding (in the worker stage), see test_pipeline
@@ -184,3 +184,13 @@ def test_warc_responses(tmp_path: Path) -> None:
     ]
     assert docs[0].raw_kind == "html" and b"<p>Hi</p>" in docs[0].raw
     assert "not an HTML response" in docs[1].reject_reason
+
+
+def test_directory_walk_skips_docs_and_data_files(tmp_path: Path) -> None:
+    for name in ("README.md", "EXPECTED.json", "photo.jpg", "a.txt", "b.html", "c.jsonl.gz", "noext"):
+        (tmp_path / name).write_text("x")
+    found = discover_inputs([str(tmp_path)])
+    assert [Path(p).name for p, _ in found.files] == ["a.txt", "b.html", "c.jsonl.gz", "noext"]
+    assert [Path(p).name for p in found.skipped] == ["EXPECTED.json", "README.md", "photo.jpg"]
+    # named explicitly, any file is read
+    assert [Path(p).name for p, _ in discover_inputs([str(tmp_path / "README.md")]).files] == ["README.md"]
