@@ -944,13 +944,24 @@ def strip_boilerplate(
     if min_words:
         keep = [k and ln.words >= min_words for k, ln in zip(keep, lines, strict=True)]
     first = next((i for i, k in enumerate(keep) if k), len(lines))
-
-    # Metadata: from the lines before the article (and an "About the author" section).
-    meta = set(bylines) | set(dates)
-    title_at = _pick_title(lines, first, meta)
-    title = lines[title_at].text if title_at is not None else None
+    title_at = _pick_title(lines, first, set(bylines) | set(dates))
     if title_at is not None:
         keep[title_at] = False
+    return Stripped(
+        text=_join(raw, lines, keep),
+        title=lines[title_at].text if title_at is not None else None,
+        date=_pick_date(lines, dates, first),
+        authors=_pick_authors(lines, bylines, first, b),
+        removed=len(lines) - sum(keep),
+    )
+
+
+_REACH = re.compile(r"^(?:reach|contact|email|write to)\s+(.{3,50}?)\s+(?:on|at)\s", re.I)
+_PUBLISHED = re.compile(r"publish|posted|veröffentlicht|publié|publicado|pubblicato|опубликовано", re.I)
+
+
+def _pick_authors(lines: Sequence[_Line], bylines: dict[int, list[str]], first: int, end: int) -> list[str]:
+    """Bylines before the article or in its "About the author" section; else a "Reach X on X" line."""
     authors: list[str] = []
     about = False
     for i, ln in enumerate(lines):
@@ -959,28 +970,32 @@ def strip_boilerplate(
         if i in bylines and (i < first or about):
             authors.extend(bylines[i])
     if not authors:
-        for ln in lines[:first] + lines[b:]:
-            if ln.why == "contact" and (m := re.match(r"^(?:reach|contact|email|write to)\s+(.{3,50}?)\s+(?:on|at)\s", ln.text, re.I)):
-                got = _names(m.group(1))
-                if got:
-                    authors.extend(got)
-    head_dates = [d for i, d in dates.items() if i < first]
-    tail_dates = [d for i, d in dates.items() if i >= first and re.search(r"publish|posted|veröffentlicht|publié", lines[i].text, re.I)]
-    date = min(head_dates or tail_dates) if (head_dates or tail_dates) else None
+        for ln in [*lines[:first], *lines[end:]]:
+            m = _REACH.match(ln.text) if ln.why == "contact" else None
+            if m is not None:
+                authors.extend(_names(m.group(1)) or [])
+    return _dedupe(authors)
 
-    # Output: kept lines in order; a paragraph break wherever input had one or a line was dropped.
+
+def _pick_date(lines: Sequence[_Line], dates: dict[int, str], first: int) -> str | None:
+    """The earliest date line above the article (published before updated); else a "Published" line below it."""
+    head = [d for i, d in dates.items() if i < first]
+    tail = [d for i, d in dates.items() if i >= first and _PUBLISHED.search(lines[i].text)]
+    return min(head or tail) if head or tail else None
+
+
+def _join(raw: Sequence[str], lines: Sequence[_Line], keep: Sequence[bool]) -> str:
+    """Kept lines in order; a paragraph break wherever the input had one or a line was dropped."""
     out: list[str] = []
-    prev_idx: int | None = None
+    prev: int | None = None
     for ln, k in zip(lines, keep, strict=True):
         if not k:
             continue
-        if prev_idx is not None:
-            gap = ln.idx - prev_idx > 1
-            out.append("\n\n" if gap else "\n")
+        if prev is not None:
+            out.append("\n\n" if ln.idx - prev > 1 else "\n")
         out.append(raw[ln.idx].strip())
-        prev_idx = ln.idx
-    removed = len(lines) - sum(keep)
-    return Stripped(text="".join(out), title=title, date=date, authors=_dedupe(authors), removed=removed)
+        prev = ln.idx
+    return "".join(out)
 
 
 def postfilter_extracted(text: str, cfg: BoilerplateConfig, *, lang: str | None = None) -> str:
@@ -1008,13 +1023,4 @@ def postfilter_extracted(text: str, cfg: BoilerplateConfig, *, lang: str | None 
                 break
     if not any(drop):
         return text
-    out: list[str] = []
-    prev_idx: int | None = None
-    for ln, d in zip(lines, drop, strict=True):
-        if d:
-            continue
-        if prev_idx is not None:
-            out.append("\n\n" if ln.idx - prev_idx > 1 else "\n")
-        out.append(raw[ln.idx].strip())
-        prev_idx = ln.idx
-    return "".join(out)
+    return _join(raw, lines, [not d for d in drop])
