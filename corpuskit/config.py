@@ -125,12 +125,15 @@ class RunConfig:
     are rejected, never read whole. ``lang_sample_chars`` bounds language detection cost;
     texts shorter than ``min_lang_chars`` get ``lang = null`` with a reason.
     ``workers``: processes for the per-document stages; output does not depend on it.
+    ``min_page_words``: an HTML page whose extracted text has fewer words is not an
+    article (a login or landing page) and is rejected; JSONL ``text`` is never held to it.
     """
 
     workers: int = field(default_factory=_default_workers)
     strict: bool = False
     max_doc_bytes: int = 20_000_000
     min_text_chars: int = 1
+    min_page_words: int = 25
     lang_sample_chars: int = 1000
     min_lang_chars: int = 20
     lang_seed: int = 0
@@ -142,6 +145,7 @@ class RunConfig:
         _check(self.workers >= 1, "workers must be >= 1")
         _check(self.max_doc_bytes >= 1024, "max_doc_bytes must be >= 1024")
         _check(self.min_text_chars >= 1, "min_text_chars must be >= 1")
+        _check(self.min_page_words >= 0, "min_page_words must be >= 0")
         _check(self.lang_sample_chars >= 50, "lang_sample_chars must be >= 50")
         _check(self.min_lang_chars >= 1, "min_lang_chars must be >= 1")
 

@@ -88,6 +88,8 @@ def finish_document(doc: Document, cfg: RunConfig, template: frozenset[int] = fr
         doc.text = normalise_text(postfilter_extracted(doc.text, cfg.boilerplate))
     if len(doc.text) < cfg.min_text_chars or not doc.text.strip():
         return doc.reject("no article text after boilerplate removal")
+    if doc.raw_kind == "html" and (n := len(doc.text.split())) < cfg.min_page_words:
+        return doc.reject(f"no article text in HTML: {n} words < min_page_words={cfg.min_page_words}")
     doc.lang, doc.lang_reason = detect_language(
         doc.text, sample_chars=cfg.lang_sample_chars, min_chars=cfg.min_lang_chars, seed=cfg.lang_seed
     )
