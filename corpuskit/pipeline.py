@@ -192,11 +192,16 @@ def _templates(docs: list[Document], cfg: RunConfig, timer: _Timer) -> dict[str,
     index = TemplateIndex(cfg.boilerplate)
     sites: set[str] = set()
     for d in docs:
-        if d.status != "rejected" and d.raw_kind == "text":
-            site = site_key(d.source, d.url)
-            d.work["site"] = site
-            sites.add(site)
-            index.add(site, d.text)
+        if d.status == "rejected" or d.raw_kind != "text":
+            continue
+        if not d.url and d.input_format in ("jsonl", "warc"):
+            # A record without a URL has no site we can tell: a sentence two such records
+            # share is re-reporting, never template.
+            continue
+        site = site_key(d.source, d.url)
+        d.work["site"] = site
+        sites.add(site)
+        index.add(site, d.text)
     templates = {s: tpl for s in sorted(sites) if (tpl := index.template_for(s))}
     timer.add("templates", time.perf_counter() - t)
     return templates
