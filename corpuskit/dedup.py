@@ -219,12 +219,14 @@ class _Edge:
 
     other: int
     jaccard: float
+    inside: float  # share of this document's shingles found in ``other``
     other_inside: float  # share of ``other``'s shingles found in this document
-    other_shorter: bool  # ``other`` has fewer shingles than this document
+    shorter: bool  # this document has fewer shingles than ``other``
+    other_shorter: bool
 
 
 def _edges(
-    docs: list[Document], sigs: np.ndarray, cfg: DedupConfig, stats: DedupStats
+    sets: _ShingleSets, sigs: np.ndarray, cfg: DedupConfig, stats: DedupStats
 ) -> tuple[dict[int, list[_Edge]], set[int]]:
     """Verified similarity edges (both directions) and the set of truncated copies."""
     near = optimal_params(cfg.threshold, cfg.num_perm)
@@ -232,14 +234,13 @@ def _edges(
     teaser = recall_params(teaser_floor, cfg.num_perm)
     stats.near_bands, stats.near_rows = near
     stats.teaser_bands, stats.teaser_rows = teaser
-    n = len(docs)
+    n = len(sigs)
     keys = np.union1d(*(p[:, 0] * n + p[:, 1] for p in (candidate_pairs(sigs, *near), candidate_pairs(sigs, *teaser))))
     pairs = np.stack([keys // n, keys % n], axis=1)
     stats.candidate_pairs = len(pairs)
     pairs = pairs[_agreeing(sigs, pairs) >= _min_agreeing(cfg.num_perm, teaser_floor)]
     stats.verified_pairs = len(pairs)
 
-    sets = _ShingleSets(docs, cfg.shingle)
     edges: dict[int, list[_Edge]] = {}
     teasers: set[int] = set()
     for i, j in pairs.tolist():
@@ -251,8 +252,8 @@ def _edges(
         in_i, in_j = common / a.size, common / b.size
         if jac < cfg.threshold and max(in_i, in_j) < cfg.containment:
             continue
-        edges.setdefault(i, []).append(_Edge(j, jac, in_j, b.size < a.size))
-        edges.setdefault(j, []).append(_Edge(i, jac, in_i, a.size < b.size))
+        edges.setdefault(i, []).append(_Edge(j, jac, in_i, in_j, a.size < b.size, b.size < a.size))
+        edges.setdefault(j, []).append(_Edge(i, jac, in_j, in_i, b.size < a.size, a.size < b.size))
         if jac < cfg.threshold:
             if in_i >= cfg.containment and a.size < b.size:
                 teasers.add(i)
@@ -262,18 +263,27 @@ def _edges(
 
 
 def _clusters(
-    n: int, edges: dict[int, list[_Edge]], teasers: set[int], cfg: DedupConfig
+    sets: _ShingleSets, edges: dict[int, list[_Edge]], teasers: set[int], cfg: DedupConfig
 ) -> dict[int, tuple[int, DupKind, float]]:
     """Greedy clusters over documents ranked ``0..n-1``: ``{duplicate: (head, kind, similarity)}``.
 
-    Truncated copies are visited after everything else; each head claims only neighbours
-    similar to itself, so there is no chaining.
+    Documents are visited in rank order, truncated copies after everything else. A head
+    claims each unvisited neighbour that is a near-duplicate of it, or a shorter document
+    >= ``containment`` inside it. A truncated copy nobody claimed then joins the cluster of
+    a document it is >= ``containment`` inside, provided it is also >= ``threshold`` inside
+    that cluster's head (a teaser of the original, whose kept copy has a new headline or
+    typos in the teaser's part): members are always similar to the kept document itself.
     """
     head_of: dict[int, tuple[int, DupKind, float]] = {}
     heads: set[int] = set()
-    for i in sorted(range(n), key=lambda i: (i in teasers, i)):
+    for i in sorted(range(len(sets.docs)), key=lambda i: (i in teasers, i)):
         if i in head_of:
             continue
+        if i in teasers:
+            joined = _join_via_member(i, sets, edges, heads, head_of, cfg)
+            if joined is not None:
+                head_of[i] = (joined[0], "contained", joined[1])
+                continue
         heads.add(i)
         for e in edges.get(i, ()):
             j = e.other
@@ -284,6 +294,30 @@ def _clusters(
             elif e.other_shorter and e.other_inside >= cfg.containment:
                 head_of[j] = (i, "contained", e.other_inside)
     return head_of
+
+
+def _join_via_member(
+    i: int,
+    sets: _ShingleSets,
+    edges: dict[int, list[_Edge]],
+    heads: set[int],
+    head_of: dict[int, tuple[int, DupKind, float]],
+    cfg: DedupConfig,
+) -> tuple[int, float] | None:
+    """The head (and share of ``i`` inside it) of the best cluster truncated copy ``i`` can join."""
+    best: tuple[float, int] | None = None
+    mine = sets[i]
+    for e in edges.get(i, ()):
+        if not (e.shorter and e.inside >= cfg.containment):
+            continue
+        m = e.other
+        h = m if m in heads else head_of[m][0] if m in head_of else None
+        if h is None:
+            continue  # a truncated copy not visited yet
+        inside = e.inside if h == m else count_common(mine, sets[h]) / mine.size
+        if inside >= cfg.threshold and (best is None or (-inside, h) < (-best[0], best[1])):
+            best = (inside, h)
+    return None if best is None else (best[1], best[0])
 
 
 def _cluster_id(doc_id: str) -> str:
@@ -331,11 +365,13 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig) -> DedupStats:
     sigs = _signatures(reps, cfg)
     for d in live:
         d.work.pop("sig", None)
-    edges, teasers = _edges(reps, sigs, cfg, stats)
+    sets = _ShingleSets(reps, cfg.shingle)
+    edges, teasers = _edges(sets, sigs, cfg, stats)
     del sigs
 
     # 4. clusters; exact copies follow their representative (same text, same relation).
-    head_of = _clusters(len(reps), edges, teasers, cfg)
+    head_of = _clusters(sets, edges, teasers, cfg)
+    del sets, edges
     members: dict[int, list[tuple[int, int]]] = {}  # head rep -> [(live row, rep index)]
     for r, copies in enumerate(groups.values()):
         if r in head_of:
