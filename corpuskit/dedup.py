@@ -346,9 +346,6 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig) -> DedupStats:
         return stats
     live = [d for d in docs if d.status == "kept"]
     stats.documents = len(live)
-    for d in live:
-        d.cluster_id = d.cluster_size = d.keep_reason = None
-        d.duplicate_of = d.dup_kind = d.similarity = None
     words = [len(d.text.split()) for d in live]
     keys = [keep_key(d, cfg, w) for d, w in zip(live, words, strict=True)]
     ranked = sorted(range(len(live)), key=keys.__getitem__)

@@ -6,15 +6,27 @@ sniffed from the first bytes when the extension says nothing. A record that cann
 becomes a ``rejected`` document whose reason names the file and line; only an input that does
 not exist at all is an error (:class:`~corpuskit.errors.InputError`), because that is a
 usage mistake, not bad data.
+
+Reading is bounded, whatever the input (see :class:`Limits`): a record over
+``max_doc_bytes`` is rejected without being held in memory whole; one file may not
+decompress to more than ``max_input_bytes``, nor to more than ``max_compression_ratio``
+times its compressed size (a decompression bomb); a WARC line may not run longer than
+``max_doc_bytes`` without a newline. When a whole-file bound trips, the records read so far
+stand and the rest of the file becomes one rejected record.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import glob
 import gzip
+import io
 import json
+import math
 import os
 import re
+import stat
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -27,13 +39,17 @@ from .errors import InputError
 from .records import Document
 
 __all__ = [
+    "DEFAULT_MAX_COMPRESSION_RATIO",
+    "DEFAULT_MAX_INPUT_BYTES",
     "Decoded",
     "Discovered",
+    "Limits",
     "decode_bytes",
     "detect_format",
     "discover_inputs",
     "expand_inputs",
     "read_inputs",
+    "text_encoding",
 ]
 
 _HTML_EXT = (".html", ".htm", ".xhtml", ".shtml")
@@ -42,7 +58,14 @@ _JSONL_EXT = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".json.gz", ".json
 _WARC_EXT = (".warc", ".warc.gz", ".arc.gz")
 _SKIP_NAMES = {".DS_Store", "Thumbs.db"}
 _GLOB_CHARS = re.compile(r"[*?\[]")
+_GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 16
+
+DEFAULT_MAX_INPUT_BYTES = 64 << 30
+"""Decompressed bytes one input file may yield (64 GiB: far above a real crawl file)."""
+DEFAULT_MAX_COMPRESSION_RATIO = 100.0
+"""Decompressed/compressed size above which a file is a bomb (text gzips 3-15x; bombs ~1000x)."""
+_RATIO_FLOOR = 64 << 20  # the ratio is judged only past 64 MiB: small files may compress well
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +74,33 @@ class Decoded:
 
     text: str
     encoding: str
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What reading one input may cost; every bound turns into a rejection, never a crash.
+
+    ``max_doc_bytes``: one record (a page, a JSONL line, a WARC payload), after
+    decompression. ``max_input_bytes``: everything one file decompresses to.
+    ``max_compression_ratio``: decompressed over compressed bytes, judged once a file has
+    given 64 MiB, so a bomb is stopped after reading a few kilobytes of it.
+    """
+
+    max_doc_bytes: int
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES
+    max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO
+
+
+class _StreamStop(Exception):
+    """Reading a file must stop here: a whole-file bound tripped, or the stream is corrupt.
+
+    ``reason`` is the rejection reason for the rest of the file. Corrupt-stream errors are
+    turned into this type because parsers treat a bare ``EOFError`` as a clean end.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 # ---------------------------------------------------------------- discovery
@@ -76,8 +126,9 @@ def discover_inputs(inputs: Iterable[str]) -> Discovered:
     Directories are walked recursively in sorted order, taking files with an input
     extension or none; documentation and data files found there (``README.md``,
     ``*.json``, images...) are listed in ``skipped`` rather than misread as articles. A
-    symlinked directory already seen (a loop) is walked once. A glob with no match and a
-    missing path raise :class:`InputError`.
+    symlinked directory already seen (a loop) is walked once; a subdirectory that cannot
+    be listed is kept as an input, so that it is reported as a rejected record rather than
+    silently lost. A glob with no match and a missing path raise :class:`InputError`.
     """
     files: list[tuple[str, str]] = []
     skipped: list[str] = []
@@ -115,36 +166,51 @@ def _is_input_name(name: str) -> bool:
 
 
 def _walk(root: Path, arg: str, files: list[tuple[str, str]], skipped: list[str]) -> None:
+    """A recursive walk in name order, written with an explicit stack so no depth overflows it.
+
+    A directory's files come exactly where the directory sorts among its siblings.
+    """
     seen: set[tuple[int, int]] = set()
-
-    def visit(d: Path) -> None:
-        try:
-            st = d.stat()
-        except OSError:
-            return
-        key = (st.st_dev, st.st_ino)
-        if key in seen:
-            return  # symlink loop or a directory reached twice
-        seen.add(key)
-        try:
-            entries = sorted(os.scandir(d), key=lambda e: e.name)
-        except OSError:
-            return
-        for e in entries:
-            if e.name in _SKIP_NAMES or e.name.startswith("."):
-                continue
-            try:
-                is_dir = e.is_dir()
-            except OSError:
-                is_dir = False
-            if is_dir:
-                visit(Path(e.path))
-            elif _is_input_name(e.name):
-                files.append((e.path, arg))
+    frames: list[Iterator[tuple[str, str, bool]]] = [iter([(root.name, str(root), True)])]
+    while frames:
+        entry = next(frames[-1], None)
+        if entry is None:
+            frames.pop()
+            continue
+        name, path, is_dir = entry
+        if not is_dir:
+            if _is_input_name(name):
+                files.append((path, arg))
             else:
-                skipped.append(e.path)
+                skipped.append(path)
+            continue
+        try:
+            st = os.stat(path)
+            key = (st.st_dev, st.st_ino)
+            if key in seen:
+                continue  # symlink loop or a directory reached twice
+            seen.add(key)
+            with os.scandir(path) as it:
+                listing = sorted(it, key=lambda e: e.name)
+        except OSError:
+            files.append((path, arg))  # read later as an unreadable directory: rejected, not lost
+            continue
+        frames.append(
+            iter(
+                [
+                    (e.name, e.path, _is_dir(e))
+                    for e in listing
+                    if e.name not in _SKIP_NAMES and not e.name.startswith(".")
+                ]
+            )
+        )
 
-    visit(root)
+
+def _is_dir(e: os.DirEntry[str]) -> bool:
+    try:
+        return e.is_dir()
+    except OSError:
+        return False
 
 
 def detect_format(path: str, head: bytes) -> str:
@@ -158,11 +224,15 @@ def detect_format(path: str, head: bytes) -> str:
         return "html"
     if name.endswith(_TEXT_EXT):
         return "text"
-    if head[:2] == b"\x1f\x8b":
+    if head[:2] == _GZIP_MAGIC:
         try:
             head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 4096)
         except zlib.error:
             return "binary"
+    for bom, enc in _BOMS:
+        if head.startswith(bom):
+            head = head[len(bom) :].decode(enc, errors="ignore").encode("utf-8")
+            break
     h = head.lstrip()
     if h.startswith(b"WARC/"):
         return "warc"
@@ -185,32 +255,65 @@ _BOMS = (
     (b"\xff\xfe", "utf-16-le"),
     (b"\xfe\xff", "utf-16-be"),
 )
+_CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or 13 < b < 32)
 
 
 def _looks_binary(data: bytes) -> bool:
     sample = data[:8192]
     if not sample:
         return False
-    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return controls / len(sample) > 0.10
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text with no BOM: ASCII-heavy text has a NUL in every other byte."""
+    sample = data[:8192]
+    if len(sample) < 16:
+        return None
+    half = len(sample) // 2
+    if sample[1::2].count(0) > 0.9 * half and sample[0::2].count(0) < 0.1 * half:
+        return "utf-16-le"
+    if sample[0::2].count(0) > 0.9 * half and sample[1::2].count(0) < 0.1 * half:
+        return "utf-16-be"
+    return None
+
+
+def text_encoding(name: str) -> str | None:
+    """The codec ``name`` refers to if it is a text encoding; ``None`` for unknown names and
+    for bytes-to-bytes codecs (``hex``, ``zlib``...) a page or header might name."""
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        return None
+    return info.name if getattr(info, "_is_text_encoding", True) else None
+
+
 def decode_bytes(data: bytes, *, html: bool = False) -> Decoded | None:
-    """Decode ``data`` sensibly: BOM, then strict UTF-8, then a charset the page declares,
-    then detection (charset-normalizer). Returns ``None`` for binary data.
+    """Decode ``data`` sensibly: BOM, then strict UTF-8, then UTF-8 mixed with cp1252, then a
+    charset the page declares, then detection (charset-normalizer). Returns ``None`` for
+    binary data. Never raises.
 
     >>> decode_bytes("caf\\u00e9".encode("cp1252"), html=False).text
     'café'
+    >>> decode_bytes("caf\\u00e9 ".encode() + "na\\u00efve".encode("cp1252")).text
+    'café naïve'
     """
     for bom, enc in _BOMS:
         if data.startswith(bom):
             return Decoded(data[len(bom) :].decode(enc, errors="replace"), enc)
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return Decoded(data.decode(utf16, errors="replace"), utf16)
     if _looks_binary(data):
         return None
     try:
         return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
+    mixed = _utf8_mixed_cp1252(data)
+    if mixed is not None:
+        return Decoded(mixed, "utf-8+cp1252")
     if html:
         head = data[:4096]
         m = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
@@ -218,18 +321,23 @@ def decode_bytes(data: bytes, *, html: bool = False) -> Decoded | None:
             enc = m.group(1).decode("ascii", "replace").lower()
             if enc in ("iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii"):
                 enc = "cp1252"  # what browsers do (WHATWG encoding standard)
-            try:
-                return Decoded(data.decode(enc, errors="replace"), enc)
-            except LookupError:
-                pass
+            codec = text_encoding(enc)
+            if codec is not None:
+                try:
+                    return Decoded(data.decode(codec, errors="replace"), enc)
+                except (LookupError, ValueError):
+                    pass
     western = _plausible_cp1252(data)
     if western is not None:
         return Decoded(western, "cp1252")
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[:200_000]).best()
-    if best is not None and best.encoding:
-        return Decoded(data.decode(best.encoding, errors="replace"), best.encoding)
+    if best is not None and best.encoding and text_encoding(best.encoding):
+        try:
+            return Decoded(data.decode(best.encoding, errors="replace"), best.encoding)
+        except (LookupError, ValueError):
+            pass
     return Decoded(data.decode("utf-8", errors="replace"), "utf-8 (replaced)")
 
 
@@ -237,6 +345,17 @@ _CP1252_PLAUSIBLE = frozenset(
     "àáâãäåæçèéêëìíîïñòóôõöøùúûüýÿßÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝœŒšŠžŽ‘’‚“”„–—…€«»°·©®™×±§¶¿¡£¥¢\u00a0"
 )
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]{3,}")
+_ESCAPED_RUN = re.compile("[\udc80-\udcff]+")
+
+
+def _western(chars: str, text: str) -> bool:
+    """Do the non-ASCII ``chars`` (decoded as cp1252) look like Western prose in ``text``?"""
+    if not chars:
+        return True
+    plausible = sum(1 for c in chars if c in _CP1252_PLAUSIBLE)
+    if plausible / len(chars) < 0.95:
+        return False
+    return not any(sum(ch.isalpha() for ch in r) >= 3 for r in _NON_ASCII_RUN.findall(text))
 
 
 def _plausible_cp1252(data: bytes) -> str | None:
@@ -251,16 +370,26 @@ def _plausible_cp1252(data: bytes) -> str | None:
         text = data.decode("cp1252")
     except UnicodeDecodeError:
         return None
-    non_ascii = [c for c in text if ord(c) > 127]
-    if not non_ascii:
-        return text
-    plausible = sum(1 for c in non_ascii if c in _CP1252_PLAUSIBLE)
-    if plausible / len(non_ascii) < 0.95:
+    return text if _western("".join(c for c in text if ord(c) > 127), text) else None
+
+
+def _utf8_mixed_cp1252(data: bytes) -> str | None:
+    """UTF-8 text with some cp1252 bytes pasted in (a common result of concatenating
+    sources), decoded piece by piece; ``None`` unless the data has real UTF-8 in it and
+    every invalid byte reads as Western cp1252."""
+    text = data.decode("utf-8", errors="surrogateescape")
+    escaped = _ESCAPED_RUN.findall(text)
+    multibyte = sum(1 for c in text if ord(c) > 127) - sum(map(len, escaped))
+    if multibyte <= 0:
+        return None  # no valid UTF-8 beyond ASCII: a legacy encoding, not a mix
+
+    def as_cp1252(m: re.Match[str]) -> str:
+        return m.group().encode("utf-8", "surrogateescape").decode("cp1252", errors="replace")
+
+    fixed = [as_cp1252(m) for m in _ESCAPED_RUN.finditer(text)]
+    if not _western("".join(fixed), "\n".join(fixed)):
         return None
-    runs = _NON_ASCII_RUN.findall(text)
-    if any(sum(ch.isalpha() for ch in r) >= 3 for r in runs):
-        return None
-    return text
+    return _ESCAPED_RUN.sub(as_cp1252, text)
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -268,6 +397,138 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _clean_str(s: str) -> str:
     return _LONE_SURROGATE.sub("\ufffd", s) if _LONE_SURROGATE.search(s) else s
+
+
+_MAX_META_DEPTH = 32
+_INT64 = (-(1 << 63), (1 << 64) - 1)
+
+
+def _json_safe(v: Any, depth: int = 0) -> Any:
+    """A copy of a parsed JSON value that the output writer can always serialise: lone
+    surrogates replaced, integers beyond 64 bits and non-finite floats turned into strings
+    or ``null``, nesting cut at 32 levels (orjson refuses deep trees)."""
+    if v is None or isinstance(v, bool):
+        return v
+    if isinstance(v, str):
+        return _clean_str(v)
+    if isinstance(v, int):
+        return v if _INT64[0] <= v <= _INT64[1] else str(v)
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if depth >= _MAX_META_DEPTH:
+        return "(nested too deeply)"
+    if isinstance(v, dict):
+        return {_clean_str(str(k)): _json_safe(x, depth + 1) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_json_safe(x, depth + 1) for x in v]
+    return _clean_str(str(v))
+
+
+# ---------------------------------------------------------------- bounded streams
+
+
+def _read_some(stream: IO[bytes] | io.BufferedIOBase, n: int) -> bytes:
+    """Up to ``n`` bytes, from one read of the underlying source: ``read(n)`` of a buffered
+    stream insists on ``n`` bytes and, when its source fails half-way, drops the part it had."""
+    read1 = getattr(stream, "read1", None)
+    return read1(n) if read1 is not None else stream.read(n)
+
+
+class _Counted(io.RawIOBase):
+    """A stream's bytes as read from disk (before decompression), counted."""
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        super().__init__()
+        self._inner = inner
+        self.n = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        data = _read_some(self._inner, len(b))
+        n = len(data)
+        b[:n] = data
+        self.n += n
+        return n
+
+
+class _Metered(io.RawIOBase):
+    """The decompressed stream of one file, raising :class:`_StreamStop` when it yields
+    more than the file's limits allow (total bytes, compression ratio, and, for WARC, bytes
+    without a newline: header lines are read whole by warcio)."""
+
+    def __init__(
+        self, inner: io.BufferedIOBase, limits: Limits, disk: _Counted, *, max_line: int | None = None
+    ) -> None:
+        super().__init__()
+        self._inner = inner
+        self._limits = limits
+        self._disk = disk
+        self._max_line = max_line
+        self._since_newline = 0
+        self.n = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        try:
+            data = _read_some(self._inner, len(b))
+        except (EOFError, OSError, zlib.error) as e:
+            raise _StreamStop(f"truncated or corrupt stream: {type(e).__name__}: {e}") from e
+        n = len(data)
+        b[:n] = data
+        self.n += n
+        lim = self._limits
+        if self.n > lim.max_input_bytes:
+            raise _StreamStop(f"too large: input over max_input_bytes={lim.max_input_bytes}")
+        if self.n > _RATIO_FLOOR and self.n > lim.max_compression_ratio * max(1, self._disk.n):
+            raise _StreamStop(
+                f"decompression bomb: {self._disk.n} bytes expand past {self.n}"
+                f" (over max_compression_ratio={lim.max_compression_ratio:g})"
+            )
+        if self._max_line is not None and n:
+            nl = data.rfind(b"\n")
+            self._since_newline = n - nl - 1 if nl >= 0 else self._since_newline + n
+            if self._since_newline > self._max_line:
+                raise _StreamStop(f"too large: line over max_doc_bytes={self._max_line}")
+        return n
+
+
+class _Transcoded(io.RawIOBase):
+    """A UTF-16/32 stream re-encoded as UTF-8, so line splitting works on it."""
+
+    def __init__(self, inner: IO[bytes], encoding: str) -> None:
+        super().__init__()
+        self._text = codecs.getreader(encoding)(inner, "replace")
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self._pending:
+            chunk = self._text.read(_CHUNK)
+            if not chunk:
+                return 0
+            self._pending = chunk.encode("utf-8", errors="replace")
+        n = min(len(b), len(self._pending))
+        b[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+def _open_stream(raw: IO[bytes], limits: Limits, *, max_line: int | None = None) -> tuple[io.BufferedReader, _Metered]:
+    """Wrap ``raw`` (a file or stdin): counted, gunzipped if it is gzip, metered, buffered."""
+    disk = _Counted(raw)
+    peek = io.BufferedReader(disk, _CHUNK)
+    inner: io.BufferedIOBase = gzip.GzipFile(fileobj=peek, mode="rb") if peek.peek(2)[:2] == _GZIP_MAGIC else peek
+    metered = _Metered(inner, limits, disk, max_line=max_line)
+    return io.BufferedReader(metered, _CHUNK), metered
+
+
+_STREAM_ERRORS = (EOFError, OSError, zlib.error, gzip.BadGzipFile, ValueError)
 
 
 # ---------------------------------------------------------------- readers
@@ -279,32 +540,50 @@ def read_inputs(
     max_doc_bytes: int,
     stdin: IO[bytes] | None = None,
     discovered: Discovered | None = None,
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+    max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO,
 ) -> Iterator[Document]:
-    """Yield one :class:`Document` per input record, in input order.
+    """Yield one :class:`Document` per input record, in input order. Never raises for bad
+    data: unreadable files, corrupt or oversized records come out ``rejected``.
 
     ``discovered`` is the result of :func:`discover_inputs` when the caller already has it.
+    The limits are described in :class:`Limits`.
 
     ``doc.order`` is the record's position in the whole input; ids are made unique (a
     repeated id gets ``~2``, ``~3`` ... and keeps the original in ``meta["given_id"]``).
     """
     found = discovered if discovered is not None else discover_inputs(inputs)  # now: errors surface here
-    return _read_all(found.files, max_doc_bytes, stdin)
+    limits = Limits(max_doc_bytes, max_input_bytes, max_compression_ratio)
+    return _read_all(found.files, limits, stdin)
 
 
-def _read_all(files: list[tuple[str, str]], max_doc_bytes: int, stdin: IO[bytes] | None) -> Iterator[Document]:
+def _read_all(files: list[tuple[str, str]], limits: Limits, stdin: IO[bytes] | None) -> Iterator[Document]:
     seen_ids: dict[str, int] = {}
     order = 0
-    for path, _arg in files:
-        for doc in _read_one(path, max_doc_bytes=max_doc_bytes, stdin=stdin):
-            n = seen_ids.get(doc.id, 0) + 1
-            seen_ids[doc.id] = n
-            if n > 1:
-                doc.meta["given_id"] = doc.id
-                doc.id = f"{doc.id}~{n}"
-                seen_ids[doc.id] = 1
+    for path, arg in files:
+        for doc in _read_one(path, explicit=path == arg, limits=limits, stdin=stdin):
+            _make_unique(doc, seen_ids)
             doc.order = order
             order += 1
             yield doc
+
+
+def _make_unique(doc: Document, seen: dict[str, int]) -> None:
+    """Give ``doc`` an id no earlier record has; ``seen`` maps id → last suffix tried."""
+    base = doc.id
+    if base not in seen:
+        seen[base] = 1
+        return
+    n = seen[base]
+    while True:  # "x~2" may itself have been given as an id: skip taken ones
+        n += 1
+        candidate = f"{base}~{n}"
+        if candidate not in seen:
+            break
+    seen[base] = n
+    seen[candidate] = 1
+    doc.meta["given_id"] = base
+    doc.id = candidate
 
 
 def _reject(path: str, reason: str, *, line: int | None = None, doc_id: str | None = None, fmt: str = "") -> Document:
@@ -313,10 +592,27 @@ def _reject(path: str, reason: str, *, line: int | None = None, doc_id: str | No
     return d.reject(reason)
 
 
-def _read_one(path: str, *, max_doc_bytes: int, stdin: IO[bytes] | None) -> Iterator[Document]:
+def _read_one(path: str, *, explicit: bool, limits: Limits, stdin: IO[bytes] | None) -> Iterator[Document]:
     if path == "-":
-        fh: IO[bytes] = stdin if stdin is not None else _stdin()
-        yield from _read_jsonl(fh, "-", max_doc_bytes)
+        stream, _ = _open_stream(stdin if stdin is not None else _stdin(), limits)
+        yield from _read_jsonl(stream, "-", limits)
+        return
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        yield _reject(path, f"unreadable: {e.strerror or e}")
+        return
+    if stat.S_ISDIR(st.st_mode):
+        try:
+            os.scandir(path).close()
+        except OSError as e:
+            yield _reject(path, f"unreadable directory: {e.strerror or e}")
+        else:
+            yield _reject(path, "a directory, not a file")
+        return
+    if not stat.S_ISREG(st.st_mode) and not explicit:
+        # a FIFO or device met in a directory walk could block or never end
+        yield _reject(path, "not a regular file")
         return
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed below, generator-friendly
@@ -332,14 +628,16 @@ def _read_one(path: str, *, max_doc_bytes: int, stdin: IO[bytes] | None) -> Iter
             return
         fmt = detect_format(path, head)
         if fmt == "jsonl":
-            stream: IO[bytes] = gzip.GzipFile(fileobj=f) if head[:2] == b"\x1f\x8b" else f
-            yield from _read_jsonl(stream, path, max_doc_bytes)
+            stream, _ = _open_stream(f, limits)
+            yield from _read_jsonl(stream, path, limits)
         elif fmt == "warc":
-            yield from _read_warc(f, path, max_doc_bytes)
+            yield from _read_warc(f, path, limits)
         elif fmt == "binary":
             yield _reject(path, "binary file (compressed data of unknown format)", fmt=fmt)
+        elif stat.S_ISREG(st.st_mode) and st.st_size > limits.max_doc_bytes:
+            yield _reject(path, f"too large: {st.st_size} bytes, over max_doc_bytes={limits.max_doc_bytes}", fmt=fmt)
         else:
-            yield _read_page(f, path, fmt, max_doc_bytes)
+            yield _read_page(f, path, fmt, limits.max_doc_bytes)
 
 
 def _stdin() -> IO[bytes]:
@@ -364,57 +662,114 @@ def _read_page(f: IO[bytes], path: str, fmt: str, max_doc_bytes: int) -> Documen
     return doc
 
 
-def _iter_lines(fh: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None, str | None]]:
-    """Yield ``(line_no, line, error)``; a line over ``limit`` bytes is skipped, not read whole."""
+def _iter_lines(fh: io.BufferedReader, limit: int) -> Iterator[tuple[int, bytes | None, str | None]]:
+    """Yield ``(line_no, line, error)`` for every line that is not blank.
+
+    A line over ``limit`` bytes is skipped, not read whole. Runs of blank lines are skipped
+    a buffer at a time, so a file of a billion newlines costs seconds, not hours. An error
+    with a reason that is not about one line's size ends the file: the stream is corrupt,
+    truncated, or over a whole-file limit.
+    """
     lineno = 0
     while True:
         lineno += 1
         try:
             line = fh.readline(limit + 1)
-        except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as e:
-            yield lineno, None, f"truncated or corrupt stream: {type(e).__name__}: {e}"
-            return
-        if not line:
-            return
-        if len(line) > limit and not line.endswith(b"\n"):
-            try:
+            if not line:
+                return
+            if len(line) > limit and not line.endswith(b"\n"):
                 while True:
                     chunk = fh.readline(_CHUNK)
                     if not chunk or chunk.endswith(b"\n"):
                         break
-            except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as e:
-                yield lineno, None, f"truncated or corrupt stream: {type(e).__name__}: {e}"
-                return
-            yield lineno, None, f"too large: line over max_doc_bytes={limit}"
-            continue
+                yield lineno, None, f"too large: line over max_doc_bytes={limit}"
+                continue
+            if not line.strip():
+                while (n := _skip_blank_lines(fh)) > 0:
+                    lineno += n
+                continue
+        except _StreamStop as e:
+            yield lineno, None, e.reason
+            return
+        except _STREAM_ERRORS as e:
+            yield lineno, None, f"truncated or corrupt stream: {type(e).__name__}: {e}"
+            return
         yield lineno, line, None
 
 
-def _read_jsonl(fh: IO[bytes], path: str, max_doc_bytes: int) -> Iterator[Document]:
+_WHITESPACE = b" \t\r\n\x0b\x0c"  # what bytes.strip() strips
+
+
+def _skip_blank_lines(fh: io.BufferedReader) -> int:
+    """Consume the whole blank lines in the buffer at the stream's position; return how many."""
+    buf = fh.peek(_CHUNK)
+    blank = len(buf) - len(buf.lstrip(_WHITESPACE))
+    end = buf.rfind(b"\n", 0, blank) + 1  # whole lines only: a record's leading spaces stay
+    if end:
+        fh.read(end)
+    return buf.count(b"\n", 0, end)
+
+
+def _read_jsonl(fh: io.BufferedReader, path: str, limits: Limits) -> Iterator[Document]:
     fmt = "jsonl"
-    for lineno, line, err in _iter_lines(fh, max_doc_bytes):
+    try:
+        head = fh.peek(4)[:4]
+    except _StreamStop as e:
+        yield _reject(path, e.reason, line=1, fmt=fmt)
+        return
+    except _STREAM_ERRORS as e:
+        yield _reject(path, f"truncated or corrupt stream: {type(e).__name__}: {e}", line=1, fmt=fmt)
+        return
+    for bom, enc in _BOMS:
+        if head.startswith(bom):
+            fh.read(len(bom))
+            if enc != "utf-8":  # UTF-16/32 JSONL: re-encode so lines split on real newlines
+                fh = io.BufferedReader(_Transcoded(fh, enc), _CHUNK)
+            break
+    for lineno, line, err in _iter_lines(fh, limits.max_doc_bytes):  # blank lines are not records
         if err is not None:
             yield _reject(path, err, line=lineno, fmt=fmt)
             continue
         assert line is not None
-        if not line.strip():
-            continue  # blank lines are not records
         yield _jsonl_record(line, path, lineno)
+
+
+def _parse_json_line(line: bytes) -> tuple[Any, str | None]:
+    """``(value, encoding)``: orjson first; the stdlib for what orjson refuses (lone
+    surrogates, integers beyond 64 bits, NaN), after decoding a non-UTF-8 line with
+    :func:`decode_bytes`. Raises ``ValueError`` for what is not JSON."""
+    try:
+        return orjson.loads(line), None
+    except orjson.JSONDecodeError:
+        pass
+    encoding = None
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        decoded = decode_bytes(line)
+        if decoded is None:
+            text, encoding = line.decode("utf-8", errors="replace"), "utf-8 (replaced)"
+        else:
+            text, encoding = decoded.text, decoded.encoding
+    try:  # strict=False: raw control characters (NUL, tabs) inside strings are kept, not fatal
+        return json.loads(text, strict=False), encoding
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def _jsonl_record(line: bytes, path: str, lineno: int) -> Document:
     fmt = "jsonl"
     try:
-        obj: Any = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        try:  # the stdlib accepts what orjson refuses: lone surrogates, invalid UTF-8 replaced
-            obj = json.loads(line.decode("utf-8", errors="replace"))
-        except ValueError as e:
-            return _reject(path, f"invalid JSON: {e}", line=lineno, fmt=fmt)
+        obj, encoding = _parse_json_line(line)
+    except ValueError as e:
+        return _reject(path, f"invalid JSON: {_clean_str(str(e))[:200]}", line=lineno, fmt=fmt)
     if not isinstance(obj, dict):
         return _reject(path, f"not a JSON object: {type(obj).__name__}", line=lineno, fmt=fmt)
     raw_id = obj.get("id")
-    doc_id = _clean_str(str(raw_id)) if raw_id not in (None, "") else f"{path}:{lineno}"
+    if isinstance(raw_id, (str, int, float)) and not isinstance(raw_id, bool) and str(raw_id).strip():
+        doc_id = _clean_str(str(raw_id))
+    else:
+        doc_id = f"{path}:{lineno}"
     text, html = obj.get("text"), obj.get("html")
     body = text if isinstance(text, str) and text.strip() else html if isinstance(html, str) and html.strip() else None
     if body is None:
@@ -428,67 +783,91 @@ def _jsonl_record(line: bytes, path: str, lineno: int) -> Document:
     doc.date = _opt_str(obj.get("date"))
     authors = obj.get("authors", obj.get("author"))
     if isinstance(authors, str):
-        doc.authors = [a.strip() for a in authors.split(";") if a.strip()]
+        doc.authors = [a.strip() for a in _clean_str(authors).split(";") if a.strip()]
     elif isinstance(authors, list):
-        doc.authors = [_clean_str(str(a)).strip() for a in authors if str(a).strip()]
+        doc.authors = [name for a in authors if (name := _opt_str(a))]
     extra = {
         k: v for k, v in obj.items() if k not in ("id", "text", "html", "url", "title", "date", "authors", "author")
     }
     if extra:
-        doc.meta["input"] = json.loads(json.dumps(extra, ensure_ascii=True))  # JSON-safe copy
+        try:
+            orjson.dumps(extra)  # what orjson parsed it can nearly always write back
+        except TypeError:
+            extra = _json_safe(extra)
+        doc.meta["input"] = extra
+    if encoding is not None:
+        doc.meta["encoding"] = encoding
     return doc
 
 
 def _opt_str(v: object) -> str | None:
-    if v is None:
+    """A scalar field as a clean string; containers are not titles, urls or names."""
+    if v is None or isinstance(v, (bool, dict, list)):
         return None
     s = _clean_str(str(v)).strip()
     return s or None
 
 
-def _read_warc(f: IO[bytes], path: str, max_doc_bytes: int) -> Iterator[Document]:
+def _read_warc(f: IO[bytes], path: str, limits: Limits) -> Iterator[Document]:
     from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
 
     fmt = "warc"
-    index = 0
+    # We gunzip (bounded) ourselves and hand warcio plain WARC from an unbuffered stream (a
+    # buffered read would drop the good bytes before a corrupt spot). warcio reads header
+    # lines whole, so no line may run past max_doc_bytes without a newline either.
+    _, metered = _open_stream(f, limits, max_line=max(limits.max_doc_bytes, 1 << 20))
+    records = index = done = 0
     try:
-        for rec in ArchiveIterator(f, arc2warc=True):
+        it = ArchiveIterator(metered, arc2warc=True, block_size=1 << 20)
+        while True:
+            with contextlib.redirect_stderr(io.StringIO()):  # warcio prints warnings on bad records
+                rec = next(it, None)
+            if rec is None:
+                break
+            records += 1
             if rec.rec_type not in ("response", "resource"):
                 continue
             index += 1
-            doc_id = f"{path}#{index}"
-            url = rec.rec_headers.get_header("WARC-Target-URI")
-            ctype = ""
-            if rec.http_headers is not None:
-                ctype = (rec.http_headers.get_header("Content-Type") or "").lower()
-            else:
-                ctype = (rec.rec_headers.get_header("Content-Type") or "").lower()
-            if ctype and "html" not in ctype and "text/plain" not in ctype:
-                yield _reject(path, f"not an HTML response: {ctype.split(';')[0]}", doc_id=doc_id, fmt=fmt)
-                continue
-            try:
-                data = rec.content_stream().read(max_doc_bytes + 1)
-            except (OSError, EOFError, zlib.error, ValueError) as e:
-                yield _reject(path, f"truncated or corrupt record: {e}", doc_id=doc_id, fmt=fmt)
-                return
-            if len(data) > max_doc_bytes:
-                yield _reject(path, f"too large: over max_doc_bytes={max_doc_bytes}", doc_id=doc_id, fmt=fmt)
-                continue
-            if not data.strip():
-                yield _reject(path, "empty response body", doc_id=doc_id, fmt=fmt)
-                continue
-            doc = Document(id=doc_id, source=path)
-            doc.input_format = fmt
-            doc.url = url
-            doc.raw = data
-            doc.raw_kind = "text" if "text/plain" in ctype else "html"
-            doc.meta["warc_record"] = index
-            m = re.search(r"charset=([\w.:-]+)", ctype)
-            if m:
-                doc.meta["charset"] = m.group(1)
-            yield doc
-    except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as e:
-        yield _reject(
-            path, f"truncated or corrupt WARC after record {index}: {e}", doc_id=f"{path}#{index + 1}", fmt=fmt
-        )
+            yield _warc_record(rec, path, f"{path}#{index}", index, limits.max_doc_bytes)
+            done = index
+    except _StreamStop as e:
+        yield _reject(path, f"{e.reason} (after WARC record {done})", doc_id=f"{path}#{done + 1}", fmt=fmt)
+        return
+    except Exception as e:  # warcio raises many types on corrupt input; none may end the run
+        reason = f"truncated or corrupt WARC after record {done}: {type(e).__name__}: {_clean_str(str(e))[:200]}"
+        yield _reject(path, reason, doc_id=f"{path}#{done + 1}", fmt=fmt)
+        return
+    if records == 0:
+        yield _reject(path, "no WARC records found", doc_id=f"{path}#1", fmt=fmt)
+
+
+_CHARSET = re.compile(r"charset=([\w.:-]{1,40})")
+
+
+def _warc_record(rec: Any, path: str, doc_id: str, index: int, max_doc_bytes: int) -> Document:
+    fmt = "warc"
+    url = rec.rec_headers.get_header("WARC-Target-URI")
+    headers = rec.http_headers if rec.http_headers is not None else rec.rec_headers
+    ctype = (headers.get_header("Content-Type") or "").lower()
+    if ctype and "html" not in ctype and "text/plain" not in ctype:
+        return _reject(path, f"not an HTML response: {ctype.split(';')[0]}", doc_id=doc_id, fmt=fmt)
+    try:
+        data = rec.content_stream().read(max_doc_bytes + 1)
+    except _StreamStop:
+        raise
+    except Exception as e:  # bad chunking or content-encoding: this record only
+        return _reject(path, f"corrupt record body: {type(e).__name__}: {e}", doc_id=doc_id, fmt=fmt)
+    if len(data) > max_doc_bytes:
+        return _reject(path, f"too large: over max_doc_bytes={max_doc_bytes}", doc_id=doc_id, fmt=fmt)
+    if not data.strip():
+        return _reject(path, "empty response body", doc_id=doc_id, fmt=fmt)
+    doc = Document(id=doc_id, source=path)
+    doc.input_format = fmt
+    doc.url = _opt_str(url)
+    doc.raw = data
+    doc.raw_kind = "text" if "text/plain" in ctype else "html"
+    doc.meta["warc_record"] = index
+    m = _CHARSET.search(ctype)
+    if m:
+        doc.meta["charset"] = m.group(1)
+    return doc

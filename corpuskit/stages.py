@@ -19,7 +19,7 @@ from .config import RunConfig
 from .extract import extract_html
 from .language import detect_language
 from .normalise import fold_text, normalise_text
-from .readers import decode_bytes
+from .readers import Decoded, decode_bytes, text_encoding
 from .records import Document
 from .signatures import minhash_signature
 
@@ -27,7 +27,11 @@ __all__ = ["finish_document", "finish_documents", "prepare_document", "prepare_d
 
 
 def prepare_document(doc: Document, cfg: RunConfig) -> Document:
-    """Raw input → normalised text (HTML extracted, plain text not yet stripped)."""
+    """Raw input → normalised text (HTML extracted, plain text not yet stripped).
+
+    Never raises: whatever a hostile page makes the decoder or the HTML parser throw
+    rejects this document only, with the exception named in the reason.
+    """
     if doc.status == "rejected":
         return doc
     raw = doc.raw
@@ -35,46 +39,60 @@ def prepare_document(doc: Document, cfg: RunConfig) -> Document:
     if raw is None:
         return doc.reject("no content")
     try:
-        if isinstance(raw, bytes):
-            charset = doc.meta.pop("charset", None)
-            decoded = decode_bytes(raw, html=doc.raw_kind == "html")
-            if decoded is None:
-                return doc.reject("binary content")
-            if charset and decoded.encoding != "utf-8":
-                try:
-                    decoded = decoded.__class__(raw.decode(charset, errors="replace"), charset)
-                except LookupError:
-                    pass
-            if decoded.encoding != "utf-8":
-                doc.meta["encoding"] = decoded.encoding
-            raw = decoded.text
-        if "\x00" in raw:
-            raw = raw.replace("\x00", "")
-        if doc.raw_kind == "html":
-            ex = extract_html(raw, doc.url)
-            if not ex.text.strip():
-                return doc.reject("no article text found in HTML")
-            doc.text = normalise_text(ex.text)
-            doc.title = doc.title or ex.title
-            doc.date = doc.date or ex.date
-            doc.authors = doc.authors or list(ex.authors)
-            doc.url = doc.url or ex.url
-            doc.sitename = doc.sitename or ex.sitename
-        else:
-            doc.text = normalise_text(raw)
+        return _prepare(doc, raw)
     except RecursionError:
         return doc.reject("document too deeply nested")
-    except (ValueError, LookupError, MemoryError) as e:
-        return doc.reject(f"unprocessable: {type(e).__name__}: {e}")
+    except Exception as e:  # third-party parsers on hostile input: reject, never crash
+        return doc.reject(f"extraction failed: {type(e).__name__}: {str(e)[:200]}")
+
+
+def _prepare(doc: Document, raw: str | bytes) -> Document:
+    if isinstance(raw, bytes):
+        charset = doc.meta.pop("charset", None)
+        decoded = decode_bytes(raw, html=doc.raw_kind == "html")
+        if decoded is None:
+            return doc.reject("binary content")
+        codec = text_encoding(charset) if charset else None
+        if codec and decoded.encoding != "utf-8":
+            decoded = Decoded(raw.decode(codec, errors="replace"), charset)
+        if decoded.encoding != "utf-8":
+            doc.meta["encoding"] = decoded.encoding
+        raw = decoded.text
+    if "\x00" in raw:
+        raw = raw.replace("\x00", "")
+    if doc.raw_kind == "html":
+        ex = extract_html(raw, doc.url)
+        if not ex.text.strip():
+            return doc.reject("no article text found in HTML")
+        doc.text = normalise_text(ex.text)
+        doc.title = doc.title or ex.title
+        doc.date = doc.date or ex.date
+        doc.authors = doc.authors or list(ex.authors)
+        doc.url = doc.url or ex.url
+        doc.sitename = doc.sitename or ex.sitename
+    else:
+        doc.text = normalise_text(raw)
     if not doc.text:
         return doc.reject("empty text")
     return doc
 
 
 def finish_document(doc: Document, cfg: RunConfig, template: frozenset[int] = frozenset()) -> Document:
-    """Prepared text → final text, metadata, language and signature."""
+    """Prepared text → final text, metadata, language and signature.
+
+    Never raises: an unexpected failure on one document rejects that document only.
+    """
     if doc.status == "rejected":
         return doc
+    try:
+        return _finish(doc, cfg, template)
+    except RecursionError:
+        return doc.reject("document too deeply nested")
+    except Exception as e:  # one bad document must not end a run over millions
+        return doc.reject(f"processing failed: {type(e).__name__}: {str(e)[:200]}")
+
+
+def _finish(doc: Document, cfg: RunConfig, template: frozenset[int]) -> Document:
     if doc.raw_kind == "text" and cfg.boilerplate.enabled:
         st = strip_boilerplate(doc.text, cfg.boilerplate, template=template)
         doc.text = normalise_text(st.text)
