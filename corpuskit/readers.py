@@ -825,10 +825,13 @@ def _read_warc(f: IO[bytes], path: str, limits: Limits) -> Iterator[Document]:
             if rec is None:
                 break
             records += 1
-            if rec.rec_type not in ("response", "resource"):
-                continue
+            if rec.rec_type and rec.rec_type not in ("response", "resource"):
+                continue  # warcinfo, request, metadata...: not articles, not input records
             index += 1
-            yield _warc_record(rec, path, f"{path}#{index}", index, limits.max_doc_bytes)
+            if not rec.rec_type:
+                yield _reject(path, "corrupt WARC record: no WARC-Type", doc_id=f"{path}#{index}", fmt=fmt)
+            else:
+                yield _warc_record(rec, path, f"{path}#{index}", index, limits.max_doc_bytes)
             done = index
     except _StreamStop as e:
         yield _reject(path, f"{e.reason} (after WARC record {done})", doc_id=f"{path}#{done + 1}", fmt=fmt)
