@@ -13,6 +13,8 @@ from typing import Any, Literal
 from .errors import ConfigError
 
 __all__ = [
+    "DEFAULT_MAX_COMPRESSION_RATIO",
+    "DEFAULT_MAX_INPUT_BYTES",
     "BoilerplateConfig",
     "DedupConfig",
     "PassageConfig",
@@ -113,6 +115,12 @@ class PassageConfig:
         _check(0.0 < self.max_doc_fraction <= 1.0, "max_doc_fraction must be in (0, 1]")
 
 
+DEFAULT_MAX_INPUT_BYTES = 64 << 30
+"""Decompressed bytes one input file may yield: 64 GiB, far above any real crawl file."""
+DEFAULT_MAX_COMPRESSION_RATIO = 100.0
+"""Decompressed over compressed size beyond which a file is a bomb: text gzips 3-15x, bombs ~1000x."""
+
+
 def _default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
@@ -127,11 +135,17 @@ class RunConfig:
     ``workers``: processes for the per-document stages; output does not depend on it.
     ``min_page_words``: an HTML page whose extracted text has fewer words is not an
     article (a login or landing page) and is rejected; JSONL ``text`` is never held to it.
+    ``max_input_bytes`` bounds what one input file may decompress to, and
+    ``max_compression_ratio`` what it may expand by (judged past 64 MiB): beyond either,
+    the rest of the file is one rejected record, so a decompression bomb costs a few
+    kilobytes of reading, not the disk or the memory.
     """
 
     workers: int = field(default_factory=_default_workers)
     strict: bool = False
     max_doc_bytes: int = 20_000_000
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES
+    max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO
     min_text_chars: int = 1
     min_page_words: int = 25
     lang_sample_chars: int = 1000
@@ -144,6 +158,8 @@ class RunConfig:
     def __post_init__(self) -> None:
         _check(self.workers >= 1, "workers must be >= 1")
         _check(self.max_doc_bytes >= 1024, "max_doc_bytes must be >= 1024")
+        _check(self.max_input_bytes >= self.max_doc_bytes, "max_input_bytes must be >= max_doc_bytes")
+        _check(self.max_compression_ratio >= 10, "max_compression_ratio must be >= 10")
         _check(self.min_text_chars >= 1, "min_text_chars must be >= 1")
         _check(self.min_page_words >= 0, "min_page_words must be >= 0")
         _check(self.lang_sample_chars >= 50, "lang_sample_chars must be >= 50")
