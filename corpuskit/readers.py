@@ -35,12 +35,11 @@ from typing import IO, Any
 
 import orjson
 
+from .config import DEFAULT_MAX_COMPRESSION_RATIO, DEFAULT_MAX_INPUT_BYTES
 from .errors import InputError
 from .records import Document
 
 __all__ = [
-    "DEFAULT_MAX_COMPRESSION_RATIO",
-    "DEFAULT_MAX_INPUT_BYTES",
     "Decoded",
     "Discovered",
     "Limits",
@@ -61,10 +60,6 @@ _GLOB_CHARS = re.compile(r"[*?\[]")
 _GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 16
 
-DEFAULT_MAX_INPUT_BYTES = 64 << 30
-"""Decompressed bytes one input file may yield (64 GiB: far above a real crawl file)."""
-DEFAULT_MAX_COMPRESSION_RATIO = 100.0
-"""Decompressed/compressed size above which a file is a bomb (text gzips 3-15x; bombs ~1000x)."""
 _RATIO_FLOOR = 64 << 20  # the ratio is judged only past 64 MiB: small files may compress well
 
 
