@@ -1,0 +1,622 @@
+"""Word tokens with character offsets, and token alignment of two texts.
+
+This is the verification half of passage finding (:mod:`corpuskit.passages`): candidate
+finding says "these two sentences look alike", alignment says exactly which words are
+shared and where the shared stretch starts and ends in each text.
+
+**Tokens.** A token is a maximal run of letters, digits and combining marks, with an
+apostrophe *between* two such characters kept inside (``Korea's``, ``don't``); every other
+character separates tokens, so ``U.S.`` is ``u`` ``s`` and ``one-stop`` is ``one`` ``stop``
+(which is what lets ``ONE STOP SHOPPING`` match ``one-stop shopping``). CJK ideographs and
+kana are one token each (those scripts do not separate words with spaces). Tokens are
+compared by a 64-bit hash of their :func:`corpuskit.normalise.fold_text` form, so case,
+curly/straight quotes and dashes never matter; offsets are offsets in the original text.
+
+**Flags.** Each token carries two flags about the gap *before* it: :data:`PIECE` (a
+sentence end, a quote mark or a paragraph break: where candidate units may be cut) and
+:data:`BARRIER` (a paragraph break: a passage span never crosses one). A newline is a
+paragraph break when the line before it ends with sentence punctuation, a quote mark or a
+colon, or when a blank line follows; a single newline inside a sentence (hard-wrapped
+text) is not.
+
+**Alignment.** :func:`matching_blocks` is difflib's matching-blocks definition (the longest
+common run, then recursively left and right of it) computed by a compiled dynamic program,
+so it is exact, junk-free and fast on the short windows passage finding compares.
+:func:`align` chains blocks separated by at most :data:`MAX_GAP` unmatched words on either
+side (an inserted ``Trump wrote``, a changed word, a sentence merged with ``, and``) into
+stretches, and keeps the stretches with enough shared words and similarity.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numba
+import numpy as np
+
+from .normalise import fold_text
+
+__all__ = [
+    "BARRIER",
+    "EDGE_FRAGMENT",
+    "MAX_GAP",
+    "PIECE",
+    "QUOTE",
+    "Alignment",
+    "Tokens",
+    "align",
+    "char_span",
+    "matching_blocks",
+    "similarity",
+    "tokenize",
+    "word_diff",
+]
+
+#: Flag on a token: a candidate unit may start here (sentence end, quote mark, paragraph).
+PIECE = 1
+#: Flag on a token: it starts a paragraph; no span crosses into it from the previous token.
+BARRIER = 2
+#: Flag on a token: a quotation meets its attribution here: the gap before it has a quote
+#: mark and a comma, colon or sentence punctuation (``good," Trump``, ``said, "We``); a
+#: quoted term (``"one-stop shopping" is``) is not such a boundary.
+QUOTE = 4
+
+#: Largest run of unmatched words (on either side) bridged inside one aligned stretch.
+MAX_GAP = 4
+#: Longest fragment a quote mark may cut off at a stretch's edge and still be trimmed.
+EDGE_FRAGMENT = 4
+
+# Character classes of the scanner.
+_OTHER, _WORD, _IDEO, _APOS, _QUOTE, _SENT, _COLON, _SPACE, _NEWLINE, _COMMA = range(10)
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+_FM1 = np.uint64(0xFF51AFD7ED558CCD)
+_FM2 = np.uint64(0xC4CEB9FE1A85EC53)
+_U33 = np.uint64(33)
+
+_SENT_CHARS = frozenset(".!?\u2026\u203c\u2047\u2048\u2049\u3002\uff01\uff1f")
+_COLON_CHARS = frozenset(";:\uff1b\uff1a")
+_COMMA_CHARS = frozenset(",\u060c\u3001\uff0c")
+_NEWLINE_CHARS = frozenset("\n\r\u2028\u2029\x0b\x0c\x85")
+
+
+def _is_ideograph(cp: int) -> bool:
+    return 0x3040 <= cp <= 0x30FF or 0x3400 <= cp <= 0x4DBF or 0x4E00 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[np.ndarray, np.ndarray]:
+    """Class and folded code point of every BMP character (astral ones are word chars)."""
+    chars = "".join(map(chr, range(0x10000)))
+    folded = fold_text(chars)  # same length by contract
+    cls = np.empty(0x10000, dtype=np.uint8)
+    fold = np.fromiter(map(ord, folded), dtype=np.uint32, count=0x10000)
+    for cp in range(0x10000):
+        orig, f = chars[cp], folded[cp]
+        if orig in _NEWLINE_CHARS:
+            c = _NEWLINE
+        elif f.isspace():
+            c = _SPACE
+        elif _is_ideograph(cp):
+            c = _IDEO
+        elif unicodedata.category(f)[0] in "LNM":
+            c = _WORD
+        elif f == "'":
+            c = _APOS
+        elif f == '"':
+            c = _QUOTE
+        elif f in _SENT_CHARS:
+            c = _SENT
+        elif f in _COLON_CHARS:
+            c = _COLON
+        elif f in _COMMA_CHARS:
+            c = _COMMA
+        else:
+            c = _OTHER
+        cls[cp] = c
+    return cls, fold
+
+
+@numba.njit(cache=True, nogil=True)
+def _class(cls: np.ndarray, cp: int) -> int:
+    return int(cls[cp]) if cp < 0x10000 else _WORD
+
+
+@numba.njit(cache=True, nogil=True)
+def _fmix(h: np.uint64) -> np.uint64:
+    h ^= h >> _U33
+    h *= _FM1
+    h ^= h >> _U33
+    h *= _FM2
+    h ^= h >> _U33
+    return h
+
+
+@numba.njit(cache=True, nogil=True)
+def _scan(
+    cps: np.ndarray,
+    cls: np.ndarray,
+    fold: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    keys: np.ndarray,
+    flags: np.ndarray,
+) -> int:
+    n = cps.shape[0]
+    k = 0
+    in_word = False
+    h = _FNV_OFFSET
+    # State of the gap since the last token.
+    first = True
+    sent = False  # sentence punctuation seen
+    sent_end = False  # ... and followed by whitespace
+    quote = False
+    punct = False  # a comma, colon or sentence punctuation
+    newlines = 0
+    tail = _OTHER  # class of the last non-space character before the first newline
+    line_end = False  # the first newline follows sentence punctuation, a quote or a colon
+    i = 0
+    while i < n:
+        cp = cps[i]
+        c = _class(cls, cp)
+        if c == _APOS and in_word and i + 1 < n and _class(cls, cps[i + 1]) == _WORD:
+            c = _WORD
+        if c in (_WORD, _IDEO):
+            if c == _IDEO and in_word:
+                ends[k] = i
+                keys[k] = _fmix(h)
+                k += 1
+                in_word = False
+            if not in_word:
+                f = 0
+                if first or newlines >= 2 or (newlines >= 1 and line_end):
+                    f = 3  # BARRIER | PIECE
+                elif sent_end or quote:
+                    f = 1
+                if quote and punct:
+                    f |= 4  # QUOTE
+                starts[k] = i
+                flags[k] = f
+                h = _FNV_OFFSET
+                in_word = True
+                first = False
+                sent = False
+                sent_end = False
+                quote = False
+                punct = False
+                newlines = 0
+                tail = _OTHER
+                line_end = False
+            f_cp = fold[cp] if cp < 0x10000 else cp
+            h = (h ^ np.uint64(f_cp)) * _FNV_PRIME
+            if c == _IDEO:
+                ends[k] = i + 1
+                keys[k] = _fmix(h)
+                k += 1
+                in_word = False
+        else:
+            if in_word:
+                ends[k] = i
+                keys[k] = _fmix(h)
+                k += 1
+                in_word = False
+            if c == _NEWLINE:
+                if newlines == 0:
+                    line_end = tail in (_SENT, _QUOTE, _APOS, _COLON)
+                newlines += 1
+                if sent:
+                    sent_end = True
+            elif c == _SPACE:
+                if sent:
+                    sent_end = True
+            else:
+                if newlines == 0:
+                    tail = c
+                if c == _SENT:
+                    sent = True
+                    punct = True
+                elif c in (_COMMA, _COLON):
+                    punct = True
+                elif c in (_QUOTE, _APOS):
+                    quote = True
+        i += 1
+    if in_word:
+        ends[k] = n
+        keys[k] = _fmix(h)
+        k += 1
+    return k
+
+
+@dataclass(slots=True, eq=False)
+class Tokens:
+    """The tokens of one text: parallel arrays, one entry per token.
+
+    ``starts``/``ends`` are character offsets (``text[starts[i]:ends[i]]`` is the token),
+    ``keys`` the 64-bit hash of the folded token, ``flags`` the :data:`PIECE` /
+    :data:`BARRIER` bits of the gap before it.
+    """
+
+    starts: np.ndarray
+    ends: np.ndarray
+    keys: np.ndarray
+    flags: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.keys.shape[0])
+
+    def paragraphs(self) -> np.ndarray:
+        """Token index where each paragraph starts, plus ``len(self)`` at the end."""
+        starts = np.flatnonzero(self.flags & BARRIER)
+        return np.append(starts, len(self)).astype(np.int64)
+
+
+def tokenize(text: str) -> Tokens:
+    """Tokens of ``text`` with offsets, folded keys and gap flags (see the module docstring).
+
+    >>> t = tokenize("“Their top TEAM is on a plane,” Trump said.\\n\\nThe U.S. side")
+    >>> [("Their top TEAM is on a plane,” Trump said.\\n\\nThe U.S. side")[s:e]
+    ...  for s, e in zip(t.starts, t.ends)][:4]
+    ['Their', 'top', 'TEAM', 'is']
+    >>> t.keys[0] == tokenize("their")[0:1].keys[0] if False else bool(t.keys[2] == tokenize("team").keys[0])
+    True
+    >>> [int(f) for f in t.flags]
+    [3, 0, 0, 0, 0, 0, 0, 1, 0, 3, 0, 0, 0]
+    """
+    cls, fold = _tables()
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    n = cps.shape[0]
+    starts = np.empty(n, dtype=np.int32)
+    ends = np.empty(n, dtype=np.int32)
+    keys = np.empty(n, dtype=np.uint64)
+    flags = np.empty(n, dtype=np.uint8)
+    k = _scan(cps, cls, fold, starts, ends, keys, flags)
+    return Tokens(starts[:k].copy(), ends[:k].copy(), keys[:k].copy(), flags[:k].copy())
+
+
+# ---------------------------------------------------------------------------------------
+# matching blocks
+# ---------------------------------------------------------------------------------------
+
+
+@numba.njit(cache=True, nogil=True)
+def _longest(
+    a: np.ndarray, b: np.ndarray, alo: int, ahi: int, blo: int, bhi: int, prev: np.ndarray, cur: np.ndarray
+) -> tuple[int, int, int]:
+    # Longest common run; ties: earliest start in a, then in b (difflib's definition).
+    best = 0
+    bi = alo
+    bj = blo
+    m = bhi - blo
+    for j in range(m + 1):
+        prev[j] = 0
+    for i in range(alo, ahi):
+        cur[0] = 0
+        ai = a[i]
+        for j in range(blo, bhi):
+            x = j - blo + 1
+            if ai == b[j]:
+                v = prev[x - 1] + 1
+                cur[x] = v
+                if v > best:
+                    best = v
+                    bi = i - v + 1
+                    bj = j - v + 1
+            else:
+                cur[x] = 0
+        for j in range(m + 1):
+            prev[j] = cur[j]
+    return bi, bj, best
+
+
+@numba.njit(cache=True, nogil=True)
+def _blocks(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    na = a.shape[0]
+    nb = b.shape[0]
+    out = np.empty((min(na, nb) + 1, 3), dtype=np.int64)
+    prev = np.empty(nb + 1, dtype=np.int64)
+    cur = np.empty(nb + 1, dtype=np.int64)
+    stack = np.empty((2 * min(na, nb) + 4, 4), dtype=np.int64)
+    top = 0
+    stack[0, 0] = 0
+    stack[0, 1] = na
+    stack[0, 2] = 0
+    stack[0, 3] = nb
+    top = 1
+    count = 0
+    while top > 0:
+        top -= 1
+        alo = stack[top, 0]
+        ahi = stack[top, 1]
+        blo = stack[top, 2]
+        bhi = stack[top, 3]
+        if alo >= ahi or blo >= bhi:
+            continue
+        i, j, k = _longest(a, b, alo, ahi, blo, bhi, prev, cur)
+        if k == 0:
+            continue
+        out[count, 0] = i
+        out[count, 1] = j
+        out[count, 2] = k
+        count += 1
+        if alo < i and blo < j:
+            stack[top, 0] = alo
+            stack[top, 1] = i
+            stack[top, 2] = blo
+            stack[top, 3] = j
+            top += 1
+        if i + k < ahi and j + k < bhi:
+            stack[top, 0] = i + k
+            stack[top, 1] = ahi
+            stack[top, 2] = j + k
+            stack[top, 3] = bhi
+            top += 1
+    res = out[:count]
+    order = np.argsort(res[:, 0], kind="mergesort")
+    res = res[order]
+    # Merge blocks that touch on both sides, as difflib does.
+    merged = np.empty_like(res)
+    w = 0
+    for r in range(count):
+        if (
+            w > 0
+            and merged[w - 1, 0] + merged[w - 1, 2] == res[r, 0]
+            and merged[w - 1, 1] + merged[w - 1, 2] == res[r, 1]
+        ):
+            merged[w - 1, 2] += res[r, 2]
+        else:
+            merged[w, 0] = res[r, 0]
+            merged[w, 1] = res[r, 1]
+            merged[w, 2] = res[r, 2]
+            w += 1
+    return merged[:w]
+
+
+def matching_blocks(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Matching blocks ``(i, j, n)`` of two key sequences, sorted, without difflib's sentinel.
+
+    The same blocks as ``difflib.SequenceMatcher(None, a, b, autojunk=False)
+    .get_matching_blocks()`` (tests check this), as an ``int64`` array of shape ``(k, 3)``.
+
+    >>> matching_blocks(np.array([1, 2, 3, 9, 4, 5], np.uint64), np.array([1, 2, 3, 4, 5], np.uint64)).tolist()
+    [[0, 0, 3], [4, 3, 2]]
+    """
+    a = np.ascontiguousarray(a, dtype=np.uint64)
+    b = np.ascontiguousarray(b, dtype=np.uint64)
+    if a.shape[0] == 0 or b.shape[0] == 0:
+        return np.zeros((0, 3), dtype=np.int64)
+    res: np.ndarray = _blocks(a, b)
+    return res
+
+
+# ---------------------------------------------------------------------------------------
+# aligned stretches
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """One shared stretch: tokens ``[a0, a1)`` of one text match ``[b0, b1)`` of another.
+
+    ``blocks`` are the exactly equal runs ``(i, j, n)`` inside it (absolute token
+    indices); the stretch starts with the first block and ends with the last.
+    """
+
+    a0: int
+    a1: int
+    b0: int
+    b1: int
+    blocks: tuple[tuple[int, int, int], ...]
+
+    @property
+    def matched(self) -> int:
+        return sum(n for _, _, n in self.blocks)
+
+    @property
+    def similarity(self) -> float:
+        """``2 * matched / (len_a + len_b)``, in tokens (difflib's ratio)."""
+        return 2.0 * self.matched / ((self.a1 - self.a0) + (self.b1 - self.b0))
+
+    def swapped(self) -> Alignment:
+        """The same stretch seen from the other text."""
+        return Alignment(self.b0, self.b1, self.a0, self.a1, tuple((j, i, n) for i, j, n in self.blocks))
+
+
+def _clip(bl: list[tuple[int, int, int]], a0: int, a1: int, b0: int, b1: int) -> list[tuple[int, int, int]]:
+    """The parts of blocks inside ``[a0, a1)`` on the a side and ``[b0, b1)`` on the b side."""
+    out = []
+    for i, j, n in bl:
+        lo = max(i, a0, i + b0 - j)
+        hi = min(i + n, a1, i + b1 - j)
+        if lo < hi:
+            out.append((lo, j + lo - i, hi - lo))
+    return out
+
+
+def _quote_edges(flags: np.ndarray | None, lo: int, hi: int, edge: int) -> tuple[int, int]:
+    """Narrow ``[lo, hi)`` past a fragment of at most ``edge`` words cut off by a quote mark."""
+    if flags is None:
+        return lo, hi
+    marks = np.flatnonzero(flags[lo + 1 : hi] & QUOTE) + lo + 1
+    if marks.size == 0:
+        return lo, hi
+    first, last = int(marks[0]), int(marks[-1])
+    if first - lo <= edge:
+        lo = first
+    if hi - last <= edge and last > lo:
+        hi = last
+    return lo, hi
+
+
+def _stretch(
+    blocks: Sequence[tuple[int, int, int]],
+    min_words: int,
+    min_similarity: float,
+    a_flags: np.ndarray | None,
+    b_flags: np.ndarray | None,
+) -> list[tuple[tuple[int, int, int], ...]]:
+    """Keep a chain of blocks, trimming chance edge words and splitting it if too loose."""
+    bl = list(blocks)
+    for _ in range(4):  # trimming one side can expose another fragment; settles fast
+        # A one-word agreement at either edge, apart from the rest, is chance (``the``, ``said``).
+        while len(bl) > 1 and bl[0][2] < 2:
+            bl.pop(0)
+        while len(bl) > 1 and bl[-1][2] < 2:
+            bl.pop()
+        if not bl:
+            return []
+        a0, b0 = bl[0][0], bl[0][1]
+        a1, b1 = bl[-1][0] + bl[-1][2], bl[-1][1] + bl[-1][2]
+        # Attribution just outside a quotation ("good," Trump said) is not the statement.
+        na0, na1 = _quote_edges(a_flags, a0, a1, EDGE_FRAGMENT)
+        nb0, nb1 = _quote_edges(b_flags, b0, b1, EDGE_FRAGMENT)
+        if (na0, na1, nb0, nb1) == (a0, a1, b0, b1):
+            break
+        bl = _clip(bl, na0, na1, nb0, nb1)
+    matched = sum(n for _, _, n in bl)
+    if matched < min_words:
+        return []
+    a0, b0 = bl[0][0], bl[0][1]
+    a1, b1 = bl[-1][0] + bl[-1][2], bl[-1][1] + bl[-1][2]
+    if 2.0 * matched / ((a1 - a0) + (b1 - b0)) >= min_similarity:
+        return [tuple(bl)]
+    if len(bl) == 1:
+        return []
+    # Split at the widest gap and judge both sides on their own.
+    gaps = [max(bl[g + 1][0] - bl[g][0] - bl[g][2], bl[g + 1][1] - bl[g][1] - bl[g][2]) for g in range(len(bl) - 1)]
+    cut = max(range(len(gaps)), key=lambda g: (gaps[g], -g)) + 1
+    return _stretch(bl[:cut], min_words, min_similarity, a_flags, b_flags) + _stretch(
+        bl[cut:], min_words, min_similarity, a_flags, b_flags
+    )
+
+
+def align(
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    min_words: int,
+    min_similarity: float,
+    max_gap: int = MAX_GAP,
+    a_offset: int = 0,
+    b_offset: int = 0,
+    a_flags: np.ndarray | None = None,
+    b_flags: np.ndarray | None = None,
+) -> list[Alignment]:
+    """Shared stretches of two token-key windows, in absolute token indices.
+
+    Blocks are chained while the unmatched words between them number at most ``max_gap``
+    on both sides; a chain is kept when it shares ``min_words`` words and its similarity
+    (difflib ratio over the stretch) reaches ``min_similarity``, else it is split at its
+    widest gap and the halves are judged alone. Edge blocks of one word are dropped, and
+    with the windows' token ``flags`` a fragment of at most :data:`EDGE_FRAGMENT` words
+    that a quote mark separates from the rest of the stretch is trimmed. ``a_offset`` and
+    ``b_offset`` are where the windows start in their texts.
+
+    >>> k = lambda s: tokenize(s).keys
+    >>> al = align(k("he said China also wants to make a deal badly but"),
+    ...            k("China also wants to make a deal, Trump wrote, badly but they"),
+    ...            min_words=5, min_similarity=0.7)
+    >>> [(x.a0, x.a1, x.b0, x.b1, round(x.similarity, 2)) for x in al]
+    [(2, 11, 0, 11, 0.9)]
+    """
+    blocks = matching_blocks(a, b)
+    chains: list[list[tuple[int, int, int]]] = []
+    for i, j, n in blocks.tolist():
+        if chains:
+            pi, pj, pn = chains[-1][-1]
+            if i - (pi + pn) <= max_gap and j - (pj + pn) <= max_gap:
+                chains[-1].append((i, j, n))
+                continue
+        chains.append([(i, j, n)])
+    out: list[Alignment] = []
+    for chain in chains:
+        for bl in _stretch(chain, min_words, min_similarity, a_flags, b_flags):
+            blk = tuple((i + a_offset, j + b_offset, n) for i, j, n in bl)
+            out.append(Alignment(blk[0][0], blk[-1][0] + blk[-1][2], blk[0][1], blk[-1][1] + blk[-1][2], blk))
+    return out
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """difflib ratio of two key sequences: ``2 * matched / (len(a) + len(b))``.
+
+    >>> similarity(tokenize("a b c d").keys, tokenize("A B x D").keys)
+    0.75
+    """
+    total = a.shape[0] + b.shape[0]
+    if total == 0:
+        return 1.0
+    return 2.0 * float(matching_blocks(a, b)[:, 2].sum()) / total
+
+
+# ---------------------------------------------------------------------------------------
+# character spans and word diffs
+# ---------------------------------------------------------------------------------------
+
+
+def char_span(tokens: Tokens, text: str, t0: int, t1: int) -> tuple[int, int]:
+    """Character span of tokens ``[t0, t1)``: first token's start to last token's end.
+
+    Sentence punctuation directly after the last token (``.``, ``!!!``, ``?``) is part of
+    the span; commas, closing quote marks and opening quote marks are not.
+
+    >>> text = "“Their top TEAM is on a plane heading to the U.S.”"
+    >>> t = tokenize(text)
+    >>> s, e = char_span(t, text, 0, len(t))
+    >>> text[s:e]
+    'Their top TEAM is on a plane heading to the U.S.'
+    """
+    start = int(tokens.starts[t0])
+    end = int(tokens.ends[t1 - 1])
+    while end < len(text) and text[end] in _SENT_CHARS:
+        end += 1
+    return start, end
+
+
+_PIECE = re.compile(r"\S+\s*")
+_NONWORD = re.compile(r"[\W_]+")
+
+
+def _piece_key(piece: str) -> str:
+    f = fold_text(piece)
+    key = _NONWORD.sub("", f)
+    return key or f.strip()
+
+
+def word_diff(source: str, canonical: str) -> list[list[str]]:
+    """Word-level diff of a source variant against the canonical text.
+
+    A list of ``[op, text]``: ``"="`` words both have, ``"-"`` words only the canonical
+    text has, ``"+"`` words only the source has. Words are whitespace-separated pieces
+    (with their trailing whitespace) compared on their folded letters and digits, so a
+    change of case, quote marks or attached punctuation is not a difference. Joining the
+    ``"="`` and ``"+"`` texts gives ``source`` exactly; ``"="`` texts are the source's
+    spelling. Adjacent pieces with the same op are merged.
+
+    >>> word_diff("We export one-fifth to them, so", "We export one fifth to them. So")
+    [['=', 'We export '], ['-', 'one fifth '], ['+', 'one-fifth '], ['=', 'to them, so']]
+    """
+    src = _PIECE.findall(source)
+    can = _PIECE.findall(canonical)
+    sm = difflib.SequenceMatcher(None, [_piece_key(p) for p in can], [_piece_key(p) for p in src], autojunk=False)
+    out: list[list[str]] = []
+
+    def emit(op: str, text: str) -> None:
+        if not text:
+            return
+        if out and out[-1][0] == op:
+            out[-1][1] += text
+        else:
+            out.append([op, text])
+
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            emit("=", "".join(src[j1:j2]))
+        else:
+            emit("-", "".join(can[i1:i2]))
+            emit("+", "".join(src[j1:j2]))
+    return out

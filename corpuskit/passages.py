@@ -1,0 +1,949 @@
+"""Re-reported passages: the same statement in different documents, one canonical text.
+
+Outlets re-report a quote, a statement or a wire paragraph with the quote marks changed,
+the attribution moved or inserted (``..., Trump wrote. "...``), sentence boundaries moved,
+a word or two changed, or only part of it. :func:`find_passages` finds every occurrence
+across the kept documents of a batch, groups them into passages and gives each passage a
+canonical text; every source keeps its own variant, exact offsets and a word diff.
+
+How (each step is deterministic; documents are visited in ``id`` order, so the output does
+not depend on input order):
+
+1. **Units** (:func:`passage_units`, per document, can run in workers): the text is
+   tokenised (:func:`corpuskit.align.tokenize`: folded case, quotes and dashes) and cut
+   into small units at sentence ends, quote marks and paragraph breaks; pieces shorter than
+   :data:`UNIT_MIN` words are merged with their neighbours, pieces longer than
+   :data:`UNIT_MAX` are covered by overlapping windows of :data:`UNIT_WINDOW` words. A
+   short quote inside a long paragraph is thus a unit (or most of one) of its own, so
+   candidates are found by containment, whatever the paragraph order.
+2. **Candidates**: a MinHash signature per unit over ``cfg.shingle``-word shingles, banded
+   for recall at ``cfg.threshold`` (:func:`corpuskit.lsh.recall_params`); units of
+   *different* documents sharing a band are candidates. The MinHash is frequency-damped: a
+   shingle found in more than ``df_soft`` documents (a common phrase such as "said in a
+   statement") competes for the minimum with weight ``df_soft / df`` (an exponential race),
+   so it rarely decides a signature, while a unit made only of such shingles (a widely
+   quoted sentence) still gets one. Oversized buckets link each unit to its next
+   :data:`BUCKET_CAP` neighbours only.
+3. **Verification**: for each candidate document pair, the paragraphs holding the seeds are
+   aligned token by token (:func:`corpuskit.align.align`): shared stretches of at least
+   ``cfg.min_words`` words with similarity ``>= cfg.min_similarity``, bridging gaps of up
+   to :data:`corpuskit.align.MAX_GAP` words. Stretches never cross a paragraph break.
+4. **Passages without chaining**: stretches are grouped greedily. Each candidate
+   representative (one side of a stretch) is scored by how many words of it the other
+   documents share *directly with it* (projected through their own alignment with it); a
+   document joins when it shares ``>= cfg.min_words`` words and ``>= MIN_COVERAGE`` of the
+   representative, at ``>= cfg.min_similarity`` over the shared part. The best
+   representative forms a passage, its words are taken, the rest is re-scored. Documents
+   reached only through a member are aligned against the representative itself before
+   joining. So two sentences that each resemble a third never end up together unless each
+   is verified against the same representative.
+5. **Canonical text** by ``cfg.canonical`` (reason recorded): ``complete`` the variant
+   sharing most words with the representative's passage, then with fewest words of its
+   own, then closest to the others; ``medoid`` the highest mean similarity to the other
+   variants; ``earliest`` the earliest ``date``, then ``complete``.
+
+Spans: a source span starts at its first shared word and ends at its last shared word,
+plus sentence punctuation directly after it (``.``, ``?``, ``!!!``) — never an opening or
+closing quote mark or a comma. Words inside (an inserted ``Trump wrote``) belong to the
+span and show up in its diff.
+
+A passage links at least two *different* documents (a document quoting itself twice
+is one source with two spans, never a passage on its own); one found in more than
+``cfg.max_doc_fraction`` of the documents, and more than :data:`MAX_DOC_FLOOR` of them,
+is boilerplate and dropped. ``passage_id`` is ``"p-"`` plus a hash of the canonical
+text's folded words (suffixed ``-2``, ``-3`` in source order in the rare case two passages
+share a canonical text). :func:`drop_passages` removes non-canonical occurrences from
+document text for ``--passages drop``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import zlib
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numba
+import numpy as np
+
+from .align import BARRIER, PIECE, Alignment, Tokens, align, char_span, matching_blocks, tokenize, word_diff
+from .config import PassageConfig
+from .dedup import parse_date
+from .lsh import band_keys, recall_params
+from .normalise import fold_text
+from .records import Document, Passage, PassageRef, SourceSpan
+
+__all__ = [
+    "BUCKET_CAP",
+    "MAX_DOC_FLOOR",
+    "MIN_COVERAGE",
+    "UNIT_MAX",
+    "UNIT_MIN",
+    "UNIT_WINDOW",
+    "PassageUnits",
+    "drop_passages",
+    "find_passages",
+    "passage_units",
+]
+
+#: Fewest words in a candidate unit (or ``cfg.min_words`` if smaller).
+UNIT_MIN = 6
+#: Pieces longer than this are covered by overlapping windows.
+UNIT_MAX = 24
+#: Window length (words) over long pieces; windows overlap by half.
+UNIT_WINDOW = 16
+#: A document joins a passage only when it shares at least this share of its representative.
+MIN_COVERAGE = 0.5
+#: Units in one LSH bucket beyond which each is paired only with its next ``BUCKET_CAP``.
+BUCKET_CAP = 64
+#: ``max_doc_fraction`` only applies to passages in more than this many documents.
+MAX_DOC_FLOOR = 10
+#: Recall the LSH banding is built for at ``cfg.threshold``.
+LSH_RECALL = 0.95
+
+_WINDOW_MARGIN = 200  # tokens of context on each side of a seed unit when aligning
+_GIANT_WINDOW = 2000  # merged windows longer than this are aligned seed by seed
+_DF_SOFT_MIN = 32  # shingles in more documents than max(this, N / 200) are damped
+_DF_SOFT_SHARE = 200
+_MINHASH_SEED = 0x9E3779B97F4A7C15
+_ID_BYTES = 6
+
+
+# ---------------------------------------------------------------------------------------
+# per-document units
+# ---------------------------------------------------------------------------------------
+
+
+@numba.njit(cache=True, nogil=True)
+def _cut_units(flags: np.ndarray, umin: int, umax: int, win: int) -> np.ndarray:
+    n = flags.shape[0]
+    # Upper bound: every token could start a window.
+    out = np.empty((n + 1, 2), dtype=np.int32)
+    count = 0
+    stride = max(1, win // 2)
+    p0 = 0
+    while p0 < n:
+        p1 = p0 + 1
+        while p1 < n and (flags[p1] & BARRIER) == 0:
+            p1 += 1
+        # Paragraph [p0, p1): merge pieces until each unit has umin tokens.
+        first_unit = count
+        acc = p0
+        q = p0
+        while q < p1:
+            r = q + 1
+            while r < p1 and (flags[r] & PIECE) == 0:
+                r += 1
+            if r - acc >= umin:
+                out[count, 0] = acc
+                out[count, 1] = r
+                count += 1
+                acc = r
+            q = r
+        if acc < p1:
+            if count > first_unit:
+                out[count - 1, 1] = p1  # leftover words join the last unit
+            elif p1 - p0 >= umin:
+                out[count, 0] = p0
+                out[count, 1] = p1
+                count += 1
+        p0 = p1
+    # Window the long units.
+    res = np.empty((n + 1 + 2 * (n // stride + 1), 2), dtype=np.int32)
+    w = 0
+    for u in range(count):
+        a = out[u, 0]
+        b = out[u, 1]
+        if b - a <= umax:
+            res[w, 0] = a
+            res[w, 1] = b
+            w += 1
+            continue
+        s = a
+        while True:
+            e = s + win
+            if e >= b:
+                res[w, 0] = b - win
+                res[w, 1] = b
+                w += 1
+                break
+            res[w, 0] = s
+            res[w, 1] = e
+            w += 1
+            s += stride
+    return res[:w].copy()
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_FM1 = np.uint64(0xFF51AFD7ED558CCD)
+_FM2 = np.uint64(0xC4CEB9FE1A85EC53)
+_U33 = np.uint64(33)
+_U11 = np.uint64(11)
+_U32 = np.uint64(32)
+
+
+@numba.njit(cache=True, nogil=True)
+def _shingle(keys: np.ndarray, s: int, width: int) -> np.uint64:
+    h = np.uint64(width)
+    for t in range(width):
+        h = h * _MIX + keys[s + t]
+    h ^= h >> _U33
+    h *= _FM1
+    h ^= h >> _U33
+    h *= _FM2
+    h ^= h >> _U33
+    return h
+
+
+@numba.njit(cache=True, nogil=True)
+def _unit_shingles(keys: np.ndarray, units: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    nu = units.shape[0]
+    off = np.zeros(nu + 1, dtype=np.int64)
+    for u in range(nu):
+        ln = units[u, 1] - units[u, 0]
+        off[u + 1] = off[u] + (ln - k + 1 if ln >= k else 1)
+    sh = np.empty(off[nu], dtype=np.uint64)
+    for u in range(nu):
+        a = units[u, 0]
+        ln = units[u, 1] - a
+        if ln >= k:
+            for s in range(ln - k + 1):
+                sh[off[u] + s] = _shingle(keys, a + s, k)
+        else:
+            sh[off[u]] = _shingle(keys, a, ln)
+    return off, sh
+
+
+@dataclass(slots=True, eq=False)
+class PassageUnits:
+    """Per-document state of passage finding (what ``doc.work["units"]`` holds).
+
+    ``units`` are token ranges ``(start, end)``; unit ``u``'s shingle hashes are
+    ``shingles[offsets[u]:offsets[u + 1]]``. ``fingerprint`` ties the state to the text and
+    the settings it was computed with, so a stale entry is recomputed, never trusted.
+    """
+
+    tokens: Tokens
+    units: np.ndarray
+    offsets: np.ndarray
+    shingles: np.ndarray
+    fingerprint: tuple[int, int, int, int]
+    paragraphs: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.paragraphs = self.tokens.paragraphs()
+
+
+def _fingerprint(text: str, cfg: PassageConfig) -> tuple[int, int, int, int]:
+    return (len(text), zlib.crc32(text.encode("utf-8", "surrogatepass")), cfg.shingle, min(UNIT_MIN, cfg.min_words))
+
+
+def passage_units(text: str, cfg: PassageConfig) -> PassageUnits:
+    """Tokens, candidate units and unit shingles of one document's text.
+
+    Pure and per document: the pipeline may run it in worker processes and store the
+    result in ``doc.work["units"]``; :func:`find_passages` uses it when its fingerprint
+    matches the document's text and ``cfg``, and computes it otherwise.
+
+    >>> pu = passage_units("“Their top TEAM is on a plane heading to the U.S.,” Trump said.", PassageConfig())
+    >>> [(int(a), int(b)) for a, b in pu.units]
+    [(0, 15)]
+    """
+    tokens = tokenize(text)
+    umin = min(UNIT_MIN, cfg.min_words)
+    units = _cut_units(tokens.flags, umin, UNIT_MAX, UNIT_WINDOW)
+    offsets, shingles = _unit_shingles(tokens.keys, units, cfg.shingle)
+    return PassageUnits(tokens, units, offsets, shingles, _fingerprint(text, cfg))
+
+
+def _units_for(doc: Document, cfg: PassageConfig) -> PassageUnits:
+    pu = doc.work.get("units")
+    if isinstance(pu, PassageUnits) and pu.fingerprint == _fingerprint(doc.text, cfg):
+        return pu
+    pu = passage_units(doc.text, cfg)
+    doc.work["units"] = pu
+    return pu
+
+
+# ---------------------------------------------------------------------------------------
+# candidates: frequency-damped MinHash + banding
+# ---------------------------------------------------------------------------------------
+
+
+@numba.njit(cache=True, nogil=True)
+def _minhash(sh: np.ndarray, weight: np.ndarray, off: np.ndarray, mult: np.ndarray, xor: np.ndarray) -> np.ndarray:
+    nu = off.shape[0] - 1
+    p = mult.shape[0]
+    out = np.empty((nu, p), dtype=np.uint32)
+    best = np.empty(p, dtype=np.float64)
+    scale = 1.0 / 9007199254740992.0  # 2**-53
+    for u in range(nu):
+        for j in range(p):
+            best[j] = 2.0
+            out[u, j] = 0
+        for s in range(off[u], off[u + 1]):
+            x0 = sh[s]
+            w = weight[s]
+            for j in range(p):
+                x = (x0 ^ xor[j]) * mult[j]
+                v = float(x >> _U11) * scale
+                if w < 1.0:
+                    # Exponential race with rate w, mapped back to (0, 1): 1 - (1 - v)**(1/w).
+                    v = 1.0 - (1.0 - v) ** (1.0 / w)
+                if v < best[j]:
+                    best[j] = v
+                    out[u, j] = np.uint32(x >> _U32)
+    return out
+
+
+def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.Generator(np.random.PCG64(_MINHASH_SEED))
+    mult = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    xor = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
+    return mult, xor
+
+
+@numba.njit(cache=True, nogil=True)
+def _bucket_pairs(order: np.ndarray, skeys: np.ndarray, unit_doc: np.ndarray, cap: int, nunits: int) -> np.ndarray:
+    n = order.shape[0]
+    # Two passes: count, then fill.
+    total = 0
+    for phase in range(2):
+        if phase == 1:
+            out = np.empty(total, dtype=np.int64)
+        c = 0
+        i = 0
+        while i < n:
+            j = i + 1
+            while j < n and skeys[j] == skeys[i]:
+                j += 1
+            for x in range(i, j):
+                stop = j if j - i <= cap else min(j, x + 1 + cap)
+                for y in range(x + 1, stop):
+                    ua = order[x]
+                    ub = order[y]
+                    if unit_doc[ua] == unit_doc[ub]:
+                        continue
+                    if phase == 1:
+                        lo = min(ua, ub)
+                        hi = max(ua, ub)
+                        out[c] = lo * nunits + hi
+                    c += 1
+            i = j
+        total = c
+    return out
+
+
+def _candidate_units(pus: list[PassageUnits], cfg: PassageConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate unit pairs ``(k, 2)`` (global unit ids), the unit→doc map and unit ranges."""
+    n_docs = len(pus)
+    counts = np.fromiter((p.units.shape[0] for p in pus), dtype=np.int64, count=n_docs)
+    unit_doc = np.repeat(np.arange(n_docs, dtype=np.int64), counts)
+    nunits = int(counts.sum())
+    if nunits < 2:
+        return np.zeros((0, 2), dtype=np.int64), unit_doc, np.zeros((0, 2), dtype=np.int32)
+    units = np.concatenate([p.units for p in pus])
+    sh = np.concatenate([p.shingles for p in pus])
+    sh_counts = np.fromiter((p.shingles.shape[0] for p in pus), dtype=np.int64, count=n_docs)
+    # Global unit offsets into the concatenated shingles.
+    off = np.zeros(nunits + 1, dtype=np.int64)
+    base = np.repeat(np.concatenate(([0], np.cumsum(sh_counts)[:-1])), counts)
+    off[1:] = np.concatenate([p.offsets[1:] for p in pus]) + base
+
+    # Document frequency of each shingle; common ones are damped.
+    df_soft = max(_DF_SOFT_MIN, n_docs // _DF_SOFT_SHARE)
+    vals, df = np.unique(np.concatenate([np.unique(p.shingles) for p in pus]), return_counts=True)
+    common = df > df_soft
+    weight = np.ones(sh.shape[0], dtype=np.float64)
+    if common.any():
+        cvals = vals[common]
+        cw = df_soft / df[common].astype(np.float64)
+        pos = np.minimum(np.searchsorted(cvals, sh), cvals.shape[0] - 1)
+        hit = cvals[pos] == sh
+        weight[hit] = cw[pos[hit]]
+
+    mult, xor = _permutations(cfg.num_perm)
+    sigs = _minhash(sh, weight, off, mult, xor)
+    bands, rows = recall_params(cfg.threshold, cfg.num_perm, recall=LSH_RECALL)
+    found = []
+    for band in range(bands):
+        keys = band_keys(sigs, band, rows)
+        order = np.argsort(keys, kind="stable")
+        found.append(_bucket_pairs(order, keys[order], unit_doc, BUCKET_CAP, nunits))
+    flat = np.unique(np.concatenate(found))
+    pairs = np.stack([flat // nunits, flat % nunits], axis=1)
+    return pairs, unit_doc, units
+
+
+# ---------------------------------------------------------------------------------------
+# verification: aligned stretches per document pair
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Match:
+    da: int
+    db: int
+    al: Alignment  # a = da's tokens, b = db's tokens
+    rev: Alignment  # the same from db's side
+
+
+def _para_of(paras: np.ndarray, t: int) -> int:
+    return int(np.searchsorted(paras, t, side="right")) - 1
+
+
+def _align_pairs(
+    pairs: np.ndarray, unit_doc: np.ndarray, units: np.ndarray, pus: list[PassageUnits], cfg: PassageConfig
+) -> list[_Match]:
+    """Align the paragraphs behind each candidate unit pair; one list for all doc pairs."""
+    if pairs.shape[0] == 0:
+        return []
+    da = unit_doc[pairs[:, 0]]
+    db = unit_doc[pairs[:, 1]]
+    order = np.lexsort((pairs[:, 1], pairs[:, 0], db, da))
+    pairs, da, db = pairs[order], da[order], db[order]
+    bounds = np.flatnonzero((da[1:] != da[:-1]) | (db[1:] != db[:-1])) + 1
+    starts = np.concatenate(([0], bounds))
+    ends = np.append(bounds, pairs.shape[0])
+    matches: list[_Match] = []
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        a_doc, b_doc = int(da[s]), int(db[s])
+        pa, pb = pus[a_doc], pus[b_doc]
+        windows: dict[tuple[int, int], list[list[int]]] = {}
+        for ua, ub in pairs[s:e].tolist():
+            a0, a1 = int(units[ua, 0]), int(units[ua, 1])
+            b0, b1 = int(units[ub, 0]), int(units[ub, 1])
+            ia, ib = _para_of(pa.paragraphs, a0), _para_of(pb.paragraphs, b0)
+            w = [
+                max(int(pa.paragraphs[ia]), a0 - _WINDOW_MARGIN),
+                min(int(pa.paragraphs[ia + 1]), a1 + _WINDOW_MARGIN),
+                max(int(pb.paragraphs[ib]), b0 - _WINDOW_MARGIN),
+                min(int(pb.paragraphs[ib + 1]), b1 + _WINDOW_MARGIN),
+            ]
+            windows.setdefault((ia, ib), []).append(w)
+        seen: set[tuple[int, int, int, int]] = set()
+        for ws in windows.values():
+            merged = [min(w[0] for w in ws), max(w[1] for w in ws), min(w[2] for w in ws), max(w[3] for w in ws)]
+            todo = [merged]
+            if merged[1] - merged[0] > _GIANT_WINDOW or merged[3] - merged[2] > _GIANT_WINDOW:
+                todo = sorted({tuple(w) for w in ws})  # type: ignore[misc]
+            for x0, x1, y0, y1 in todo:
+                for al in align(
+                    pa.tokens.keys[x0:x1],
+                    pb.tokens.keys[y0:y1],
+                    min_words=cfg.min_words,
+                    min_similarity=cfg.min_similarity,
+                    a_offset=x0,
+                    b_offset=y0,
+                    a_flags=pa.tokens.flags[x0:x1],
+                    b_flags=pb.tokens.flags[y0:y1],
+                ):
+                    key = (al.a0, al.a1, al.b0, al.b1)
+                    if key not in seen:
+                        seen.add(key)
+                        matches.append(_Match(a_doc, b_doc, al, al.swapped()))
+    return matches
+
+
+# ---------------------------------------------------------------------------------------
+# grouping: greedy, every member verified against the representative
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Proj:
+    """A stretch seen through a representative: ``a`` of its words shared, at these spans."""
+
+    doc: int
+    matched: int
+    x0: int
+    x1: int
+    y0: int
+    y1: int
+
+
+@dataclass(slots=True)
+class _Group:
+    doc: int
+    x0: int
+    x1: int
+    members: list[_Proj]
+    score: int
+
+
+class _Grouper:
+    def __init__(self, matches: list[_Match], pus: list[PassageUnits], cfg: PassageConfig) -> None:
+        self.matches = matches
+        self.pus = pus
+        self.cfg = cfg
+        self.used: dict[int, np.ndarray] = {}
+        self.version = 0
+        self.by_doc: dict[int, list[tuple[int, int]]] = defaultdict(list)  # doc -> (match, side)
+        for mi, m in enumerate(matches):
+            self.by_doc[m.da].append((mi, 0))
+            self.by_doc[m.db].append((mi, 1))
+        self.piece_min = max(3, cfg.min_words // 2)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def view(self, mi: int, side: int) -> tuple[int, int, Alignment]:
+        """(this doc, other doc, alignment oriented from this doc)."""
+        m = self.matches[mi]
+        return (m.da, m.db, m.al) if side == 0 else (m.db, m.da, m.rev)
+
+    def free_run(self, doc: int, lo: int, hi: int) -> tuple[int, int]:
+        """Longest run of untaken tokens in ``[lo, hi)``."""
+        u = self.used.get(doc)
+        if u is None or not u[lo:hi].any():
+            return lo, hi
+        free = ~u[lo:hi]
+        best = (0, lo, lo)
+        i = 0
+        n = hi - lo
+        while i < n:
+            if free[i]:
+                j = i
+                while j < n and free[j]:
+                    j += 1
+                if j - i > best[0]:
+                    best = (j - i, lo + i, lo + j)
+                i = j
+            else:
+                i += 1
+        return best[1], best[2]
+
+    def project(self, al: Alignment, x_doc: int, y_doc: int, lo: int, hi: int) -> _Proj | None:
+        """The words of ``[lo, hi)`` (x side) that ``al`` pairs with untaken words of y."""
+        ux = self.used.get(x_doc)
+        uy = self.used.get(y_doc)
+        count = 0
+        x0 = y0 = 1 << 62
+        x1 = y1 = -1
+        for i, j, n in al.blocks:
+            s, e = max(i, lo), min(i + n, hi)
+            if s >= e:
+                continue
+            if ux is None and uy is None:
+                count += e - s
+                x0, x1 = min(x0, s), max(x1, e)
+                y0, y1 = min(y0, j + s - i), max(y1, j + e - i)
+                continue
+            for x in range(s, e):
+                y = j + x - i
+                if (ux is not None and ux[x]) or (uy is not None and uy[y]):
+                    continue
+                count += 1
+                x0, x1 = min(x0, x), max(x1, x + 1)
+                y0, y1 = min(y0, y), max(y1, y + 1)
+        if count < self.piece_min:
+            return None
+        if 2.0 * count / ((x1 - x0) + (y1 - y0)) < self.cfg.min_similarity:
+            return None
+        if uy is not None and uy[y0:y1].any():
+            return None  # the span would straddle words another passage already took
+        return _Proj(y_doc, count, x0, x1, y0, y1)
+
+    def accept(self, projs: list[_Proj], length: int) -> list[_Proj]:
+        """Per document: non-overlapping projections; keep the document if it shares enough."""
+        chosen: list[_Proj] = []
+        by: dict[int, list[_Proj]] = defaultdict(list)
+        for p in projs:
+            by[p.doc].append(p)
+        for doc in sorted(by):
+            taken: list[_Proj] = []
+            for p in sorted(by[doc], key=lambda q: (-q.matched, q.y0)):
+                if all(p.y1 <= q.y0 or q.y1 <= p.y0 for q in taken) and all(
+                    p.x1 <= q.x0 or q.x1 <= p.x0 for q in taken
+                ):
+                    taken.append(p)
+            total = sum(p.matched for p in taken)
+            if total >= self.cfg.min_words and total >= MIN_COVERAGE * length:
+                chosen.extend(sorted(taken, key=lambda q: q.y0))
+        return chosen
+
+    # -- scoring ------------------------------------------------------------------------
+
+    def evaluate(self, mi: int, side: int) -> _Group | None:
+        x_doc, _, al = self.view(mi, side)
+        lo, hi = self.free_run(x_doc, al.a0, al.a1)
+        if hi - lo < self.cfg.min_words:
+            return None
+        projs: list[_Proj] = []
+        for mj, sj in self.by_doc[x_doc]:
+            _, y_doc, bl = self.view(mj, sj)
+            if y_doc == x_doc or bl.a1 <= lo or hi <= bl.a0:
+                continue
+            p = self.project(bl, x_doc, y_doc, lo, hi)
+            if p is not None:
+                projs.append(p)
+        members = self.accept(projs, hi - lo)
+        if not members:
+            return None
+        x0 = min(p.x0 for p in members)
+        x1 = max(p.x1 for p in members)
+        return _Group(x_doc, x0, x1, members, sum(p.matched for p in members))
+
+    # -- committing ---------------------------------------------------------------------
+
+    def take(self, doc: int, lo: int, hi: int) -> None:
+        u = self.used.get(doc)
+        if u is None:
+            u = np.zeros(len(self.pus[doc].tokens), dtype=bool)
+            self.used[doc] = u
+        u[lo:hi] = True
+
+    def rescue(self, g: _Group) -> list[_Proj]:
+        """Documents aligned with a member but not with the representative: verify directly."""
+        inside = {g.doc} | {p.doc for p in g.members}
+        rkeys = self.pus[g.doc].tokens.keys[g.x0 : g.x1]
+        rflags = self.pus[g.doc].tokens.flags[g.x0 : g.x1]
+        extra: list[_Proj] = []
+        frontier = list(g.members)
+        while frontier:
+            nxt: list[_Proj] = []
+            for mem in frontier:
+                for mj, sj in self.by_doc[mem.doc]:
+                    _, z_doc, bl = self.view(mj, sj)
+                    if z_doc in inside or bl.a1 <= mem.y0 or mem.y1 <= bl.a0:
+                        continue
+                    p = self.project(bl, mem.doc, z_doc, mem.y0, mem.y1)
+                    if p is None:
+                        continue
+                    zt = self.pus[z_doc]
+                    ia = _para_of(zt.paragraphs, p.y0)
+                    w0 = max(int(zt.paragraphs[ia]), p.y0 - 2 * len(rkeys))
+                    w1 = min(int(zt.paragraphs[ia + 1]), p.y1 + 2 * len(rkeys))
+                    best: _Proj | None = None
+                    for al in align(
+                        rkeys,
+                        zt.tokens.keys[w0:w1],
+                        min_words=self.cfg.min_words,
+                        min_similarity=self.cfg.min_similarity,
+                        a_offset=g.x0,
+                        b_offset=w0,
+                        a_flags=rflags,
+                        b_flags=zt.tokens.flags[w0:w1],
+                    ):
+                        q = self.project(al, g.doc, z_doc, g.x0, g.x1)
+                        if q is not None and (best is None or q.matched > best.matched):
+                            best = q
+                    if best is not None and self.accept([best], g.x1 - g.x0):
+                        inside.add(z_doc)
+                        extra.append(best)
+                        nxt.append(best)
+            frontier = nxt
+        return extra
+
+    def run(self) -> list[list[tuple[int, int, int]]]:
+        """Greedy grouping; each passage as ``[(doc, token_start, token_end), ...]``."""
+        heap: list[tuple[int, int, int, int, int, int, int]] = []
+
+        def push(mi: int, side: int) -> None:
+            g = self.evaluate(mi, side)
+            if g is not None:
+                # Best score, then longest, then first document/offset: a total order.
+                heap.append((-g.score, -(g.x1 - g.x0), g.doc, g.x0, mi, side, self.version))
+
+        for mi in range(len(self.matches)):
+            push(mi, 0)
+            push(mi, 1)
+        heapq.heapify(heap)
+        out: list[list[tuple[int, int, int]]] = []
+        while heap:
+            item = heapq.heappop(heap)
+            _, _, _, _, mi, side, ver = item
+            g = self.evaluate(mi, side)
+            if g is None:
+                continue
+            key = (-g.score, -(g.x1 - g.x0), g.doc, g.x0, mi, side, self.version)
+            if ver != self.version and heap and key[:6] > heap[0][:6]:
+                heapq.heappush(heap, key)  # it got worse; let the better ones go first
+                continue
+            members = g.members + self.rescue(g)
+            spans = [(g.doc, g.x0, g.x1)] + [(p.doc, p.y0, p.y1) for p in members]
+            for doc, lo, hi in spans:
+                self.take(doc, lo, hi)
+            self.version += 1
+            out.append(spans)
+        return out
+
+
+# ---------------------------------------------------------------------------------------
+# passages: canonical text, ids, records
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Src:
+    doc: Document
+    tokens: Tokens
+    t0: int
+    t1: int
+    start: int
+    end: int
+    text: str
+
+    @property
+    def keys(self) -> np.ndarray:
+        return self.tokens.keys[self.t0 : self.t1]
+
+
+def _shared(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Boolean mask over ``a``: tokens matched in ``b``."""
+    mask = np.zeros(a.shape[0], dtype=bool)
+    for i, _, n in matching_blocks(a, b).tolist():
+        mask[i : i + n] = True
+    return mask
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> float:
+    total = a.shape[0] + b.shape[0]
+    return 2.0 * float(matching_blocks(a, b)[:, 2].sum()) / total if total else 1.0
+
+
+_MEDOID_MAX = 64  # sources compared pairwise for the medoid; beyond, the first ones by key
+
+
+def _choose_canonical(srcs: list[_Src], policy: str) -> tuple[int, str]:
+    """Index of the canonical source in ``srcs`` and the reason."""
+    n = len(srcs)
+    # Support: a word counts when at least one other document has it too.
+    support = []
+    for i, s in enumerate(srcs):
+        mask = np.zeros(s.t1 - s.t0, dtype=bool)
+        for j, o in enumerate(srcs):
+            if j != i and o.doc is not s.doc:
+                mask |= _shared(s.keys, o.keys)
+        support.append(int(mask.sum()))
+    extra = [(s.t1 - s.t0) - support[i] for i, s in enumerate(srcs)]
+    k = min(n, _MEDOID_MAX)
+    mean_sim = []
+    for i in range(n):
+        sims = [_ratio(srcs[i].keys, srcs[j].keys) for j in range(k) if j != i and srcs[j].doc is not srcs[i].doc]
+        mean_sim.append(sum(sims) / len(sims) if sims else 0.0)
+    ident = [(s.doc.id, s.start) for s in srcs]
+
+    def complete_key(i: int) -> tuple[Any, ...]:
+        return (-support[i], extra[i], -round(mean_sim[i], 9), ident[i])
+
+    if policy == "medoid":
+        best = min(range(n), key=lambda i: (-round(mean_sim[i], 9), *complete_key(i)))
+        return best, f"medoid: highest mean similarity to the other variants ({mean_sim[best]:.3f})"
+    if policy == "earliest":
+        dates = [parse_date(s.doc.date) for s in srcs]
+        if any(d is not None for d in dates):
+            best = min(range(n), key=lambda i: (dates[i] is None, dates[i] or 0.0, *complete_key(i)))
+            return best, f"earliest: dated {srcs[best].doc.date}"
+        best = min(range(n), key=complete_key)
+        return best, f"earliest: no source is dated; most complete ({support[best]} shared words)"
+    best = min(range(n), key=complete_key)
+    return best, f"complete: most shared words ({support[best]}), fewest unshared ({extra[best]})"
+
+
+def _passage_id(text: str) -> str:
+    words = " ".join(fold_text(text).split())
+    return "p-" + hashlib.blake2b(words.encode("utf-8", "surrogatepass"), digest_size=_ID_BYTES).hexdigest()
+
+
+def _build(
+    groups: list[list[tuple[int, int, int]]], docs: list[Document], pus: list[PassageUnits], cfg: PassageConfig
+) -> list[Passage]:
+    n_docs = len(docs)
+    built: list[tuple[str, list[_Src], int, str]] = []
+    for spans in groups:
+        srcs: list[_Src] = []
+        for d, t0, t1 in spans:
+            doc, tk = docs[d], pus[d].tokens
+            start, end = char_span(tk, doc.text, t0, t1)
+            srcs.append(_Src(doc, tk, t0, t1, start, end, doc.text[start:end]))
+        srcs.sort(key=lambda s: (s.doc.id, s.start, s.end))
+        n_sources = len({id(s.doc) for s in srcs})
+        if n_sources < 2:
+            continue
+        if n_sources > MAX_DOC_FLOOR and n_sources > cfg.max_doc_fraction * n_docs:
+            continue  # boilerplate, not re-reporting
+        best, reason = _choose_canonical(srcs, cfg.canonical)
+        built.append((_passage_id(srcs[best].text), srcs, best, reason))
+    # Ids: content hash; the rare same-text passages are numbered in source order.
+    built.sort(key=lambda b: (b[0], [(s.doc.id, s.start) for s in b[1]]))
+    passages: list[Passage] = []
+    seen: dict[str, int] = {}
+    for pid, srcs, best, reason in built:
+        seen[pid] = seen.get(pid, 0) + 1
+        if seen[pid] > 1:
+            pid = f"{pid}-{seen[pid]}"
+        canon = srcs[best]
+        sources = []
+        for s in srcs:
+            if s is canon:
+                sim, diff = 1.0, [["=", s.text]]
+            else:
+                sim, diff = round(_ratio(canon.keys, s.keys), 4), word_diff(s.text, canon.text)
+            sources.append(SourceSpan(s.doc.id, s.doc.source, s.start, s.end, s.text, sim, diff))
+        passages.append(
+            Passage(
+                passage_id=pid,
+                text=canon.text,
+                canonical={"doc_id": canon.doc.id, "start": canon.start, "end": canon.end, "reason": reason},
+                sources=sources,
+            )
+        )
+    passages.sort(key=lambda p: (-p.n_documents, p.passage_id))
+    return passages
+
+
+def _doc_order(doc: Document) -> tuple[str, str, int, str]:
+    return (doc.id, doc.source, doc.source_line if doc.source_line is not None else -1, doc.text)
+
+
+def find_passages(docs: Sequence[Document], cfg: PassageConfig) -> list[Passage]:
+    """Find passages re-reported across the kept documents; set ``doc.passages``.
+
+    Considers documents with ``status == "kept"`` and non-empty ``text``; each of them gets
+    ``doc.passages`` (sorted by ``(start, end, passage_id)``), the others are untouched.
+    Returns passages sorted by ``(-n_documents, passage_id)``. Identical input gives
+    identical output whatever the order of ``docs`` (documents are visited by ``id``).
+    """
+    sel = sorted((d for d in docs if d.status == "kept" and d.text), key=_doc_order)
+    for d in sel:
+        d.passages = []
+    if len(sel) < 2:
+        return []
+    pus = [_units_for(d, cfg) for d in sel]
+    pairs, unit_doc, units = _candidate_units(pus, cfg)
+    matches = _align_pairs(pairs, unit_doc, units, pus, cfg)
+    groups = _Grouper(matches, pus, cfg).run()
+    passages = _build(groups, sel, pus, cfg)
+    index = {d.id: d for d in sel}
+    for p in passages:
+        for s in p.sources:
+            index[s.doc_id].passages.append(PassageRef(p.passage_id, s.start, s.end))
+    for d in sel:
+        d.passages.sort(key=lambda r: (r.start, r.end, r.passage_id))
+    return passages
+
+
+# ---------------------------------------------------------------------------------------
+# --passages drop
+# ---------------------------------------------------------------------------------------
+
+_OPEN_QUOTES = "\"'“‘«„"
+_CLOSE_QUOTES = "\"'”’»"
+_TRAIL = ",.;:!?…"
+
+
+def _cut_bounds(text: str, start: int, end: int, lo: int, hi: int) -> tuple[int, int]:
+    """The characters to remove for a span: the span, the quote marks around it when they
+    enclose exactly it (with the punctuation just inside the closing one), and one side's
+    spaces. Never beyond ``[lo, hi)`` (the neighbouring spans)."""
+    s, e = start, end
+    q = e
+    while q < hi and text[q] in _TRAIL:
+        q += 1
+    if s - 1 >= lo and text[s - 1] in _OPEN_QUOTES and q < hi and text[q] in _CLOSE_QUOTES:
+        s, e = s - 1, q + 1
+    while e < hi and text[e] in " \t":
+        e += 1
+    if e == hi or (e < len(text) and text[e] == "\n"):
+        while s > lo and text[s - 1] in " \t":
+            s -= 1
+    return s, e
+
+
+class _Cuts:
+    """Character ranges removed from one text, and the offset map old → new."""
+
+    def __init__(self, cuts: list[tuple[int, int]]) -> None:
+        self.cuts = cuts
+        self.starts = [c[0] for c in cuts]
+        self.before = [0]  # characters removed before cut k
+        for a, b in cuts:
+            self.before.append(self.before[-1] + b - a)
+
+    def apply(self, text: str) -> str:
+        pieces, prev = [], 0
+        for a, b in self.cuts:
+            pieces.append(text[prev:a])
+            prev = b
+        pieces.append(text[prev:])
+        return "".join(pieces)
+
+    def at(self, pos: int) -> int:
+        """New offset of old offset ``pos``; inside a cut, where the cut now is."""
+        k = bisect_right(self.starts, pos)
+        if k and pos < self.cuts[k - 1][1]:
+            return self.cuts[k - 1][0] - self.before[k - 1]
+        return pos - self.before[k]
+
+
+def _is_canonical(s: SourceSpan, p: Passage) -> bool:
+    c = p.canonical
+    return bool(c.get("doc_id") == s.doc_id and c.get("start") == s.start and c.get("end") == s.end)
+
+
+def drop_passages(docs: Sequence[Document], passages: list[Passage]) -> None:
+    """Remove every non-canonical occurrence of each passage from its document's text.
+
+    For ``--passages drop``: a downstream model sees each re-reported passage once, in its
+    canonical document. Removed characters are the span plus the quote marks enclosing
+    exactly it and one side's spaces. All offsets are then rewritten for the new text:
+
+    * a kept source's ``start``/``end`` (and ``canonical``, and the matching
+      ``PassageRef``) move with the text;
+    * a dropped source becomes zero-width at the cut (``start == end``, ``text == ""``),
+      keeping its ``similarity`` and ``diff``; its ``PassageRef`` is zero-width too, so
+      ``doc.text[start:end] == text`` still holds for every source;
+    * ``doc.meta["dropped_passages"]`` lists ``{"passage_id", "at", "text"}`` per cut, in
+      text order: ``text`` is exactly what was removed at offset ``at`` of the new text,
+      so inserting them back, last first, restores the original text.
+
+    The canonical occurrence is always kept, also when its document quotes it twice.
+    """
+    by_id: dict[str, Document] = {}
+    for d in docs:
+        by_id.setdefault(d.id, d)
+    spans: dict[str, list[tuple[SourceSpan, Passage]]] = defaultdict(list)
+    for p in passages:
+        for s in p.sources:
+            spans[s.doc_id].append((s, p))
+    for doc_id in sorted(spans):
+        doc = by_id.get(doc_id)
+        if doc is None:
+            continue
+        items = sorted(spans[doc_id], key=lambda it: (it[0].start, it[0].end, it[1].passage_id))
+        keep = [_is_canonical(s, p) for s, p in items]
+        ranges: list[tuple[int, int]] = []
+        owners: list[str] = []
+        for k, (s, p) in enumerate(items):
+            if keep[k]:
+                continue
+            lo = max(items[k - 1][0].end if k else 0, ranges[-1][1] if ranges else 0)
+            hi = items[k + 1][0].start if k + 1 < len(items) else len(doc.text)
+            ranges.append(_cut_bounds(doc.text, s.start, s.end, lo, hi))
+            owners.append(p.passage_id)
+        if not ranges:
+            continue
+        cuts = _Cuts(ranges)
+        old = doc.text
+        doc.text = cuts.apply(old)
+        dropped = {(s.start, s.end, p.passage_id) for (s, p), k in zip(items, keep, strict=True) if not k}
+        for ref in doc.passages:
+            a = cuts.at(ref.start)
+            ref.end = a if (ref.start, ref.end, ref.passage_id) in dropped else cuts.at(ref.end)
+            ref.start = a
+        for (s, p), k in zip(items, keep, strict=True):
+            a = cuts.at(s.start)
+            if k:
+                s.start, s.end = a, cuts.at(s.end)
+                p.canonical["start"], p.canonical["end"] = s.start, s.end
+                s.text = doc.text[s.start : s.end]
+            else:
+                s.start, s.end, s.text = a, a, ""
+        doc.passages.sort(key=lambda r: (r.start, r.end, r.passage_id))
+        log = doc.meta.setdefault("dropped_passages", [])
+        for (a, b), pid in zip(ranges, owners, strict=True):
+            log.append({"passage_id": pid, "at": cuts.at(a), "text": old[a:b]})
