@@ -1,14 +1,23 @@
 """Atomic output: every file is written to a temporary name in its directory, flushed to
 disk, then renamed over the target, so a reader never sees a half-written file and a killed
 run leaves the previous complete output in place.
+
+A run's outputs are several files that belong together (``documents.jsonl``,
+``passages.jsonl``, ``report.html``, ``manifest.json``). :func:`staged_output` writes them
+all to a staging directory first and moves them into place only once every one of them is
+complete and on disk, with ``manifest.json`` last, so the output directory holds either the
+previous run's complete set or the new one's, never a mix with a truncated file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import signal
 import tempfile
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -16,9 +25,20 @@ import orjson
 
 from .errors import OutputError
 
-__all__ = ["atomic_writer", "dumps_record", "read_jsonl", "write_json", "write_jsonl"]
+__all__ = [
+    "OUTPUT_NAMES",
+    "atomic_writer",
+    "dumps_record",
+    "read_jsonl",
+    "staged_output",
+    "write_json",
+    "write_jsonl",
+]
 
 _JSON_OPTS = orjson.OPT_APPEND_NEWLINE
+
+OUTPUT_NAMES: tuple[str, ...] = ("documents.jsonl", "passages.jsonl", "report.html", "manifest.json")
+"""Every file a run may write, in the order they are moved into place (the manifest last)."""
 
 
 @contextlib.contextmanager
@@ -78,3 +98,70 @@ def read_jsonl(path: Path) -> Iterator[Any]:
         for line in fh:
             if line.strip():
                 yield orjson.loads(line)
+
+
+@contextlib.contextmanager
+def staged_output(out_dir: Path, stage_dir: Path, names: Sequence[str] = OUTPUT_NAMES) -> Iterator[Path]:
+    """Yield an empty ``stage_dir`` to write a run's outputs into; on clean exit move them
+    into ``out_dir`` together.
+
+    ``stage_dir`` must be on the same filesystem as ``out_dir`` (a subdirectory of it), so
+    each move is an atomic rename. Files are moved in ``names`` order, and a file of
+    ``names`` the new run did not write (``report.html`` after ``--no-report``) is removed
+    from ``out_dir``, so the set stays consistent. Ctrl-C and ``SIGTERM`` are held back
+    during the few renames. On an error nothing in ``out_dir`` changes and the staging
+    directory is removed; an ``OSError`` becomes :class:`OutputError`.
+    """
+    out_dir, stage_dir = Path(out_dir), Path(stage_dir)
+    try:
+        shutil.rmtree(stage_dir, ignore_errors=True)
+        stage_dir.mkdir(parents=True)
+    except OSError as e:
+        raise OutputError(f"{stage_dir}: cannot create staging directory: {e.strerror or e}") from e
+    try:
+        yield stage_dir
+        with _signals_held():
+            _commit(stage_dir, out_dir, names)
+    except OSError as e:
+        raise OutputError(f"{out_dir}: write failed: {e.strerror or e}") from e
+    finally:
+        shutil.rmtree(stage_dir, ignore_errors=True)
+
+
+def _commit(stage_dir: Path, out_dir: Path, names: Sequence[str]) -> None:
+    written = [n for n in names if (stage_dir / n).is_file()]
+    for name in written:
+        os.replace(stage_dir / name, out_dir / name)
+    for name in names:
+        if name not in written:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(out_dir / name)
+    _fsync_dir(out_dir)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make the renames themselves durable (POSIX: the directory entry lives in the directory)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse fsync on a directory; the renames are still atomic
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Delay SIGINT/SIGTERM until the block ends (main thread only; elsewhere a no-op)."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)

@@ -1,0 +1,268 @@
+"""Checkpoints of finished per-document work, so a killed run can be resumed.
+
+The expensive part of a run is per document: decoding and HTML extraction (``prepare``),
+then boilerplate, language and signatures (``finish``). Both run over fixed-size chunks of
+the input stream, and each finished chunk is saved under ``OUT_DIR/.corpuskit-work/``,
+named by a content key: a hash of the corpuskit version, the run's configuration, the
+stage, and every field of the chunk's input documents (raw bytes included; for ``finish``
+also the site template lines the chunk is cleaned with). Both stages are pure functions of
+exactly that, so a chunk whose key is on disk need not be computed again, and the resumed
+run's output is byte-identical to an uninterrupted one. Changing an input, an option or
+the version changes the keys: nothing stale is ever reused.
+
+A checkpoint is written to a temporary name and renamed, and carries its key, so a torn or
+foreign file is detected on load and simply recomputed. The work directory also holds a
+lock (one run per output directory at a time) and the staging area of the final outputs;
+a run that ends cleanly removes it.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import errno
+import hashlib
+import os
+import shutil
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any, Generic, TypeVar
+
+import numpy as np
+import orjson
+
+from ._version import __version__
+from .config import RunConfig
+from .errors import OutputError
+from .records import Document
+
+__all__ = ["WORK_DIR", "Checkpoints", "Ready", "decode_document", "encode_document"]
+
+WORK_DIR = ".corpuskit-work"
+"""Name of the work directory inside ``OUT_DIR`` (hidden: directory walks skip it)."""
+
+_FORMAT = 1
+R = TypeVar("R")
+
+
+class Ready(Generic[R]):
+    """A result already at hand, passed through an ordered pool map without a worker
+    (it has the ``get()`` of a pool's ``AsyncResult``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: R) -> None:
+        self.value = value
+
+    def get(self) -> R:
+        return self.value
+
+
+class _Unencodable(Exception):
+    """A document holds a value a checkpoint cannot represent exactly; the chunk is not saved."""
+
+
+def _encode_value(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        return {"$nd": [v.dtype.str, list(v.shape), base64.b64encode(np.ascontiguousarray(v).tobytes()).decode()]}
+    if v is None or isinstance(v, (str, int, float, bool)):
+        return v
+    if isinstance(v, (list, tuple)):
+        if isinstance(v, tuple):
+            raise _Unencodable("tuple")  # would come back as a list
+        return [_encode_value(x) for x in v]
+    if isinstance(v, dict) and all(isinstance(k, str) for k in v):
+        if "$nd" in v:
+            raise _Unencodable("reserved key")
+        return {k: _encode_value(x) for k, x in v.items()}
+    if isinstance(v, frozenset):
+        raise _Unencodable("frozenset")
+    raise _Unencodable(type(v).__name__)
+
+
+def _decode_value(v: Any) -> Any:
+    if isinstance(v, dict):
+        nd = v.get("$nd")
+        if nd is not None and len(v) == 1:
+            dtype, shape, data = nd
+            return np.frombuffer(base64.b64decode(data), dtype=np.dtype(dtype)).reshape(shape).copy()
+        return {k: _decode_value(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_decode_value(x) for x in v]
+    return v
+
+
+def encode_document(doc: Document) -> dict[str, Any]:
+    """Every field of ``doc`` but ``raw`` as JSON-ready values; raises ``_Unencodable`` for
+    a ``work`` value with no exact JSON form."""
+    d = doc.to_dict()
+    d["$"] = {
+        "order": doc.order,
+        "input_format": doc.input_format,
+        "raw_kind": doc.raw_kind,
+        "work": _encode_value(doc.work),
+    }
+    return d
+
+
+def decode_document(d: dict[str, Any]) -> Document:
+    """The inverse of :func:`encode_document` (without ``raw``)."""
+    extra = d.pop("$")
+    doc = Document.from_dict(d)
+    doc.order = extra["order"]
+    doc.input_format = extra["input_format"]
+    doc.raw_kind = extra["raw_kind"]
+    doc.work = _decode_value(extra["work"])
+    return doc
+
+
+class _Keyed:
+    """Picklable wrapper for pool workers: run ``fn`` on a task and hand back its key."""
+
+    def __init__(self, fn: Callable[[Any], list[Document]]) -> None:
+        self.fn = fn
+
+    def __call__(self, item: tuple[str, Any]) -> tuple[str, list[Document]]:
+        key, task = item
+        return key, self.fn(task)
+
+
+class Checkpoints:
+    """The checkpoint store of one run in ``out_dir``.
+
+    Without ``resume`` the store starts empty (checkpoints of an earlier run are removed);
+    with it, chunks saved by an earlier run with the same inputs and options are reused.
+    Saving is best effort: when the disk fills up, checkpointing stops and the run goes on
+    (the final outputs are what must not fail silently). ``reused`` and ``computed`` count
+    chunks per stage. Opening raises :class:`OutputError` if another run holds the lock.
+    """
+
+    def __init__(self, out_dir: Path, cfg: RunConfig, *, resume: bool) -> None:
+        self.work_dir = Path(out_dir) / WORK_DIR
+        self.resume = resume
+        self.enabled = True
+        self.reused: Counter[str] = Counter()
+        self.computed: Counter[str] = Counter()
+        self._salt = hashlib.blake2b(
+            orjson.dumps([_FORMAT, __version__, cfg.to_dict()], option=orjson.OPT_SORT_KEYS), digest_size=32
+        ).digest()
+        self._root = self.work_dir / "chunks"
+        self._lock: IO[bytes] | None = None
+        try:
+            self.work_dir.mkdir(parents=True, exist_ok=True)
+            self._take_lock()
+            if not resume:
+                shutil.rmtree(self._root, ignore_errors=True)
+            self._root.mkdir(exist_ok=True)
+        except OSError as e:
+            self.close()
+            raise OutputError(f"{self.work_dir}: cannot create work directory: {e.strerror or e}") from e
+
+    def _take_lock(self) -> None:
+        import fcntl
+
+        fh = open(self.work_dir / "lock", "wb")  # noqa: SIM115 - held until close()
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            fh.close()
+            if e.errno in (errno.EAGAIN, errno.EACCES):
+                raise OutputError(f"{self.work_dir.parent}: another corpuskit run is writing here") from None
+            raise
+        self._lock = fh
+
+    def close(self, *, success: bool = False) -> None:
+        """Release the lock; after a successful run, remove the work directory."""
+        if success:
+            shutil.rmtree(self._root, ignore_errors=True)
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+        if success:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    # ------------------------------------------------------------ keys and files
+
+    def key(self, stage: str, docs: Sequence[Document], extra: bytes = b"") -> str | None:
+        """Content key of a chunk: what ``stage`` computes from ``docs`` and ``extra`` depends
+        on nothing else. ``None`` when a document holds a value with no exact encoding."""
+        h = hashlib.blake2b(self._salt, digest_size=20)
+        h.update(stage.encode())
+        h.update(len(extra).to_bytes(8, "little"))
+        h.update(extra)
+        for d in docs:
+            try:
+                head = orjson.dumps(encode_document(d))
+            except (_Unencodable, TypeError):
+                return None
+            raw = d.raw.encode("utf-8", "surrogatepass") if isinstance(d.raw, str) else (d.raw or b"")
+            for part in (head, b"s" if isinstance(d.raw, str) else b"b", raw):
+                h.update(len(part).to_bytes(8, "little"))
+                h.update(part)
+        return h.hexdigest()
+
+    def _path(self, stage: str, key: str) -> Path:
+        return self._root / stage / key[:2] / f"{key}.json"
+
+    def load(self, stage: str, key: str) -> list[Document] | None:
+        """The saved result of a chunk, or ``None`` (not resuming, absent, torn or foreign)."""
+        if not self.resume:
+            return None
+        try:
+            data = orjson.loads(self._path(stage, key).read_bytes())
+            if data.get("key") != key or data.get("format") != _FORMAT:
+                return None
+            docs = [decode_document(d) for d in data["docs"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        self.reused[stage] += 1
+        return docs
+
+    def save(self, stage: str, key: str, docs: Sequence[Document]) -> None:
+        """Save a chunk's result (best effort; see the class docstring)."""
+        self.computed[stage] += 1
+        if not self.enabled:
+            return
+        try:
+            payload = orjson.dumps({"format": _FORMAT, "key": key, "docs": [encode_document(d) for d in docs]})
+        except (_Unencodable, TypeError):
+            return  # an exotic value in doc.work: this chunk is recomputed on resume
+        path = self._path(stage, key)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # No fsync: a checkpoint torn by a crash fails its key check and is recomputed.
+            tmp.write_bytes(payload)
+            os.replace(tmp, path)
+        except OSError:
+            self.enabled = False
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+    # ------------------------------------------------------------ the map
+
+    def map(
+        self,
+        stage: str,
+        fn: Callable[[Any], list[Document]],
+        tasks: Iterable[tuple[Sequence[Document], bytes, Any]],
+        pool_map: Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]],
+    ) -> Iterator[list[Document]]:
+        """Run ``fn`` over ``tasks`` with ``pool_map``, in order, reusing saved chunks.
+
+        Each task is ``(docs, extra, payload)``: the chunk's input documents and any other
+        input (``extra``) make its key, ``fn(payload)`` computes it. ``pool_map`` must pass
+        :class:`Ready` items through untouched and keep order.
+        """
+
+        def items() -> Iterator[Any]:
+            for docs, extra, payload in tasks:
+                key = self.key(stage, docs, extra)
+                cached = self.load(stage, key) if key is not None else None
+                yield Ready(("", cached)) if cached is not None else (key or "", payload)
+
+        for key, docs in pool_map(_Keyed(fn), items()):
+            if key:
+                self.save(stage, key, docs)
+            yield docs
