@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -15,8 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+import orjson
+
 from ._version import __version__
 from .boilerplate import TemplateIndex, site_key
+from .checkpoint import Checkpoints, Ready
 from .config import RunConfig
 from .dedup import deduplicate
 from .errors import OutputError, RejectedRecordError
@@ -24,7 +28,7 @@ from .passages import drop_passages, find_passages
 from .readers import Discovered, discover_inputs, read_inputs
 from .records import Document, Passage
 from .stages import _chunks, finish_documents, prepare_documents
-from .writers import write_json, write_jsonl
+from .writers import staged_output, write_json, write_jsonl
 
 __all__ = ["Progress", "RunResult", "run"]
 
@@ -45,6 +49,8 @@ class RunResult:
     manifest: dict[str, Any]
     documents: list[Document] = field(default_factory=list, repr=False)
     passages: list[Passage] = field(default_factory=list, repr=False)
+    reused_chunks: dict[str, int] = field(default_factory=dict)
+    """Chunks per stage taken from a killed run's checkpoints (``resume=True``)."""
 
 
 class _Timer:
@@ -55,18 +61,20 @@ class _Timer:
         self.timings[stage] = round(self.timings.get(stage, 0.0) + seconds, 3)
 
 
-def _pool_map(fn: Callable[[T], R], tasks: Iterable[T], workers: int, pool: Any | None) -> Iterator[R]:
+def _pool_map(fn: Callable[[T], R], tasks: Iterable[T | Ready[R]], workers: int, pool: Any | None) -> Iterator[R]:
     """Map ``fn`` over ``tasks`` in order, with at most ``2 * workers`` tasks in flight.
 
     The task iterator is consumed here, in the calling thread, not by the pool's feeder
     thread: an exception in it propagates, and a large input is never read ahead whole.
+    A :class:`Ready` task (a checkpointed result) passes through without a worker.
     """
     if pool is None or workers <= 1:
-        yield from map(fn, tasks)
+        for task in tasks:
+            yield task.value if isinstance(task, Ready) else fn(task)
         return
     pending: deque[Any] = deque()
     for task in tasks:
-        pending.append(pool.apply_async(fn, (task,)))
+        pending.append(task if isinstance(task, Ready) else pool.apply_async(fn, (task,)))
         if len(pending) >= 2 * workers:
             yield pending.popleft().get()
     while pending:
@@ -81,12 +89,17 @@ def run(
     progress: Progress | None = None,
     stdin: IO[bytes] | None = None,
     write_report_html: bool = True,
+    resume: bool = False,
 ) -> RunResult:
     """Process ``inputs`` and write the corpus to ``out_dir``.
 
     Raises :class:`InputError` for a missing input (or, with ``cfg.strict``, the first
-    rejected record) and :class:`OutputError` when ``out_dir`` cannot be written. Nothing
-    is written to ``out_dir`` before every document has been processed.
+    rejected record) and :class:`OutputError` when ``out_dir`` cannot be written. No
+    output file changes before every document has been processed; then all of them are
+    replaced together (:func:`~corpuskit.writers.staged_output`), so an interrupted run
+    leaves the previous complete output. Finished chunks are checkpointed in
+    ``out_dir/.corpuskit-work/``; ``resume=True`` reuses those of a killed run with the
+    same inputs and options, and the output is the same as an uninterrupted run's.
     """
     cfg = cfg or RunConfig()
     out = Path(out_dir)
@@ -101,13 +114,40 @@ def run(
     t_all = time.perf_counter()
 
     found = discover_inputs(inputs)  # a missing input fails here, before any work
+    ckpt = Checkpoints(out, cfg, resume=resume)
+    try:
+        result = _run(inputs, out, cfg, found, ckpt, timer, tick, stdin, write_report_html, t_all)
+    except BaseException:
+        ckpt.close()  # checkpoints stay for --resume
+        raise
+    ckpt.close(success=True)
+    return result
+
+
+def _run(
+    inputs: Sequence[str],
+    out: Path,
+    cfg: RunConfig,
+    found: Discovered,
+    ckpt: Checkpoints,
+    timer: _Timer,
+    tick: Progress,
+    stdin: IO[bytes] | None,
+    write_report_html: bool,
+    t_all: float,
+) -> RunResult:
     pool = None
     if cfg.workers > 1:
-        pool = multiprocessing.get_context("fork").Pool(cfg.workers)
+        # Workers ignore Ctrl-C: the main process gets it, stops them and reports once.
+        pool = multiprocessing.get_context("fork").Pool(cfg.workers, initializer=signal.signal, initargs=_NO_SIGINT)
     try:
-        docs = _prepare(inputs, found, cfg, pool, timer, tick, stdin)
+        docs = _prepare(inputs, found, cfg, pool, timer, tick, stdin, ckpt)
         templates = _templates(docs, cfg, timer)
-        docs = _finish(docs, cfg, templates, pool, timer, tick)
+        docs = _finish(docs, cfg, templates, pool, timer, tick, ckpt)
+    except BaseException:
+        if pool is not None:
+            pool.terminate()
+        raise
     finally:
         if pool is not None:
             pool.close()
@@ -139,21 +179,29 @@ def run(
         "outputs": ["documents.jsonl", "passages.jsonl", "manifest.json"]
         + (["report.html"] if write_report_html else []),
     }
-    write_jsonl(out / "documents.jsonl", (d.to_dict() for d in docs))
-    write_jsonl(out / "passages.jsonl", (p.to_dict() for p in passages))
-    timer.add("write", time.perf_counter() - t)
-    if write_report_html:
-        t = time.perf_counter()
-        manifest["timings"] = dict(timer.timings)
-        write_json(out / "manifest.json", manifest)
-        from .report import write_report
+    with staged_output(out, ckpt.work_dir / "output") as stage:
+        write_jsonl(stage / "documents.jsonl", (d.to_dict() for d in docs))
+        write_jsonl(stage / "passages.jsonl", (p.to_dict() for p in passages))
+        timer.add("write", time.perf_counter() - t)
+        if write_report_html:
+            t = time.perf_counter()
+            manifest["timings"] = dict(timer.timings)
+            write_json(stage / "manifest.json", manifest)
+            from .report import write_report
 
-        write_report(out)
-        timer.add("report", time.perf_counter() - t)
-    timer.add("total", time.perf_counter() - t_all)
-    manifest["timings"] = dict(timer.timings)
-    write_json(out / "manifest.json", manifest)
-    return RunResult(out_dir=out, counts=counts, manifest=manifest, documents=docs, passages=passages)
+            write_report(stage)
+            timer.add("report", time.perf_counter() - t)
+        timer.add("total", time.perf_counter() - t_all)
+        manifest["timings"] = dict(timer.timings)
+        write_json(stage / "manifest.json", manifest)
+    return RunResult(
+        out_dir=out,
+        counts=counts,
+        manifest=manifest,
+        documents=docs,
+        passages=passages,
+        reused_chunks=dict(ckpt.reused),
+    )
 
 
 def _prepare(
@@ -164,18 +212,33 @@ def _prepare(
     timer: _Timer,
     tick: Progress,
     stdin: IO[bytes] | None,
+    ckpt: Checkpoints,
 ) -> list[Document]:
     t = time.perf_counter()
-    reader = read_inputs(inputs, max_doc_bytes=cfg.max_doc_bytes, stdin=stdin, discovered=found)
+    reader = read_inputs(
+        inputs,
+        max_doc_bytes=cfg.max_doc_bytes,
+        stdin=stdin,
+        discovered=found,
+        max_input_bytes=cfg.max_input_bytes,
+        max_compression_ratio=cfg.max_compression_ratio,
+    )
     docs: list[Document] = []
-    tasks = ((chunk, cfg) for chunk in _chunks(reader, _CHUNK))
-    for chunk in _pool_map(prepare_documents, tasks, cfg.workers, pool):
+    tasks = ((chunk, b"", (chunk, cfg)) for chunk in _chunks(reader, _CHUNK))
+    for chunk in ckpt.map("prepare", prepare_documents, tasks, _mapper(cfg, pool)):
         if cfg.strict:
             _strict_check(chunk)
         docs.extend(chunk)
         tick("read", len(docs))
     timer.add("read+extract", time.perf_counter() - t)
     return docs
+
+
+_NO_SIGINT = (signal.SIGINT, signal.SIG_IGN)
+
+
+def _mapper(cfg: RunConfig, pool: Any | None) -> Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]:
+    return lambda fn, tasks: _pool_map(fn, tasks, cfg.workers, pool)
 
 
 def _strict_check(docs: list[Document]) -> None:
@@ -214,14 +277,17 @@ def _finish(
     pool: Any | None,
     timer: _Timer,
     tick: Progress,
+    ckpt: Checkpoints,
 ) -> list[Document]:
     t = time.perf_counter()
     out: list[Document] = []
-    tasks = (
-        (chunk, cfg, {s: templates[s] for s in {d.work.get("site", "") for d in chunk} if s in templates})
-        for chunk in _chunks(docs, _CHUNK)
-    )
-    for chunk in _pool_map(finish_documents, tasks, cfg.workers, pool):
+
+    def tasks() -> Iterator[tuple[list[Document], bytes, Any]]:
+        for chunk in _chunks(docs, _CHUNK):
+            tpl = {s: templates[s] for s in sorted({d.work.get("site", "") for d in chunk}) if s in templates}
+            yield chunk, orjson.dumps({s: sorted(v) for s, v in tpl.items()}), (chunk, cfg, tpl)
+
+    for chunk in ckpt.map("finish", finish_documents, tasks(), _mapper(cfg, pool)):
         if cfg.strict:
             _strict_check(chunk)
         out.extend(chunk)
