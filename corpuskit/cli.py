@@ -15,7 +15,15 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ._version import __version__
-from .config import BoilerplateConfig, DedupConfig, PassageConfig, RunConfig, _default_workers
+from .config import (
+    DEFAULT_MAX_COMPRESSION_RATIO,
+    DEFAULT_MAX_INPUT_BYTES,
+    BoilerplateConfig,
+    DedupConfig,
+    PassageConfig,
+    RunConfig,
+    _default_workers,
+)
 from .errors import ConfigError, CorpuskitError, InputError, OutputError, RejectedRecordError
 
 __all__ = ["app", "main"]
@@ -73,6 +81,7 @@ class _Progress:
         self.enabled = enabled and sys.stderr.isatty()
         self._bar: Any = None
         self._tasks: dict[str, Any] = {}
+        self.stage, self.done = "start", 0  # where the run got to, for the Ctrl-C summary
 
     def __enter__(self) -> _Progress:
         if self.enabled:
@@ -91,6 +100,7 @@ class _Progress:
         return self
 
     def __call__(self, stage: str, n: int) -> None:
+        self.stage, self.done = stage, n
         if self._bar is None:
             return
         if stage not in self._tasks:
@@ -111,7 +121,23 @@ def run_cmd(
     workers: Annotated[int, typer.Option(help="Worker processes (default: all cores).")] = 0,
     strict: Annotated[bool, typer.Option(help="Stop at the first rejected record.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
-    max_doc_bytes: Annotated[int, typer.Option(help="Reject records larger than this (bytes).")] = 20_000_000,
+    max_doc_bytes: Annotated[
+        int,
+        typer.Option(
+            help="Reject a record (page, JSONL line, WARC payload) over this many bytes after "
+            "decompression; it is never read whole."
+        ),
+    ] = 20_000_000,
+    max_input_bytes: Annotated[
+        int, typer.Option(help="Stop reading an input file once it has decompressed to this many bytes.")
+    ] = DEFAULT_MAX_INPUT_BYTES,
+    max_compression_ratio: Annotated[
+        float,
+        typer.Option(help="Stop reading a file that expands more than this many times (a decompression bomb)."),
+    ] = DEFAULT_MAX_COMPRESSION_RATIO,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue a killed run into the same --out, reusing its finished work.")
+    ] = False,
     threshold: Annotated[float, typer.Option(help="Near-duplicate Jaccard threshold.")] = 0.5,
     containment: Annotated[float, typer.Option(help="Containment for truncated reprints.")] = 0.9,
     shingle: Annotated[int, typer.Option(help="Words per shingle for duplicates.")] = 5,
@@ -140,6 +166,8 @@ def run_cmd(
             workers=workers or _default_workers(),
             strict=strict,
             max_doc_bytes=max_doc_bytes,
+            max_input_bytes=max_input_bytes,
+            max_compression_ratio=max_compression_ratio,
             boilerplate=BoilerplateConfig(enabled=not no_boilerplate),
             dedup=DedupConfig(
                 enabled=not no_dedup,
@@ -156,11 +184,15 @@ def run_cmd(
     except ConfigError as e:
         _err(str(e))
         raise typer.Exit(2) from None
+    prog = _Progress(not quiet)
     try:
-        with _Progress(not quiet) as prog:
-            result = run(inputs, out, cfg, progress=prog, write_report_html=not no_report)
+        with prog:
+            result = run(inputs, out, cfg, progress=prog, write_report_html=not no_report, resume=resume)
     except KeyboardInterrupt:
-        _err(f"interrupted; {out} was left as it was before this run")
+        _err(
+            f"interrupted at {prog.stage} after {prog.done:,} records; {out} is as it was before this run"
+            " (run again with --resume to continue)"
+        )
         raise typer.Exit(130) from None
     except RejectedRecordError as e:
         _err(f"rejected (--strict): {e}")
@@ -178,7 +210,8 @@ def run_cmd(
         c = result.counts
         typer.echo(
             f"read {c['read']}: kept {c['kept']}, duplicate {c['duplicate']}, rejected {c['rejected']}; "
-            f"{c['passages']} passages -> {out}",
+            f"{c['passages']} passages -> {out}"
+            + (f" (resumed: {sum(result.reused_chunks.values())} chunks reused)" if result.reused_chunks else ""),
             err=True,
         )
 
