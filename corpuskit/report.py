@@ -36,7 +36,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 
@@ -49,6 +49,7 @@ __all__ = [
     "FULL_TEXT_BUDGET",
     "LEAD_CHARS",
     "context_snippet",
+    "mark_spelling",
     "render_report",
     "word_diff",
     "write_report",
@@ -117,6 +118,49 @@ def word_diff(canonical: str, variant: str) -> list[list[str]]:
     return out
 
 
+def mark_spelling(canonical: str, diff: list[list[str]]) -> list[list[str]]:
+    """Refine a word diff for display: shared words spelled differently become ``"~"``.
+
+    A diff (ours or the passage finder's) calls words equal when they fold together, so
+    "their" vs "Their", "good." vs "good" or curly vs straight quotes vanish from it. The
+    report still shows them, subtly: each such word becomes ``["~", variant_word,
+    canonical_word]``. When the diff's words cannot be lined up with ``canonical`` (a
+    tokenisation we do not recognise) the diff is returned unchanged.
+
+    >>> mark_spelling("Their top TEAM is here.", [["=", "their top TEAM is "], ["-", "here."]])
+    [['~', 'their ', 'Their'], ['=', 'top TEAM is '], ['-', 'here.']]
+    """
+    ctoks = _TOKEN.findall(canonical)
+    ptr = 0
+    out: list[list[str]] = []
+    for op, text in diff:
+        if op == "+":
+            out.append([op, text])
+            continue
+        toks = _TOKEN.findall(text)
+        if op == "-":
+            ptr += len(toks)
+            out.append([op, text])
+            continue
+        lead = text[: len(text) - len(text.lstrip())]
+        if lead:
+            out.append(["=", lead])
+        for tok in toks:
+            if ptr >= len(ctoks):
+                return diff
+            want, got = ctoks[ptr].strip(), tok.strip()
+            ptr += 1
+            if want != got:  # fold only the words that differ at all
+                if _word_key(want) != _word_key(got):
+                    return diff
+                out.append(["~", tok, want])
+            elif out and out[-1][0] == "=":
+                out[-1][1] += tok
+            else:
+                out.append(["=", tok])
+    return out
+
+
 def _word_key(token: str) -> str:
     # Quotes and punctuation hugging a word are typography, not wording: “good.” == good.
     word = fold_text(token.strip())
@@ -159,7 +203,7 @@ def _squash(s: str) -> str:
     return _SPACE.sub("", fold_text(s))
 
 
-def _valid_diff(diff: Any, variant: str) -> bool:
+def _valid_diff(diff: Any, variant: str) -> TypeGuard[list[list[str]]]:
     """A diff we can show: well-formed pairs whose ``=``/``+`` text is ``variant`` (folded)."""
     if not isinstance(diff, list) or not diff:
         return False
@@ -344,9 +388,9 @@ def _passage_rows(passages: Sequence[Mapping[str, Any]], docs: _DocTable) -> lis
                 and start == canon.get("start", start)
                 and end == canon.get("end", end)
             )
-            diff = s.get("diff")
-            if not _valid_diff(diff, variant):
-                diff = word_diff(text, variant)
+            given = s.get("diff")
+            diff: list[list[str]] = given if _valid_diff(given, variant) else word_diff(text, variant)
+            diff = mark_spelling(text, diff)
             row: dict[str, Any] = {"a": start, "b": end, "diff": diff}
             if doc_id in docs.index:
                 row["d"] = docs.index[doc_id]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import itertools
 import json
@@ -20,7 +21,7 @@ import corpuskit.report as report
 from corpuskit.errors import InputError
 from corpuskit.normalise import fold_text
 from corpuskit.records import Document, Passage, PassageRef, SourceSpan
-from corpuskit.report import context_snippet, render_report, word_diff, write_report
+from corpuskit.report import context_snippet, mark_spelling, render_report, word_diff, write_report
 
 CASES = Path(__file__).parent / "cases" / "report.jsonl"
 
@@ -327,11 +328,12 @@ def test_source_rows_carry_diff_and_context(page: str) -> None:
     by_doc = {data["docs"][s["d"]]["id"]: s for s in data["passages"][0]["s"]}
     wire = by_doc["wire-0412"]
     assert ["-", "U.S., "] in wire["diff"] and ["+", "US "] in wire["diff"]
-    assert wire["diff"][-1] == ["=", "and things are looking good"]  # a dropped full stop is no change
+    # Same word, other spelling: not a change of wording, but shown with the canonical form.
+    assert ["~", "team ", "TEAM"] in wire["diff"] and wire["diff"][-1] == ["~", "good", "good."]
     # Context: the text just around the span, and the span is exactly what the document says.
     text = docs["wire-0412"]["text"]
     assert wire["pre"].endswith('told reporters. "') and wire["post"].startswith('," he added')
-    assert text[wire["a"] : wire["b"]] == "".join(t for op, t in wire["diff"] if op != "-")
+    assert text[wire["a"] : wire["b"]] == "".join(x[1] for x in wire["diff"] if x[0] != "-")
     # A source without a diff got one computed here.
     busan = by_doc["crawl.warc.gz#2"]
     assert busan["diff"] and any(op == "+" and "very" in t for op, t in busan["diff"])
@@ -423,10 +425,19 @@ def test_word_diff_cases(case: dict[str, Any]) -> None:
     assert word_diff(*case["input"]) == case["expected"]
 
 
+@pytest.mark.parametrize("case", _cases("mark_spelling"), ids=lambda c: c["label"])
+def test_mark_spelling_cases(case: dict[str, Any]) -> None:
+    assert mark_spelling(*case["input"]) == case["expected"]
+
+
 @pytest.mark.parametrize("case", _cases("context"), ids=lambda c: c["label"])
 def test_context_snippet_cases(case: dict[str, Any]) -> None:
     text, start, end, width = case["input"]
     assert list(context_snippet(text, start, end, width)) == case["expected"]
+
+
+def _squash_word(w: str) -> str:
+    return re.sub(r"[\s\"'.,]", "", fold_text(w))
 
 
 _words = st.lists(
@@ -446,6 +457,9 @@ def test_word_diff_rebuilds_both_sides(a: list[str], b: list[str], sep: str) -> 
     assert all(op in "=-+" and t for op, t in diff)
     assert all(x[0] != y[0] for x, y in itertools.pairwise(diff))  # runs are merged
     assert "".join(t for op, t in diff if op != "-") == variant
+    marked = mark_spelling(canonical, diff)
+    assert "".join(x[1] for x in marked if x[0] != "-") == variant  # marking never changes the text
+    assert all(x[0] != "~" or _squash_word(x[1]) == _squash_word(x[2]) for x in marked)
     left = "".join(t for op, t in diff if op != "+")
     squash = lambda s: re.sub(r"[\s\"'.,]", "", fold_text(s))  # noqa: E731
     assert squash(left) == squash(canonical)
@@ -559,11 +573,17 @@ def big_corpus(n_passages: int = 10_000, n_docs: int = 5_000) -> tuple[list[dict
     return docs, passages
 
 
-def test_ten_thousand_passages_render_fast_and_small() -> None:
+@functools.cache
+def big_page() -> tuple[str, float]:
+    """The 10k-passage report and its render time, built once per session (the browser test reuses it)."""
     docs, passages = big_corpus()
     t = time.perf_counter()
     page = render_report(docs, passages, {})
-    elapsed = time.perf_counter() - t
+    return page, time.perf_counter() - t
+
+
+def test_ten_thousand_passages_render_fast_and_small() -> None:
+    page, elapsed = big_page()
     size_mb = len(page.encode()) / 1e6
     assert elapsed < 20, f"render took {elapsed:.1f}s"
     assert size_mb < 40, f"{size_mb:.1f} MB"

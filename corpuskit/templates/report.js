@@ -84,7 +84,11 @@
       if (last && !/\s$/.test(last) && !NO_SPACE_BEFORE.test(t)) add(parent, " ");
       if (op === "+") add(parent, h("ins", null, t));
       else if (op === "-") add(parent, h("del", null, t));
-      else add(parent, t);
+      else if (op === "~") {
+        var alt = h("span", "alt", t);
+        alt.title = "canonical: " + diff[i][2];
+        add(parent, alt);
+      } else add(parent, t);
       last = t;
     }
   }
@@ -455,7 +459,8 @@
     var p = h("p", "legend");
     add(p, "Most-reported first. Each source shows the passage in its context; ",
       h("ins", null, "added"), " words are this outlet's, ", h("del", null, "struck"),
-      " words are in the canonical text but not in this outlet's.");
+      " words are in the canonical text but not in this outlet's, ", h("span", "alt", "dotted"),
+      " words are spelled or punctuated differently (hover to compare).");
     return p;
   }
   function reasonCode(d) { return String(d.rr || "unknown").split(" (")[0].split(":")[0]; }
