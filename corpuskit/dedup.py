@@ -158,10 +158,23 @@ def _reason(head: Document, head_words: int, rival: Document, rival_words: int, 
 
 
 def _min_agreeing(num_perm: int, jaccard: float) -> int:
-    """Fewest agreeing permutations still plausible (p >= ``_ESTIMATE_P``) at ``jaccard``."""
+    """Fewest agreeing permutations still plausible (p >= ``_ESTIMATE_P``) at ``jaccard``.
+
+    Each permutation agrees with probability ``jaccard``, so the count is binomial; the
+    lower tail is summed in log space (no overflow at 1024 permutations).
+    """
+    if jaccard >= 1.0:
+        return num_perm
     cdf = 0.0
     for c in range(num_perm + 1):
-        cdf += math.comb(num_perm, c) * jaccard**c * (1.0 - jaccard) ** (num_perm - c)
+        log_p = (
+            math.lgamma(num_perm + 1)
+            - math.lgamma(c + 1)
+            - math.lgamma(num_perm - c + 1)
+            + c * math.log(jaccard)
+            + (num_perm - c) * math.log1p(-jaccard)
+        )
+        cdf += math.exp(log_p)
         if cdf >= _ESTIMATE_P:
             return c
     return num_perm
@@ -170,8 +183,8 @@ def _min_agreeing(num_perm: int, jaccard: float) -> int:
 def _agreeing(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     """Per pair, how many permutations have equal signature values (chunked: bounded memory)."""
     out = np.empty(len(pairs), dtype=np.int64)
-    for lo in range(0, len(pairs), 65536):
-        p = pairs[lo : lo + 65536]
+    for lo in range(0, len(pairs), 16384):
+        p = pairs[lo : lo + 16384]
         out[lo : lo + len(p)] = np.count_nonzero(sigs[p[:, 0]] == sigs[p[:, 1]], axis=1)
     return out
 
@@ -230,15 +243,17 @@ def _edges(
 ) -> tuple[dict[int, list[_Edge]], set[int]]:
     """Verified similarity edges (both directions) and the set of truncated copies."""
     near = optimal_params(cfg.threshold, cfg.num_perm)
-    teaser_floor = min(cfg.containment * TEASER_MIN_SHARE, cfg.threshold)
-    teaser = recall_params(teaser_floor, cfg.num_perm)
+    # A teaser's Jaccard with its article is about its length share; below 0.25 the
+    # search would need one-row bands, and chance collisions would swamp verification.
+    teaser_floor = max(cfg.containment * TEASER_MIN_SHARE, 0.25)
+    teaser = recall_params(teaser_floor, cfg.num_perm, recall=0.98)
     stats.near_bands, stats.near_rows = near
     stats.teaser_bands, stats.teaser_rows = teaser
     n = len(sigs)
     keys = np.union1d(*(p[:, 0] * n + p[:, 1] for p in (candidate_pairs(sigs, *near), candidate_pairs(sigs, *teaser))))
     pairs = np.stack([keys // n, keys % n], axis=1)
     stats.candidate_pairs = len(pairs)
-    pairs = pairs[_agreeing(sigs, pairs) >= _min_agreeing(cfg.num_perm, teaser_floor)]
+    pairs = pairs[_agreeing(sigs, pairs) >= _min_agreeing(cfg.num_perm, min(teaser_floor, cfg.threshold))]
     stats.verified_pairs = len(pairs)
 
     edges: dict[int, list[_Edge]] = {}

@@ -4,8 +4,10 @@
 Each base article in ``tests/data/dedup/articles.txt`` becomes one gold cluster: the
 original, an exact re-crawl, and reprints with the edits a news batch really contains (new
 headline, a paragraph added, removed or moved, typos, a 30–60% teaser, different page
-furniture, and a combination). Articles of the same story are different articles that share a quote or
-two: every pair across clusters is a negative, and those are the hard ones.
+furniture, and a combination). Articles of the same story are different articles that
+share a quote or two, and each multi-article story also gets a roundup that quotes whole
+paragraphs of each: every pair across gold clusters is a negative, and those are the hard
+ones.
 
 Deterministic: the same ``--seed`` gives the same bytes.
 
@@ -225,10 +227,39 @@ def _variant(article: Article, kind: str, rng: random.Random) -> dict[str, Any]:
     }
 
 
+def _roundup(story: str, articles: list[Article]) -> dict[str, Any]:
+    """A digest quoting the opening two paragraphs of each article of a story.
+
+    It shares whole paragraphs with every one of them, but is none of them: a hard
+    negative of its own gold cluster.
+    """
+    paras = [f"From {a.site}: {a.paragraphs[0]}" for a in articles]
+    paras += [a.paragraphs[1] for a in articles]
+    title = f"Roundup: what the papers are saying about the {story} story"
+    return {
+        "id": f"{story}-roundup/original",
+        "cluster": f"{story}-roundup",
+        "story": story,
+        "variant": "original",
+        "date": max(a.date for a in articles),
+        "url": f"https://metrowire.example/roundup/{story}",
+        "sitename": "Metro Wire Online",
+        "title": title,
+        "text": "\n\n".join([title, *paras]),
+    }
+
+
 def build_corpus(articles: list[Article], seed: int = 7) -> list[dict[str, Any]]:
-    """Every variant of every article, in a seeded shuffled order (so input order is no hint)."""
+    """Every variant of every article and a roundup per multi-article story, seeded-shuffled.
+
+    The shuffle makes sure input order carries no hint of the clusters.
+    """
     rng = random.Random(seed)
     rows = [_variant(a, kind, rng) for a in articles for kind in VARIANTS]
+    stories: dict[str, list[Article]] = {}
+    for a in articles:
+        stories.setdefault(a.story, []).append(a)
+    rows += [_roundup(story, group) for story, group in stories.items() if len(group) > 1]
     rng.shuffle(rows)
     return rows
 
