@@ -229,6 +229,9 @@ def report_cmd(out: Annotated[Path, typer.Argument(help="An output directory of 
     except OutputError as e:
         _err(str(e))
         raise typer.Exit(3) from None
+    except CorpuskitError as e:
+        _err(str(e))
+        raise typer.Exit(1) from None
     typer.echo(str(path))
 
 
