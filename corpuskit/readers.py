@@ -325,6 +325,9 @@ def decode_bytes(data: bytes, *, html: bool = False) -> Decoded | None:
     western = _plausible_cp1252(data)
     if western is not None:
         return Decoded(western, "cp1252")
+    japanese = _japanese(data)
+    if japanese is not None:
+        return japanese
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[:200_000]).best()
@@ -366,6 +369,26 @@ def _plausible_cp1252(data: bytes) -> str | None:
     except UnicodeDecodeError:
         return None
     return text if _western("".join(c for c in text if ord(c) > 127), text) else None
+
+
+_HIRAGANA = re.compile("[\u3041-\u309f]")
+
+
+def _japanese(data: bytes) -> Decoded | None:
+    """Japanese in Shift-JIS or EUC-JP, told by its hiragana.
+
+    Detection takes short Shift-JIS text for Korean; but Japanese prose is a third
+    hiragana, which no other legacy encoding's bytes decode to by chance.
+    """
+    for enc in ("cp932", "euc_jp"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        non_ascii = sum(1 for c in text if ord(c) > 127)
+        if non_ascii and len(_HIRAGANA.findall(text)) >= 0.15 * non_ascii:
+            return Decoded(text, enc)
+    return None
 
 
 def _utf8_mixed_cp1252(data: bytes) -> str | None:
