@@ -42,11 +42,15 @@ import numpy as np
 from .normalise import fold_text
 
 __all__ = [
+    "ANCHOR_SHARE",
     "BARRIER",
+    "CLOSE_QUOTE",
     "EDGE_FRAGMENT",
+    "LONG_RUN",
     "MAX_GAP",
+    "OPEN_QUOTE",
     "PIECE",
-    "QUOTE",
+    "RUN_MIN",
     "Alignment",
     "Tokens",
     "align",
@@ -61,15 +65,23 @@ __all__ = [
 PIECE = 1
 #: Flag on a token: it starts a paragraph; no span crosses into it from the previous token.
 BARRIER = 2
-#: Flag on a token: a quotation meets its attribution here: the gap before it has a quote
-#: mark and a comma, colon or sentence punctuation (``good," Trump``, ``said, "We``); a
-#: quoted term (``"one-stop shopping" is``) is not such a boundary.
-QUOTE = 4
+#: Flag on a token: a quotation opens right before it, after a comma, colon or sentence
+#: punctuation (``said, "We``, ``adding: "It``).
+OPEN_QUOTE = 4
+#: Flag on a token: a quotation closed right after sentence punctuation or a comma before
+#: it (``good," Trump``). A quoted term (``"one-stop shopping" is``) sets neither flag.
+CLOSE_QUOTE = 8
 
 #: Largest run of unmatched words (on either side) bridged inside one aligned stretch.
 MAX_GAP = 4
-#: Longest fragment a quote mark may cut off at a stretch's edge and still be trimmed.
-EDGE_FRAGMENT = 4
+#: Longest attribution (words outside the quotation marks) trimmed off a stretch's edge.
+EDGE_FRAGMENT = 8
+#: A run of at least this many identical words is evidence of copying, not chance.
+RUN_MIN = 4
+#: Share of ``min_words`` that must be in such runs for a stretch to count.
+ANCHOR_SHARE = 0.75
+#: One identical run this many times ``min_words`` long counts even in common words.
+LONG_RUN = 2
 
 # Character classes of the scanner.
 _OTHER, _WORD, _IDEO, _APOS, _QUOTE, _SENT, _COLON, _SPACE, _NEWLINE, _COMMA = range(10)
@@ -158,6 +170,9 @@ def _scan(
     sent_end = False  # ... and followed by whitespace
     quote = False
     punct = False  # a comma, colon or sentence punctuation
+    spaced = False  # whitespace seen
+    closing = False  # a quote mark right after punctuation, before any whitespace
+    opening = False  # the gap so far ends with a quote mark that follows punctuation
     newlines = 0
     tail = _OTHER  # class of the last non-space character before the first newline
     line_end = False  # the first newline follows sentence punctuation, a quote or a colon
@@ -179,8 +194,10 @@ def _scan(
                     f = 3  # BARRIER | PIECE
                 elif sent_end or quote:
                     f = 1
-                if quote and punct:
-                    f |= 4  # QUOTE
+                if opening:
+                    f |= 4  # OPEN_QUOTE
+                if closing:
+                    f |= 8  # CLOSE_QUOTE
                 starts[k] = i
                 flags[k] = f
                 h = _FNV_OFFSET
@@ -190,6 +207,9 @@ def _scan(
                 sent_end = False
                 quote = False
                 punct = False
+                spaced = False
+                closing = False
+                opening = False
                 newlines = 0
                 tail = _OTHER
                 line_end = False
@@ -210,21 +230,30 @@ def _scan(
                 if newlines == 0:
                     line_end = tail in (_SENT, _QUOTE, _APOS, _COLON)
                 newlines += 1
+                spaced = True
+                opening = False
                 if sent:
                     sent_end = True
             elif c == _SPACE:
+                spaced = True
+                opening = False
                 if sent:
                     sent_end = True
             else:
                 if newlines == 0:
                     tail = c
-                if c == _SENT:
-                    sent = True
-                    punct = True
-                elif c in (_COMMA, _COLON):
-                    punct = True
-                elif c in (_QUOTE, _APOS):
+                if c in (_QUOTE, _APOS):
                     quote = True
+                    if punct and not spaced:
+                        closing = True
+                    opening = punct
+                else:
+                    opening = False
+                    if c == _SENT:
+                        sent = True
+                        punct = True
+                    elif c in (_COMMA, _COLON):
+                        punct = True
         i += 1
     if in_word:
         ends[k] = n
@@ -422,6 +451,10 @@ class Alignment:
         """``2 * matched / (len_a + len_b)``, in tokens (difflib's ratio)."""
         return 2.0 * self.matched / ((self.a1 - self.a0) + (self.b1 - self.b0))
 
+    @property
+    def span_a(self) -> tuple[int, int]:
+        return self.a0, self.a1
+
     def swapped(self) -> Alignment:
         """The same stretch seen from the other text."""
         return Alignment(self.b0, self.b1, self.a0, self.a1, tuple((j, i, n) for i, j, n in self.blocks))
@@ -439,18 +472,34 @@ def _clip(bl: list[tuple[int, int, int]], a0: int, a1: int, b0: int, b1: int) ->
 
 
 def _quote_edges(flags: np.ndarray | None, lo: int, hi: int, edge: int) -> tuple[int, int]:
-    """Narrow ``[lo, hi)`` past a fragment of at most ``edge`` words cut off by a quote mark."""
+    """Narrow ``[lo, hi)`` past attribution around a quotation.
+
+    Words before the first quotation boundary are dropped when the boundary *opens* the
+    quotation (``Hassett stated, "President ...``), words after the last one when it
+    *closes* it (``... good," Trump said``): at most ``edge`` words, and fewer than remain.
+    """
     if flags is None:
         return lo, hi
-    marks = np.flatnonzero(flags[lo + 1 : hi] & QUOTE) + lo + 1
+    marks = np.flatnonzero(flags[lo + 1 : hi] & (OPEN_QUOTE | CLOSE_QUOTE)) + lo + 1
     if marks.size == 0:
         return lo, hi
     first, last = int(marks[0]), int(marks[-1])
-    if first - lo <= edge:
+    if flags[first] & OPEN_QUOTE and not flags[first] & CLOSE_QUOTE and first - lo <= edge and first - lo < hi - first:
         lo = first
-    if hi - last <= edge and last > lo:
+    if flags[last] & CLOSE_QUOTE and not flags[last] & OPEN_QUOTE and hi - last <= edge and hi - last < last - lo:
         hi = last
     return lo, hi
+
+
+def _distinct(rare_start: np.ndarray | None, i: int, n: int, k: int) -> int:
+    """Words of block ``[i, i + n)`` covered by a rare ``k``-shingle lying inside the block."""
+    if rare_start is None or n < k:
+        return n
+    starts = rare_start[i : i + n - k + 1]
+    if starts.all():
+        return n
+    covered = np.convolve(starts.astype(np.int64), np.ones(k, dtype=np.int64))[:n]
+    return int((covered > 0).sum())
 
 
 def _stretch(
@@ -459,6 +508,8 @@ def _stretch(
     min_similarity: float,
     a_flags: np.ndarray | None,
     b_flags: np.ndarray | None,
+    a_rare: np.ndarray | None,
+    shingle: int,
 ) -> list[tuple[tuple[int, int, int], ...]]:
     """Keep a chain of blocks, trimming chance edge words and splitting it if too loose."""
     bl = list(blocks)
@@ -472,7 +523,7 @@ def _stretch(
             return []
         a0, b0 = bl[0][0], bl[0][1]
         a1, b1 = bl[-1][0] + bl[-1][2], bl[-1][1] + bl[-1][2]
-        # Attribution just outside a quotation ("good," Trump said) is not the statement.
+        # Attribution outside a quotation ("good," Trump said) is not the statement.
         na0, na1 = _quote_edges(a_flags, a0, a1, EDGE_FRAGMENT)
         nb0, nb1 = _quote_edges(b_flags, b0, b1, EDGE_FRAGMENT)
         if (na0, na1, nb0, nb1) == (a0, a1, b0, b1):
@@ -483,15 +534,23 @@ def _stretch(
         return []
     a0, b0 = bl[0][0], bl[0][1]
     a1, b1 = bl[-1][0] + bl[-1][2], bl[-1][1] + bl[-1][2]
-    if 2.0 * matched / ((a1 - a0) + (b1 - b0)) >= min_similarity:
+    # Shared words must mostly come in runs: a template sentence ("Lawmakers in X voted
+    # N to M to cap subsidies for Y") agrees with its siblings only in short pieces.
+    # With ``a_rare``, only distinctive words count, so two common phrases side by side ("the
+    # Finance Minister of X, according to official data") are no passage either; a single
+    # run of ``LONG_RUN * min_words`` words counts whatever its wording (a widely quoted line).
+    anchored = sum(_distinct(a_rare, i, n, shingle) for i, _, n in bl if n >= RUN_MIN)
+    longest = max(n for _, _, n in bl)
+    anchored_ok = anchored >= ANCHOR_SHARE * min_words or longest >= LONG_RUN * min_words
+    if 2.0 * matched / ((a1 - a0) + (b1 - b0)) >= min_similarity and anchored_ok:
         return [tuple(bl)]
     if len(bl) == 1:
         return []
     # Split at the widest gap and judge both sides on their own.
     gaps = [max(bl[g + 1][0] - bl[g][0] - bl[g][2], bl[g + 1][1] - bl[g][1] - bl[g][2]) for g in range(len(bl) - 1)]
     cut = max(range(len(gaps)), key=lambda g: (gaps[g], -g)) + 1
-    return _stretch(bl[:cut], min_words, min_similarity, a_flags, b_flags) + _stretch(
-        bl[cut:], min_words, min_similarity, a_flags, b_flags
+    return _stretch(bl[:cut], min_words, min_similarity, a_flags, b_flags, a_rare, shingle) + _stretch(
+        bl[cut:], min_words, min_similarity, a_flags, b_flags, a_rare, shingle
     )
 
 
@@ -506,15 +565,23 @@ def align(
     b_offset: int = 0,
     a_flags: np.ndarray | None = None,
     b_flags: np.ndarray | None = None,
+    a_rare: np.ndarray | None = None,
+    shingle: int = 3,
 ) -> list[Alignment]:
     """Shared stretches of two token-key windows, in absolute token indices.
 
     Blocks are chained while the unmatched words between them number at most ``max_gap``
     on both sides; a chain is kept when it shares ``min_words`` words and its similarity
     (difflib ratio over the stretch) reaches ``min_similarity``, else it is split at its
-    widest gap and the halves are judged alone. Edge blocks of one word are dropped, and
-    with the windows' token ``flags`` a fragment of at most :data:`EDGE_FRAGMENT` words
-    that a quote mark separates from the rest of the stretch is trimmed. ``a_offset`` and
+    widest gap and the halves are judged alone. At least ``ANCHOR_SHARE * min_words`` of
+    the shared words must be in runs of :data:`RUN_MIN` or more (template sentences agree
+    with each other only in short pieces); with ``a_rare`` (over ``a``: is the
+    ``shingle``-word shingle starting at each token rare in the batch?) only words covered
+    by a rare shingle inside their run count, unless one run is ``LONG_RUN * min_words``
+    long. Edge
+    blocks of one word are dropped, and
+    with the windows' token ``flags`` attribution of at most :data:`EDGE_FRAGMENT` words
+    outside the quotation marks is trimmed off either edge. ``a_offset`` and
     ``b_offset`` are where the windows start in their texts.
 
     >>> k = lambda s: tokenize(s).keys
@@ -535,7 +602,7 @@ def align(
         chains.append([(i, j, n)])
     out: list[Alignment] = []
     for chain in chains:
-        for bl in _stretch(chain, min_words, min_similarity, a_flags, b_flags):
+        for bl in _stretch(chain, min_words, min_similarity, a_flags, b_flags, a_rare, shingle):
             blk = tuple((i + a_offset, j + b_offset, n) for i, j, n in bl)
             out.append(Alignment(blk[0][0], blk[-1][0] + blk[-1][2], blk[0][1], blk[-1][1] + blk[-1][2], blk))
     return out

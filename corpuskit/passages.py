@@ -31,8 +31,9 @@ not depend on input order):
 4. **Passages without chaining**: stretches are grouped greedily. Each candidate
    representative (one side of a stretch) is scored by how many words of it the other
    documents share *directly with it* (projected through their own alignment with it); a
-   document joins when it shares ``>= cfg.min_words`` words and ``>= MIN_COVERAGE`` of the
-   representative, at ``>= cfg.min_similarity`` over the shared part. The best
+   document joins when it shares ``>= cfg.min_words`` words and either ``>= MIN_COVERAGE``
+   of the representative or (a truncated copy) all it shares with it lies inside it, at
+   ``>= cfg.min_similarity`` over the shared part. The best
    representative forms a passage, its words are taken, the rest is re-scored. Documents
    reached only through a member are aligned against the representative itself before
    joining. So two sentences that each resemble a third never end up together unless each
@@ -84,6 +85,7 @@ __all__ = [
     "UNIT_MAX",
     "UNIT_MIN",
     "UNIT_WINDOW",
+    "WHOLE_SHARE",
     "PassageUnits",
     "drop_passages",
     "find_passages",
@@ -96,8 +98,11 @@ UNIT_MIN = 6
 UNIT_MAX = 24
 #: Window length (words) over long pieces; windows overlap by half.
 UNIT_WINDOW = 16
-#: A document joins a passage only when it shares at least this share of its representative.
+#: A document joins a passage when it shares at least this share of its representative, or
+#: when what it shares with the representative lies (``WHOLE_SHARE``) inside it: a
+#: truncated re-report of a longer passage is still that passage.
 MIN_COVERAGE = 0.5
+WHOLE_SHARE = 0.9
 #: Units in one LSH bucket beyond which each is paired only with its next ``BUCKET_CAP``.
 BUCKET_CAP = 64
 #: ``max_doc_fraction`` only applies to passages in more than this many documents.
@@ -218,19 +223,30 @@ def _unit_shingles(keys: np.ndarray, units: np.ndarray, k: int) -> tuple[np.ndar
     return off, sh
 
 
+@numba.njit(cache=True, nogil=True)
+def _token_shingles(keys: np.ndarray, k: int) -> np.ndarray:
+    m = keys.shape[0] - k + 1
+    out = np.empty(max(m, 0), dtype=np.uint64)
+    for s in range(m):
+        out[s] = _shingle(keys, s, k)
+    return out
+
+
 @dataclass(slots=True, eq=False)
 class PassageUnits:
     """Per-document state of passage finding (what ``doc.work["units"]`` holds).
 
     ``units`` are token ranges ``(start, end)``; unit ``u``'s shingle hashes are
-    ``shingles[offsets[u]:offsets[u + 1]]``. ``fingerprint`` ties the state to the text and
-    the settings it was computed with, so a stale entry is recomputed, never trusted.
+    ``shingles[offsets[u]:offsets[u + 1]]``; ``token_shingles[i]`` is the shingle starting
+    at token ``i`` (for document frequencies). ``fingerprint`` ties the state to the text
+    and the settings it was computed with, so a stale entry is recomputed, never trusted.
     """
 
     tokens: Tokens
     units: np.ndarray
     offsets: np.ndarray
     shingles: np.ndarray
+    token_shingles: np.ndarray
     fingerprint: tuple[int, int, int, int]
     paragraphs: np.ndarray = field(init=False)
 
@@ -257,7 +273,8 @@ def passage_units(text: str, cfg: PassageConfig) -> PassageUnits:
     umin = min(UNIT_MIN, cfg.min_words)
     units = _cut_units(tokens.flags, umin, UNIT_MAX, UNIT_WINDOW)
     offsets, shingles = _unit_shingles(tokens.keys, units, cfg.shingle)
-    return PassageUnits(tokens, units, offsets, shingles, _fingerprint(text, cfg))
+    token_shingles = _token_shingles(tokens.keys, cfg.shingle)
+    return PassageUnits(tokens, units, offsets, shingles, token_shingles, _fingerprint(text, cfg))
 
 
 def _units_for(doc: Document, cfg: PassageConfig) -> PassageUnits:
@@ -338,7 +355,40 @@ def _bucket_pairs(order: np.ndarray, skeys: np.ndarray, unit_doc: np.ndarray, ca
     return out
 
 
-def _candidate_units(pus: list[PassageUnits], cfg: PassageConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@dataclass(slots=True)
+class _Common:
+    """Shingles found in more than ``df_soft`` documents, with their damping weights."""
+
+    values: np.ndarray  # sorted uint64
+    weights: np.ndarray  # df_soft / df
+
+    def lookup(self, sh: np.ndarray) -> np.ndarray:
+        """Index into ``values`` of each shingle, ``-1`` when it is not common."""
+        if self.values.shape[0] == 0:
+            return np.full(sh.shape[0], -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.values, sh), self.values.shape[0] - 1)
+        return np.where(self.values[pos] == sh, pos, -1)
+
+
+def _common_shingles(pus: list[PassageUnits]) -> _Common:
+    df_soft = max(_DF_SOFT_MIN, len(pus) // _DF_SOFT_SHARE)
+    per_doc = [np.unique(p.token_shingles) for p in pus]
+    vals, df = np.unique(np.concatenate(per_doc) if per_doc else np.zeros(0, np.uint64), return_counts=True)
+    common = df > df_soft
+    return _Common(vals[common], df_soft / df[common].astype(np.float64))
+
+
+def _rare_starts(pu: PassageUnits, common: _Common) -> np.ndarray:
+    """Per token: is the shingle starting there rare in the batch? (``True`` past the end.)"""
+    out = np.ones(len(pu.tokens), dtype=bool)
+    m = pu.token_shingles.shape[0]
+    out[:m] = common.lookup(pu.token_shingles) < 0
+    return out
+
+
+def _candidate_units(
+    pus: list[PassageUnits], cfg: PassageConfig, common: _Common
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Candidate unit pairs ``(k, 2)`` (global unit ids), the unit→doc map and unit ranges."""
     n_docs = len(pus)
     counts = np.fromiter((p.units.shape[0] for p in pus), dtype=np.int64, count=n_docs)
@@ -354,17 +404,11 @@ def _candidate_units(pus: list[PassageUnits], cfg: PassageConfig) -> tuple[np.nd
     base = np.repeat(np.concatenate(([0], np.cumsum(sh_counts)[:-1])), counts)
     off[1:] = np.concatenate([p.offsets[1:] for p in pus]) + base
 
-    # Document frequency of each shingle; common ones are damped.
-    df_soft = max(_DF_SOFT_MIN, n_docs // _DF_SOFT_SHARE)
-    vals, df = np.unique(np.concatenate([np.unique(p.shingles) for p in pus]), return_counts=True)
-    common = df > df_soft
+    # Common shingles are damped.
     weight = np.ones(sh.shape[0], dtype=np.float64)
-    if common.any():
-        cvals = vals[common]
-        cw = df_soft / df[common].astype(np.float64)
-        pos = np.minimum(np.searchsorted(cvals, sh), cvals.shape[0] - 1)
-        hit = cvals[pos] == sh
-        weight[hit] = cw[pos[hit]]
+    pos = common.lookup(sh)
+    hit = pos >= 0
+    weight[hit] = common.weights[pos[hit]]
 
     mult, xor = _permutations(cfg.num_perm)
     sigs = _minhash(sh, weight, off, mult, xor)
@@ -397,7 +441,12 @@ def _para_of(paras: np.ndarray, t: int) -> int:
 
 
 def _align_pairs(
-    pairs: np.ndarray, unit_doc: np.ndarray, units: np.ndarray, pus: list[PassageUnits], cfg: PassageConfig
+    pairs: np.ndarray,
+    unit_doc: np.ndarray,
+    units: np.ndarray,
+    pus: list[PassageUnits],
+    rare: list[np.ndarray],
+    cfg: PassageConfig,
 ) -> list[_Match]:
     """Align the paragraphs behind each candidate unit pair; one list for all doc pairs."""
     if pairs.shape[0] == 0:
@@ -441,6 +490,8 @@ def _align_pairs(
                     b_offset=y0,
                     a_flags=pa.tokens.flags[x0:x1],
                     b_flags=pb.tokens.flags[y0:y1],
+                    a_rare=rare[a_doc][x0:x1],
+                    shingle=cfg.shingle,
                 ):
                     key = (al.a0, al.a1, al.b0, al.b1)
                     if key not in seen:
@@ -464,6 +515,7 @@ class _Proj:
     x1: int
     y0: int
     y1: int
+    whole: bool  # covers (nearly) all of its own stretch: a truncated copy of the representative
 
 
 @dataclass(slots=True)
@@ -476,9 +528,12 @@ class _Group:
 
 
 class _Grouper:
-    def __init__(self, matches: list[_Match], pus: list[PassageUnits], cfg: PassageConfig) -> None:
+    def __init__(
+        self, matches: list[_Match], pus: list[PassageUnits], rare: list[np.ndarray], cfg: PassageConfig
+    ) -> None:
         self.matches = matches
         self.pus = pus
+        self.rare = rare
         self.cfg = cfg
         self.used: dict[int, np.ndarray] = {}
         self.version = 0
@@ -545,7 +600,8 @@ class _Grouper:
             return None
         if uy is not None and uy[y0:y1].any():
             return None  # the span would straddle words another passage already took
-        return _Proj(y_doc, count, x0, x1, y0, y1)
+        whole = (y1 - y0) >= WHOLE_SHARE * (al.b1 - al.b0)
+        return _Proj(y_doc, count, x0, x1, y0, y1, whole)
 
     def accept(self, projs: list[_Proj], length: int) -> list[_Proj]:
         """Per document: non-overlapping projections; keep the document if it shares enough."""
@@ -556,20 +612,23 @@ class _Grouper:
         for doc in sorted(by):
             taken: list[_Proj] = []
             for p in sorted(by[doc], key=lambda q: (-q.matched, q.y0)):
-                if all(p.y1 <= q.y0 or q.y1 <= p.y0 for q in taken) and all(
-                    p.x1 <= q.x0 or q.x1 <= p.x0 for q in taken
-                ):
+                # Overlap on the representative's side is fine: a document quoting it twice.
+                if all(p.y1 <= q.y0 or q.y1 <= p.y0 for q in taken):
                     taken.append(p)
             total = sum(p.matched for p in taken)
-            if total >= self.cfg.min_words and total >= MIN_COVERAGE * length:
+            if total >= self.cfg.min_words and (total >= MIN_COVERAGE * length or all(p.whole for p in taken)):
                 chosen.extend(sorted(taken, key=lambda q: q.y0))
         return chosen
 
     # -- scoring ------------------------------------------------------------------------
 
-    def evaluate(self, mi: int, side: int) -> _Group | None:
-        x_doc, _, al = self.view(mi, side)
-        lo, hi = self.free_run(x_doc, al.a0, al.a1)
+    def regions(self) -> list[tuple[int, int, int]]:
+        """Candidate representatives: each side of each stretch, once."""
+        out = {(doc, *self.view(mi, side)[2].span_a) for doc, ments in self.by_doc.items() for mi, side in ments}
+        return sorted(out)
+
+    def evaluate(self, x_doc: int, a0: int, a1: int) -> _Group | None:
+        lo, hi = self.free_run(x_doc, a0, a1)
         if hi - lo < self.cfg.min_words:
             return None
         projs: list[_Proj] = []
@@ -627,6 +686,8 @@ class _Grouper:
                         b_offset=w0,
                         a_flags=rflags,
                         b_flags=zt.tokens.flags[w0:w1],
+                        a_rare=self.rare[g.doc][g.x0 : g.x1],
+                        shingle=self.cfg.shingle,
                     ):
                         q = self.project(al, g.doc, z_doc, g.x0, g.x1)
                         if q is not None and (best is None or q.matched > best.matched):
@@ -640,27 +701,22 @@ class _Grouper:
 
     def run(self) -> list[list[tuple[int, int, int]]]:
         """Greedy grouping; each passage as ``[(doc, token_start, token_end), ...]``."""
-        heap: list[tuple[int, int, int, int, int, int, int]] = []
-
-        def push(mi: int, side: int) -> None:
-            g = self.evaluate(mi, side)
+        regions = self.regions()
+        heap: list[tuple[int, int, int, int, int, int]] = []
+        for ri, (doc, a0, a1) in enumerate(regions):
+            g = self.evaluate(doc, a0, a1)
             if g is not None:
                 # Best score, then longest, then first document/offset: a total order.
-                heap.append((-g.score, -(g.x1 - g.x0), g.doc, g.x0, mi, side, self.version))
-
-        for mi in range(len(self.matches)):
-            push(mi, 0)
-            push(mi, 1)
+                heap.append((-g.score, -(g.x1 - g.x0), g.doc, g.x0, ri, self.version))
         heapq.heapify(heap)
         out: list[list[tuple[int, int, int]]] = []
         while heap:
-            item = heapq.heappop(heap)
-            _, _, _, _, mi, side, ver = item
-            g = self.evaluate(mi, side)
+            *_, ri, ver = heapq.heappop(heap)
+            g = self.evaluate(*regions[ri])
             if g is None:
                 continue
-            key = (-g.score, -(g.x1 - g.x0), g.doc, g.x0, mi, side, self.version)
-            if ver != self.version and heap and key[:6] > heap[0][:6]:
+            key = (-g.score, -(g.x1 - g.x0), g.doc, g.x0, ri, self.version)
+            if ver != self.version and heap and key[:5] > heap[0][:5]:
                 heapq.heappush(heap, key)  # it got worse; let the better ones go first
                 continue
             members = g.members + self.rescue(g)
@@ -814,9 +870,11 @@ def find_passages(docs: Sequence[Document], cfg: PassageConfig) -> list[Passage]
     if len(sel) < 2:
         return []
     pus = [_units_for(d, cfg) for d in sel]
-    pairs, unit_doc, units = _candidate_units(pus, cfg)
-    matches = _align_pairs(pairs, unit_doc, units, pus, cfg)
-    groups = _Grouper(matches, pus, cfg).run()
+    common = _common_shingles(pus)
+    rare = [_rare_starts(pu, common) for pu in pus]
+    pairs, unit_doc, units = _candidate_units(pus, cfg, common)
+    matches = _align_pairs(pairs, unit_doc, units, pus, rare, cfg)
+    groups = _Grouper(matches, pus, rare, cfg).run()
     passages = _build(groups, sel, pus, cfg)
     index = {d.id: d for d in sel}
     for p in passages:
