@@ -130,7 +130,8 @@ class RunConfig:
     """Everything one run needs.
 
     ``max_doc_bytes`` bounds a single record (raw bytes after decompression): larger ones
-    are rejected, never read whole. ``lang_sample_chars`` bounds language detection cost;
+    are rejected, never read whole. ``lang_sample_chars`` and ``lang_trials`` (langdetect's averaged random trials)
+    bound language detection cost;
     texts shorter than ``min_lang_chars`` get ``lang = null`` with a reason.
     ``workers``: processes for the per-document stages; output does not depend on it.
     ``min_page_words``: an HTML page whose extracted text has fewer words is not an
@@ -148,7 +149,8 @@ class RunConfig:
     max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO
     min_text_chars: int = 1
     min_page_words: int = 25
-    lang_sample_chars: int = 1000
+    lang_sample_chars: int = 600
+    lang_trials: int = 3
     min_lang_chars: int = 20
     lang_seed: int = 0
     boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
@@ -163,6 +165,7 @@ class RunConfig:
         _check(self.min_text_chars >= 1, "min_text_chars must be >= 1")
         _check(self.min_page_words >= 0, "min_page_words must be >= 0")
         _check(self.lang_sample_chars >= 50, "lang_sample_chars must be >= 50")
+        _check(1 <= self.lang_trials <= 20, "lang_trials must be between 1 and 20")
         _check(self.min_lang_chars >= 1, "min_lang_chars must be >= 1")
 
     def to_dict(self, *, include_workers: bool = False) -> dict[str, Any]:

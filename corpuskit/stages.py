@@ -109,7 +109,11 @@ def _finish(doc: Document, cfg: RunConfig, template: frozenset[int]) -> Document
     if doc.raw_kind == "html" and (n := len(doc.text.split())) < cfg.min_page_words:
         return doc.reject(f"no article text in HTML: {n} words < min_page_words={cfg.min_page_words}")
     doc.lang, doc.lang_reason = detect_language(
-        doc.text, sample_chars=cfg.lang_sample_chars, min_chars=cfg.min_lang_chars, seed=cfg.lang_seed
+        doc.text,
+        sample_chars=cfg.lang_sample_chars,
+        min_chars=cfg.min_lang_chars,
+        seed=cfg.lang_seed,
+        trials=cfg.lang_trials,
     )
     if cfg.dedup.enabled:
         d = cfg.dedup
