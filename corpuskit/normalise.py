@@ -31,6 +31,16 @@ _FTFY = ftfy.TextFixerConfig(
     explain=False,
 )
 
+# ftfy repairs mojibake, C1 controls, terminal escapes and surrogates. UTF-8 read as a
+# single-byte codepage always shows a lead byte as one of U+00C2..U+00F4 (or a C1 control),
+# and the control characters ftfy removes are listed too, so text with none of these has
+# nothing ftfy would change (a property test checks it), and skips its cost (curly
+# quotes and dashes alone are the common case in English news).
+_FTFY_NEEDED = re.compile(
+    "[\u0080-\u009f\u00c2-\u00f4\x00-\x08\x0b\x0e-\x1f\x7f\u206a-\u206f\ud800-\udfff\ufff9-\ufffd"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e007f]"
+)
+
 # Zero-width and control characters that carry no text (keep \n and \t for the steps below).
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile("[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
@@ -51,7 +61,8 @@ def normalise_text(text: str) -> str:
     if not text:
         return ""
     if not text.isascii():
-        text = ftfy.fix_text(text, _FTFY)
+        if _FTFY_NEEDED.search(text):
+            text = ftfy.fix_text(text, _FTFY)
         text = unicodedata.normalize("NFC", text)
     text = _LINE_SEPS.sub("\n", text)
     text = _INVISIBLE.sub("", text)

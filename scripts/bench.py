@@ -1,0 +1,235 @@
+"""End-to-end benchmark: corpuskit vs a baseline pipeline written as the datasketch docs show it.
+
+Generates a reproducible synthetic news corpus (N documents of about 600 words, with
+near-duplicate reprints, quotes re-reported across documents and page boilerplate lines),
+then measures in one run:
+
+* ``corpuskit run`` end to end with 1 and 2 workers (subprocesses; docs/s, seconds per stage
+  from the manifest, peak RSS from ``wait4``);
+* the baseline: ftfy ``fix_text`` + langdetect on the whole text + datasketch ``MinHash``
+  (128 permutations, word 5-grams, ``update_batch``) + ``MinHashLSH`` insert/query;
+* optionally HTML: trafilatura's own extraction vs ``corpuskit run`` on the same pages.
+
+Usage::
+
+    python scripts/bench.py --docs 20000 --workers 1 2 --baseline-docs 2000 --html-docs 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+# A small vocabulary of our own: function words make langdetect and the stripper see
+# English; content words are drawn with a Zipf-like weight.
+FUNCTION = (
+    "the of and to a in that is was he for it with as his on be at by had are but from or have an they "
+    "which one you were her all she there would their we him been has when who will more no if out so said "
+    "what up its about into than them can only other new some could time these two may then do first any "
+    "my now such like our over man me even most made after also did many before must through back years "
+    "where much your way well down should because each just those people how too little state good very"
+).split()
+CONTENT = (
+    "tariff trade talks minister official government president market port ship exports imports deal "
+    "negotiator delegation economy growth council harbor city budget vote plan terminal ferry workers "
+    "union farmers growers almonds shipping container price prices percent billion million week month "
+    "year policy agreement partner allies security defense energy gas pipeline steel cars chips factory "
+    "company shares investors bank rate rates inflation jobs wages report analysts forecast statement "
+    "meeting spokesperson capital region province mayor residents court ruling election campaign "
+    "spending deficit surplus customs duties quota retaliation concessions framework schedule summit"
+).split()
+BOILER = [
+    "Share on Facebook",
+    "Share on X",
+    "Sign up for our newsletter",
+    "Most Popular",
+    "Advertisement",
+    "© 2025 The Example Gazette. All rights reserved.",
+    "Related stories",
+]
+
+
+def _sentence(rng: random.Random) -> str:
+    n = rng.randint(10, 24)
+    words = []
+    for _ in range(n):
+        if rng.random() < 0.55:
+            words.append(rng.choice(FUNCTION))
+        else:
+            k = min(int(rng.paretovariate(1.2)) - 1, len(CONTENT) - 1)
+            words.append(CONTENT[k] if rng.random() < 0.5 else rng.choice(CONTENT))
+    words[0] = words[0].capitalize()
+    return " ".join(words) + "."
+
+
+def make_corpus(n: int, seed: int = 0, words: int = 600) -> list[dict[str, str]]:
+    """``n`` records: 80% originals, 10% edited reprints, 10% sharing a re-reported quote."""
+    rng = random.Random(seed)
+    quotes = [
+        "\u201c" + " ".join(_sentence(rng) for _ in range(2)) + "\u201d the minister said." for _ in range(max(1, n // 50))
+    ]
+    records: list[dict[str, str]] = []
+    originals: list[list[str]] = []
+    for i in range(n):
+        r = rng.random()
+        if originals and r < 0.10:
+            paras = list(rng.choice(originals))
+            del paras[rng.randrange(len(paras))]
+            paras.insert(0, _sentence(rng) + " " + _sentence(rng))
+        else:
+            paras = []
+            count = 0
+            while count < words:
+                p = " ".join(_sentence(rng) for _ in range(rng.randint(2, 4)))
+                paras.append(p)
+                count += len(p.split())
+            if r < 0.20:
+                paras.insert(rng.randrange(len(paras)), rng.choice(quotes))
+            originals.append(paras)
+            if len(originals) > 200:
+                originals.pop(0)
+        text = "\n\n".join([rng.choice(BOILER), *paras, rng.choice(BOILER), BOILER[5]])
+        records.append({"id": f"b{i:07d}", "text": text, "date": f"2025-04-{1 + i % 28:02d}"})
+    return records
+
+
+def write_jsonl(path: Path, records: list[dict[str, str]]) -> None:
+    with open(path, "wb") as fh:
+        for r in records:
+            fh.write(orjson.dumps(r) + b"\n")
+
+
+def run_corpuskit(inp: Path, out: Path, workers: int, extra: list[str] | None = None) -> dict[str, object]:
+    exe = Path(sys.executable).with_name("corpuskit")
+    cmd = [str(exe), "run", str(inp), "-o", str(out), "--workers", str(workers), "-q", "--no-report", *(extra or [])]
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    if status != 0:
+        raise SystemExit(f"corpuskit failed: {' '.join(cmd)}")
+    manifest = json.loads((out / "manifest.json").read_text())
+    return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "manifest": manifest}
+
+
+def baseline(records: list[dict[str, str]]) -> dict[str, float]:
+    """The pipeline as the datasketch/langdetect/ftfy docs show it, in this process."""
+    import ftfy
+    from datasketch import MinHash, MinHashLSH
+    from langdetect import DetectorFactory, detect
+
+    DetectorFactory.seed = 0
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    times = {"ftfy": 0.0, "langdetect": 0.0, "minhash": 0.0, "lsh": 0.0}
+    t0 = time.perf_counter()
+    for r in records:
+        t = time.perf_counter()
+        text = ftfy.fix_text(r["text"])
+        times["ftfy"] += time.perf_counter() - t
+        t = time.perf_counter()
+        detect(text)
+        times["langdetect"] += time.perf_counter() - t
+        t = time.perf_counter()
+        words = text.lower().split()
+        m = MinHash(num_perm=128)
+        m.update_batch([" ".join(words[i : i + 5]).encode("utf8") for i in range(max(1, len(words) - 4))])
+        times["minhash"] += time.perf_counter() - t
+        t = time.perf_counter()
+        lsh.query(m)
+        lsh.insert(r["id"], m)
+        times["lsh"] += time.perf_counter() - t
+    total = time.perf_counter() - t0
+    n = len(records)
+    return {"docs_per_s": n / total, **{f"{k}_docs_per_s": n / v for k, v in times.items() if v}}
+
+
+def html_pages(records: list[dict[str, str]]) -> list[dict[str, str]]:
+    pages = []
+    for r in records:
+        paras = r["text"].split("\n\n")
+        body = "".join(f"<p>{p}</p>" for p in paras[1:-2])
+        pages.append(
+            {
+                "id": r["id"],
+                "html": "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Story</title></head><body>"
+                "<nav><a href='/'>Home</a> <a href='/world'>World</a> <a href='/business'>Business</a></nav>"
+                f"<article><h1>Story {r['id']}</h1><p class='byline'>By A. Writer</p>{body}</article>"
+                "<aside><h2>Most Popular</h2><ul><li><a href='/1'>One story</a></li><li><a href='/2'>Two</a></li></ul></aside>"
+                "<footer>© 2025 The Example Gazette</footer></body></html>",
+            }
+        )
+    return pages
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--docs", type=int, default=20000)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--baseline-docs", type=int, default=2000, help="baseline is slow: measured on the first N")
+    ap.add_argument("--html-docs", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    records = make_corpus(args.docs, seed=args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        inp = Path(tmp) / "corpus.jsonl"
+        write_jsonl(inp, records)
+        rows = []
+        for w in args.workers:
+            res = run_corpuskit(inp, Path(tmp) / f"out{w}", w)
+            m = res["manifest"]
+            assert isinstance(m, dict)
+            rows.append((w, res, m))
+        base = baseline(records[: args.baseline_docs])
+        print(f"\n{args.docs} synthetic documents (~600 words, JSONL)\n")
+        print("| pipeline | workers | docs/s | docs/s per core | peak RSS MB | passages | duplicates |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        print(f"| baseline (ftfy + langdetect + datasketch MinHash/LSH) | 1 | {base['docs_per_s']:.0f} | {base['docs_per_s']:.0f} | | | |")
+        one = None
+        for w, res, m in rows:
+            rate = args.docs / float(res["wall"])  # type: ignore[arg-type]
+            one = one or rate
+            c = m["counts"]
+            print(
+                f"| corpuskit run | {w} | {rate:.0f} | {rate / w:.0f} | {res['rss_mb']:.0f} | {c['passages']} | {c['duplicate']} |"
+            )
+        print("\nseconds per stage (corpuskit, from manifest.json):\n")
+        stages = list(rows[0][2]["timings"])
+        print("| workers | " + " | ".join(stages) + " |")
+        print("|---:|" + "---:|" * len(stages))
+        for w, _res, m in rows:
+            print(f"| {w} | " + " | ".join(f"{m['timings'].get(s, 0):.2f}" for s in stages) + " |")
+        print("\nbaseline per stage (docs/s): " + ", ".join(f"{k} {v:.0f}" for k, v in base.items()))
+        if len(rows) > 1 and one:
+            best = args.docs / float(rows[-1][1]["wall"])  # type: ignore[arg-type]
+            print(f"\nspeed-up {rows[-1][0]} workers vs 1: {best / one:.2f}x; vs baseline: {best / base['docs_per_s']:.1f}x")
+
+        if args.html_docs:
+            import trafilatura
+
+            pages = html_pages(records[: args.html_docs])
+            t = time.perf_counter()
+            for p in pages:
+                trafilatura.extract(p["html"])
+            traf = len(pages) / (time.perf_counter() - t)
+            hinp = Path(tmp) / "pages.jsonl"
+            write_jsonl(hinp, pages)
+            res = run_corpuskit(hinp, Path(tmp) / "html-out", 1)
+            ours = len(pages) / float(res["wall"])  # type: ignore[arg-type]
+            print(f"\nHTML, {len(pages)} pages, 1 core: trafilatura.extract {traf:.0f} pages/s; corpuskit run {ours:.0f} pages/s ({ours / traf:.0%})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
