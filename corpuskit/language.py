@@ -72,11 +72,11 @@ def detect_language(
     ('de', None)
     """
     sample = _sample(text, sample_chars)
+    if _is_clearly_english(sample):
+        return "en", None
     letters = sum(1 for c in sample if c.isalpha())
     if letters < min_chars:
         return None, f"too short to tell ({letters} letters < {min_chars})"
-    if _is_clearly_english(sample):
-        return "en", None
     from langdetect import LangDetectException
 
     detector = _factory().create()
