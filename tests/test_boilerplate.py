@@ -300,7 +300,8 @@ def test_output_lines_are_a_subsequence_of_input_lines(lines: list[str]) -> None
     assert got.removed == len(source) - len(_lines(got.text))
     assert got == strip_boilerplate(text, CFG)  # deterministic
     if got.title is not None:
-        assert got.title in source and got.title not in _lines(got.text)
+        # the headline line moves out of the text (a body line that repeats it may stay)
+        assert got.title in source and _lines(got.text).count(got.title) < source.count(got.title)
 
 
 @settings(max_examples=60, deadline=None)
