@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from .config import DedupConfig
-from .lsh import candidate_pairs, optimal_params, recall_params
+from .lsh import candidate_pairs, optimal_params, recall_params, sorted_unique
 from .normalise import fold_text
 from .records import Document, DupKind
 from .signatures import count_common, shingle_hashes, signature_matrix
@@ -165,6 +165,8 @@ def _min_agreeing(num_perm: int, jaccard: float) -> int:
     """
     if jaccard >= 1.0:
         return num_perm
+    if jaccard <= 0.0:
+        return 0
     cdf = 0.0
     for c in range(num_perm + 1):
         log_p = (
@@ -206,15 +208,37 @@ def _signatures(docs: list[Document], cfg: DedupConfig) -> np.ndarray:
     return sigs
 
 
-class _ShingleSets:
-    """Exact shingle sets of documents, computed on demand, most recently used kept."""
+@dataclass(frozen=True, slots=True)
+class _Rel:
+    """How two documents ``(x, y)`` relate, from exact shingle sets."""
+
+    jaccard: float
+    inside: float  # share of x's shingles found in y
+    other_inside: float  # share of y's shingles found in x
+    shorter: bool  # x has fewer shingles than y
+    other_shorter: bool  # y has fewer shingles than x
+
+    def flipped(self) -> _Rel:
+        return _Rel(self.jaccard, self.other_inside, self.inside, self.other_shorter, self.shorter)
+
+
+_NOTHING = _Rel(0.0, 0.0, 0.0, False, False)
+
+
+class _Verifier:
+    """Exact comparisons over shingle hash sets, computed on demand.
+
+    The most recently used sets are kept (``_CACHE_SETS``), so memory stays bounded however
+    many documents there are; ``count`` is the number of comparisons made.
+    """
 
     def __init__(self, docs: list[Document], shingle: int) -> None:
         self.docs = docs
         self.shingle = shingle
         self.cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self.count = 0
 
-    def __getitem__(self, i: int) -> np.ndarray:
+    def shingles(self, i: int) -> np.ndarray:
         got = self.cache.get(i)
         if got is not None:
             self.cache.move_to_end(i)
@@ -225,23 +249,54 @@ class _ShingleSets:
             self.cache.popitem(last=False)
         return got
 
+    def compare(self, x: int, y: int) -> _Rel:
+        a, b = self.shingles(x), self.shingles(y)
+        self.count += 1
+        if a.size == 0 or b.size == 0:
+            return _NOTHING
+        common = count_common(a, b)
+        jac = common / (a.size + b.size - common)
+        return _Rel(jac, common / a.size, common / b.size, a.size < b.size, b.size < a.size)
+
 
 @dataclass(slots=True)
-class _Edge:
-    """A verified pair seen from one side: ``other`` and how the two relate."""
+class _Graph:
+    """Verified candidate pairs among documents ranked ``0..n-1``.
 
-    other: int
-    jaccard: float
-    inside: float  # share of this document's shingles found in ``other``
-    other_inside: float  # share of ``other``'s shingles found in this document
-    shorter: bool  # this document has fewer shingles than ``other``
-    other_shorter: bool
+    ``indptr``/``nbr``/``agree``: both directions of every candidate pair in CSR form,
+    neighbours in rank order, with how many permutations their signatures agree on.
+    Pairs agreeing on at most ``maybe_below`` permutations may be below ``threshold``; they
+    were all verified up front and ``known`` holds the useful results (keyed ``(i, j)``,
+    ``i < j``), so an absent one is known useless. ``containers`` maps each truncated copy
+    to the longer documents it is inside, with the share inside.
+    """
+
+    indptr: np.ndarray
+    nbr: np.ndarray
+    agree: np.ndarray
+    maybe_below: int
+    known: dict[tuple[int, int], _Rel]
+    containers: dict[int, list[tuple[int, float]]]
+
+    def relation(self, i: int, idx: int, verifier: _Verifier) -> _Rel | None:
+        """How ``i`` relates to its ``idx``-th CSR neighbour (``None``: not a duplicate)."""
+        j = int(self.nbr[idx])
+        if self.agree[idx] > self.maybe_below:
+            return verifier.compare(i, j)
+        rel = self.known.get((i, j) if i < j else (j, i))
+        if rel is None:
+            return None
+        return rel if i < j else rel.flipped()
 
 
-def _edges(
-    sets: _ShingleSets, sigs: np.ndarray, cfg: DedupConfig, stats: DedupStats
-) -> tuple[dict[int, list[_Edge]], set[int]]:
-    """Verified similarity edges (both directions) and the set of truncated copies."""
+def _max_agreeing(num_perm: int, jaccard: float) -> int:
+    """Most agreeing permutations still plausible (p >= ``_ESTIMATE_P``) at ``jaccard``."""
+    return num_perm - _min_agreeing(num_perm, 1.0 - jaccard)
+
+
+def _graph(sigs: np.ndarray, verifier: _Verifier, cfg: DedupConfig, stats: DedupStats) -> _Graph:
+    """Candidate pairs from both banding passes, filtered on their estimate, and truncations."""
+    n = len(sigs)
     near = optimal_params(cfg.threshold, cfg.num_perm)
     # A teaser's Jaccard with its article is about its length share; below 0.25 the
     # search would need one-row bands, and chance collisions would swamp verification.
@@ -249,37 +304,40 @@ def _edges(
     teaser = recall_params(teaser_floor, cfg.num_perm, recall=0.98)
     stats.near_bands, stats.near_rows = near
     stats.teaser_bands, stats.teaser_rows = teaser
-    n = len(sigs)
-    keys = np.union1d(*(p[:, 0] * n + p[:, 1] for p in (candidate_pairs(sigs, *near), candidate_pairs(sigs, *teaser))))
+    found = [candidate_pairs(sigs, *near), candidate_pairs(sigs, *teaser)]
+    keys = sorted_unique(np.concatenate([p[:, 0] * n + p[:, 1] for p in found]))
+    del found
     pairs = np.stack([keys // n, keys % n], axis=1)
     stats.candidate_pairs = len(pairs)
-    pairs = pairs[_agreeing(sigs, pairs) >= _min_agreeing(cfg.num_perm, min(teaser_floor, cfg.threshold))]
-    stats.verified_pairs = len(pairs)
+    agree = _agreeing(sigs, pairs)
+    keep = agree >= _min_agreeing(cfg.num_perm, min(teaser_floor, cfg.threshold))
+    pairs, agree = pairs[keep], agree[keep]
 
-    edges: dict[int, list[_Edge]] = {}
-    teasers: set[int] = set()
-    for i, j in pairs.tolist():
-        a, b = sets[i], sets[j]
-        if a.size == 0 or b.size == 0:
+    # Pairs that may be below the threshold: verify now, to know who is a truncated copy.
+    maybe_below = _max_agreeing(cfg.num_perm, cfg.threshold)
+    known: dict[tuple[int, int], _Rel] = {}
+    containers: dict[int, list[tuple[int, float]]] = {}
+    for i, j in pairs[agree <= maybe_below].tolist():
+        rel = verifier.compare(i, j)
+        if rel.jaccard < cfg.threshold and max(rel.inside, rel.other_inside) < cfg.containment:
             continue
-        common = count_common(a, b)
-        jac = common / (a.size + b.size - common)
-        in_i, in_j = common / a.size, common / b.size
-        if jac < cfg.threshold and max(in_i, in_j) < cfg.containment:
-            continue
-        edges.setdefault(i, []).append(_Edge(j, jac, in_i, in_j, a.size < b.size, b.size < a.size))
-        edges.setdefault(j, []).append(_Edge(i, jac, in_j, in_i, b.size < a.size, a.size < b.size))
-        if jac < cfg.threshold:
-            if in_i >= cfg.containment and a.size < b.size:
-                teasers.add(i)
-            if in_j >= cfg.containment and b.size < a.size:
-                teasers.add(j)
-    return edges, teasers
+        known[i, j] = rel
+        if rel.jaccard < cfg.threshold:
+            if rel.shorter and rel.inside >= cfg.containment:
+                containers.setdefault(i, []).append((j, rel.inside))
+            if rel.other_shorter and rel.other_inside >= cfg.containment:
+                containers.setdefault(j, []).append((i, rel.other_inside))
+
+    src = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    dst = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    both = np.concatenate([agree, agree])
+    order = np.lexsort((dst, src))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    return _Graph(indptr, dst[order], both[order], maybe_below, known, containers)
 
 
-def _clusters(
-    sets: _ShingleSets, edges: dict[int, list[_Edge]], teasers: set[int], cfg: DedupConfig
-) -> dict[int, tuple[int, DupKind, float]]:
+def _clusters(graph: _Graph, verifier: _Verifier, cfg: DedupConfig) -> dict[int, tuple[int, DupKind, float]]:
     """Greedy clusters over documents ranked ``0..n-1``: ``{duplicate: (head, kind, similarity)}``.
 
     Documents are visited in rank order, truncated copies after everything else. A head
@@ -291,45 +349,45 @@ def _clusters(
     """
     head_of: dict[int, tuple[int, DupKind, float]] = {}
     heads: set[int] = set()
-    for i in sorted(range(len(sets.docs)), key=lambda i: (i in teasers, i)):
+    teasers = graph.containers
+    for i in sorted(range(len(graph.indptr) - 1), key=lambda i: (i in teasers, i)):
         if i in head_of:
             continue
         if i in teasers:
-            joined = _join_via_member(i, sets, edges, heads, head_of, cfg)
+            joined = _join_via_member(i, graph, verifier, heads, head_of, cfg)
             if joined is not None:
                 head_of[i] = (joined[0], "contained", joined[1])
                 continue
         heads.add(i)
-        for e in edges.get(i, ()):
-            j = e.other
+        for idx in range(graph.indptr[i], graph.indptr[i + 1]):
+            j = int(graph.nbr[idx])
             if j in heads or j in head_of:
                 continue
-            if e.jaccard >= cfg.threshold:
-                head_of[j] = (i, "near", e.jaccard)
-            elif e.other_shorter and e.other_inside >= cfg.containment:
-                head_of[j] = (i, "contained", e.other_inside)
+            rel = graph.relation(i, idx, verifier)
+            if rel is None:
+                continue
+            if rel.jaccard >= cfg.threshold:
+                head_of[j] = (i, "near", rel.jaccard)
+            elif rel.other_shorter and rel.other_inside >= cfg.containment:
+                head_of[j] = (i, "contained", rel.other_inside)
     return head_of
 
 
 def _join_via_member(
     i: int,
-    sets: _ShingleSets,
-    edges: dict[int, list[_Edge]],
+    graph: _Graph,
+    verifier: _Verifier,
     heads: set[int],
     head_of: dict[int, tuple[int, DupKind, float]],
     cfg: DedupConfig,
 ) -> tuple[int, float] | None:
     """The head (and share of ``i`` inside it) of the best cluster truncated copy ``i`` can join."""
     best: tuple[float, int] | None = None
-    mine = sets[i]
-    for e in edges.get(i, ()):
-        if not (e.shorter and e.inside >= cfg.containment):
-            continue
-        m = e.other
+    for m, inside_m in sorted(graph.containers[i]):
         h = m if m in heads else head_of[m][0] if m in head_of else None
         if h is None:
             continue  # a truncated copy not visited yet
-        inside = e.inside if h == m else count_common(mine, sets[h]) / mine.size
+        inside = inside_m if h == m else verifier.compare(i, h).inside
         if inside >= cfg.threshold and (best is None or (-inside, h) < (-best[0], best[1])):
             best = (inside, h)
     return None if best is None else (best[1], best[0])
@@ -377,13 +435,15 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig) -> DedupStats:
     sigs = _signatures(reps, cfg)
     for d in live:
         d.work.pop("sig", None)
-    sets = _ShingleSets(reps, cfg.shingle)
-    edges, teasers = _edges(sets, sigs, cfg, stats)
+    verifier = _Verifier(reps, cfg.shingle)
+    graph = _graph(sigs, verifier, cfg, stats)
     del sigs
 
     # 4. clusters; exact copies follow their representative (same text, same relation).
-    head_of = _clusters(sets, edges, teasers, cfg)
-    del sets, edges
+    head_of = _clusters(graph, verifier, cfg)
+    stats.verified_pairs = verifier.count
+    teasers = graph.containers
+    del graph, verifier
     members: dict[int, list[tuple[int, int]]] = {}  # head rep -> [(live row, rep index)]
     for r, copies in enumerate(groups.values()):
         if r in head_of:

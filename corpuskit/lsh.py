@@ -16,7 +16,16 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["band_keys", "candidate_pairs", "collision_probability", "optimal_params", "recall_params"]
+from . import signatures as _sig
+
+__all__ = [
+    "band_keys",
+    "candidate_pairs",
+    "collision_probability",
+    "optimal_params",
+    "recall_params",
+    "sorted_unique",
+]
 
 # Gauss-Legendre nodes: the integrands are polynomials of degree <= bands*rows <= num_perm,
 # so enough nodes make the integrals exact (up to rounding).
@@ -114,8 +123,27 @@ def band_keys(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
     return h
 
 
+# Pending pair keys merged into the result once they reach this many (bounded memory).
+_MERGE_EVERY = 1 << 22
+
+
+def sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """``np.unique`` for integer keys by sort and compare.
+
+    numpy's hash-based ``unique`` degrades badly on structured keys such as ``i * n + j``
+    (many collide in its table); a sort does not care.
+
+    >>> sorted_unique(np.array([5, 1, 5, 3, 1])).tolist()
+    [1, 3, 5]
+    """
+    keys = np.sort(keys)
+    if keys.size < 2:
+        return keys
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+
+
 def _pairs_in_runs(keys: np.ndarray) -> np.ndarray:
-    """All ``i * n + j`` (``i < j``) for documents with equal keys, as sorted unique int64."""
+    """All ``i * n + j`` (``i < j``) for documents with equal keys (int64, unsorted, unique)."""
     n = keys.shape[0]
     order = np.argsort(keys, kind="stable")
     sk = keys[order]
@@ -134,7 +162,7 @@ def _pairs_in_runs(keys: np.ndarray) -> np.ndarray:
     j = order[right].astype(np.int64)
     lo = np.minimum(i, j)
     hi = np.maximum(i, j)
-    return np.unique(lo * n + hi)
+    return lo * n + hi
 
 
 def candidate_pairs(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
@@ -157,7 +185,61 @@ def candidate_pairs(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
         return np.zeros((0, 2), dtype=np.int64)
     if n > 3_000_000_000:  # i * n + j must fit in int64
         raise ValueError("too many documents for one candidate_pairs call")
-    found = np.zeros(0, dtype=np.int64)
+    if not _sig._USE_KERNEL:
+        return _candidate_pairs_numpy(sigs, bands, rows)
+    # The same pair usually collides in many bands (a cluster of m copies gives m*(m-1)/2
+    # pairs in nearly every band): each pair is emitted only in the first band it collides
+    # in, so the output is unique by construction and no band's pairs are stored twice.
+    keys = np.empty((n, bands), dtype=np.uint64)
     for band in range(bands):
-        found = np.union1d(found, _pairs_in_runs(band_keys(sigs, band, rows)))
+        keys[:, band] = band_keys(sigs, band, rows)
+    parts = [_first_collisions(keys, band, np.argsort(keys[:, band], kind="stable")) for band in range(bands)]
+    found = np.sort(np.concatenate(parts))
     return np.stack([found // n, found % n], axis=1)
+
+
+def _candidate_pairs_numpy(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """The no-numba path: all pairs of every band, merged with sorts in bounded batches."""
+    n = sigs.shape[0]
+    found = np.zeros(0, dtype=np.int64)
+    pending: list[np.ndarray] = []
+    size = 0
+    for band in range(bands):
+        keys = _pairs_in_runs(band_keys(sigs, band, rows))
+        pending.append(keys)
+        size += keys.size
+        if size >= _MERGE_EVERY or band == bands - 1:
+            found = sorted_unique(np.concatenate([found, *pending]))
+            pending, size = [], 0
+    return np.stack([found // n, found % n], axis=1)
+
+
+@_sig._njit
+def _first_collisions(keys: np.ndarray, band: int, order: np.ndarray) -> np.ndarray:
+    """``i * n + j`` for pairs equal in ``band`` and in no earlier band (``order`` sorts the band)."""
+    n = keys.shape[0]
+    out = np.empty(1024, dtype=np.int64)
+    k = 0
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < n and keys[order[end], band] == keys[order[start], band]:
+            end += 1
+        for p in range(start, end):
+            for q in range(p + 1, end):
+                i = order[p]
+                j = order[q]
+                first = True
+                for b in range(band):
+                    if keys[i, b] == keys[j, b]:
+                        first = False
+                        break
+                if first:
+                    if k == out.shape[0]:
+                        grown = np.empty(2 * k, dtype=np.int64)
+                        grown[:k] = out
+                        out = grown
+                    out[k] = min(i, j) * n + max(i, j)
+                    k += 1
+        start = end
+    return out[:k]

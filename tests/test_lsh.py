@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from corpuskit.lsh import candidate_pairs, collision_probability, optimal_params, recall_params
+from corpuskit import signatures
+from corpuskit.lsh import candidate_pairs, collision_probability, optimal_params, recall_params, sorted_unique
 
 
 @pytest.mark.parametrize("num_perm", [16, 32, 64, 128, 256])
@@ -55,9 +56,29 @@ SIGS = arrays(np.uint64, st.tuples(st.integers(0, 14), st.just(12)), elements=st
 @given(sigs=SIGS, layout=st.sampled_from([(1, 12), (2, 6), (3, 4), (4, 3), (6, 2), (12, 1), (5, 2)]))
 def test_candidate_pairs_is_exactly_the_band_collisions(sigs: np.ndarray, layout: tuple[int, int]) -> None:
     bands, rows = layout
-    got = candidate_pairs(sigs, bands, rows)
-    assert got.dtype == np.int64 and got.shape[1] == 2
-    assert got.tolist() == brute_force(sigs, bands, rows)  # sorted, unique, i < j
+    expected = brute_force(sigs, bands, rows)
+    for kernel in (True, False):  # numba kernel, then the numpy fallback
+        old, signatures._USE_KERNEL = signatures._USE_KERNEL, kernel and signatures.HAVE_NUMBA
+        try:
+            got = candidate_pairs(sigs, bands, rows)
+        finally:
+            signatures._USE_KERNEL = old
+        assert got.dtype == np.int64 and got.shape[1] == 2
+        assert got.tolist() == expected  # sorted, unique, i < j
+
+
+def test_a_large_cluster_is_emitted_once_per_pair() -> None:
+    # 300 copies collide in every band: 44,850 pairs, each once.
+    sigs = np.zeros((300, 16), dtype=np.uint64)
+    got = candidate_pairs(sigs, 8, 2)
+    assert len(got) == 300 * 299 // 2
+    assert np.array_equal(got, np.array(list(itertools.combinations(range(300), 2))))
+
+
+def test_sorted_unique_handles_structured_keys() -> None:
+    keys = (np.arange(2000)[:, None] * 5000 + np.arange(50)[None, :]).ravel()
+    got = sorted_unique(np.concatenate([keys, keys[::-1]]))
+    assert np.array_equal(got, np.sort(keys))
 
 
 @settings(max_examples=50, deadline=None)
