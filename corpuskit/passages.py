@@ -80,8 +80,13 @@ from .records import Document, Passage, PassageRef, SourceSpan
 
 __all__ = [
     "BUCKET_CAP",
+    "DF_COMMON_MIN",
+    "DF_COMMON_SHARE",
+    "DF_DAMP",
+    "ESTIMATE_SHARE",
     "MAX_DOC_FLOOR",
     "MIN_COVERAGE",
+    "MIN_SHARED_SHINGLES",
     "UNIT_MAX",
     "UNIT_MIN",
     "UNIT_WINDOW",
@@ -109,11 +114,20 @@ BUCKET_CAP = 64
 MAX_DOC_FLOOR = 10
 #: Recall the LSH banding is built for at ``cfg.threshold``.
 LSH_RECALL = 0.95
+#: Shingles in more documents than this weigh ``DF_DAMP / df`` in unit signatures.
+DF_DAMP = 8
+#: Shingles in more than ``max(DF_COMMON_MIN, N / DF_COMMON_SHARE)`` of the N documents are
+#: common: they do not count as distinctive words when a stretch is verified.
+DF_COMMON_MIN = 32
+DF_COMMON_SHARE = 200
+#: Candidate unit pairs must share at least this many distinctive shingles exactly.
+MIN_SHARED_SHINGLES = 3
+#: A candidate unit pair is aligned only when its signatures agree on at least this share
+#: of ``cfg.threshold`` (the estimated similarity may fall short of the true one).
+ESTIMATE_SHARE = 0.5
 
 _WINDOW_MARGIN = 200  # tokens of context on each side of a seed unit when aligning
 _GIANT_WINDOW = 2000  # merged windows longer than this are aligned seed by seed
-_DF_SOFT_MIN = 32  # shingles in more documents than max(this, N / 200) are damped
-_DF_SOFT_SHARE = 200
 _MINHASH_SEED = 0x9E3779B97F4A7C15
 _ID_BYTES = 6
 
@@ -292,36 +306,40 @@ def _units_for(doc: Document, cfg: PassageConfig) -> PassageUnits:
 
 
 @numba.njit(cache=True, nogil=True)
-def _minhash(sh: np.ndarray, weight: np.ndarray, off: np.ndarray, mult: np.ndarray, xor: np.ndarray) -> np.ndarray:
+def _minhash(sh: np.ndarray, keep: np.ndarray, off: np.ndarray, perms: np.ndarray) -> np.ndarray:
     nu = off.shape[0] - 1
-    p = mult.shape[0]
+    p = perms.shape[1]
+    top = np.uint64(0xFFFFFFFFFFFFFFFF)
     out = np.empty((nu, p), dtype=np.uint32)
-    best = np.empty(p, dtype=np.float64)
-    scale = 1.0 / 9007199254740992.0  # 2**-53
+    best_in = np.empty(p, dtype=np.uint64)
+    best_all = np.empty(p, dtype=np.uint64)
     for u in range(nu):
         for j in range(p):
-            best[j] = 2.0
-            out[u, j] = 0
+            best_in[j] = top
+            best_all[j] = top
         for s in range(off[u], off[u + 1]):
             x0 = sh[s]
-            w = weight[s]
+            k = keep[s]
             for j in range(p):
-                x = (x0 ^ xor[j]) * mult[j]
-                v = float(x >> _U11) * scale
-                if w < 1.0:
-                    # Exponential race with rate w, mapped back to (0, 1): 1 - (1 - v)**(1/w).
-                    v = 1.0 - (1.0 - v) ** (1.0 / w)
-                if v < best[j]:
-                    best[j] = v
-                    out[u, j] = np.uint32(x >> _U32)
+                x = (x0 ^ perms[1, j]) * perms[0, j]
+                if x < best_all[j]:
+                    best_all[j] = x
+                if x < best_in[j] and (k == top or (x0 ^ perms[3, j]) * perms[2, j] < k):
+                    best_in[j] = x
+        for j in range(p):
+            # A unit whose every shingle sat this permutation out keeps its plain minimum.
+            b = best_in[j] if best_in[j] != top else best_all[j]
+            out[u, j] = np.uint32(b >> _U32)
     return out
 
 
-def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+def _permutations(num_perm: int) -> np.ndarray:
+    """``(4, num_perm)`` odd multipliers and xor masks: the ranking hash, then the sampling hash."""
     rng = np.random.Generator(np.random.PCG64(_MINHASH_SEED))
-    mult = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
-    xor = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
-    return mult, xor
+    out = rng.integers(0, 2**63, size=(4, num_perm), dtype=np.uint64)
+    out[0] = out[0] * np.uint64(2) + np.uint64(1)
+    out[2] = out[2] * np.uint64(2) + np.uint64(1)
+    return out
 
 
 @numba.njit(cache=True, nogil=True)
@@ -355,39 +373,101 @@ def _bucket_pairs(order: np.ndarray, skeys: np.ndarray, unit_doc: np.ndarray, ca
     return out
 
 
-@dataclass(slots=True)
-class _Common:
-    """Shingles found in more than ``df_soft`` documents, with their damping weights."""
+def _frequency(pus: list[PassageUnits]) -> list[np.ndarray]:
+    """Per document, how often the shingle starting at each token occurs in the whole batch.
 
-    values: np.ndarray  # sorted uint64
-    weights: np.ndarray  # df_soft / df
-
-    def lookup(self, sh: np.ndarray) -> np.ndarray:
-        """Index into ``values`` of each shingle, ``-1`` when it is not common."""
-        if self.values.shape[0] == 0:
-            return np.full(sh.shape[0], -1, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(self.values, sh), self.values.shape[0] - 1)
-        return np.where(self.values[pos] == sh, pos, -1)
-
-
-def _common_shingles(pus: list[PassageUnits]) -> _Common:
-    df_soft = max(_DF_SOFT_MIN, len(pus) // _DF_SOFT_SHARE)
-    per_doc = [np.unique(p.token_shingles) for p in pus]
-    vals, df = np.unique(np.concatenate(per_doc) if per_doc else np.zeros(0, np.uint64), return_counts=True)
-    common = df > df_soft
-    return _Common(vals[common], df_soft / df[common].astype(np.float64))
+    Occurrences, not documents: one sort for the batch, and a three-word shingle rarely
+    repeats inside one article, so the two are nearly the same ("df" below).
+    """
+    lengths = [p.token_shingles.shape[0] for p in pus]
+    if not sum(lengths):
+        return [np.zeros(0, dtype=np.int64) for _ in pus]
+    _, inverse, counts = np.unique(
+        np.concatenate([p.token_shingles for p in pus]), return_inverse=True, return_counts=True
+    )
+    return np.split(counts[inverse].astype(np.int64), np.cumsum(lengths)[:-1])
 
 
-def _rare_starts(pu: PassageUnits, common: _Common) -> np.ndarray:
-    """Per token: is the shingle starting there rare in the batch? (``True`` past the end.)"""
+def _rare_starts(pu: PassageUnits, df: np.ndarray, df_common: int) -> np.ndarray:
+    """Per token: is the shingle starting there not common? (``True`` past the end.)"""
     out = np.ones(len(pu.tokens), dtype=bool)
-    m = pu.token_shingles.shape[0]
-    out[:m] = common.lookup(pu.token_shingles) < 0
+    out[: df.shape[0]] = df <= df_common
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _unit_df(df: np.ndarray, units: np.ndarray, off: np.ndarray, k: int) -> np.ndarray:
+    # Same layout as _unit_shingles: a unit's shingles start at its first len - k + 1 tokens.
+    out = np.ones(off[-1], dtype=np.int64)
+    for u in range(units.shape[0]):
+        a = units[u, 0]
+        ln = units[u, 1] - a
+        if ln >= k:
+            for s in range(ln - k + 1):
+                out[off[u] + s] = df[a + s]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _agreement(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    out = np.empty(pairs.shape[0], dtype=np.int64)
+    p = sigs.shape[1]
+    for k in range(pairs.shape[0]):
+        a = pairs[k, 0]
+        b = pairs[k, 1]
+        c = 0
+        for j in range(p):
+            if sigs[a, j] == sigs[b, j]:
+                c += 1
+        out[k] = c
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _sorted_by_unit(sh: np.ndarray, keep: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    nu = off.shape[0] - 1
+    out_off = np.zeros(nu + 1, dtype=np.int64)
+    for u in range(nu):
+        c = 0
+        for s in range(off[u], off[u + 1]):
+            if keep[s]:
+                c += 1
+        out_off[u + 1] = out_off[u] + c
+    out = np.empty(out_off[nu], dtype=np.uint64)
+    for u in range(nu):
+        w = out_off[u]
+        for s in range(off[u], off[u + 1]):
+            if keep[s]:
+                out[w] = sh[s]
+                w += 1
+        out[out_off[u] : out_off[u + 1]] = np.sort(out[out_off[u] : out_off[u + 1]])
+    return out, out_off
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_shared(sh: np.ndarray, off: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    out = np.empty(pairs.shape[0], dtype=np.int64)
+    for k in range(pairs.shape[0]):
+        i = off[pairs[k, 0]]
+        ie = off[pairs[k, 0] + 1]
+        j = off[pairs[k, 1]]
+        je = off[pairs[k, 1] + 1]
+        c = 0
+        while i < ie and j < je:
+            if sh[i] < sh[j]:
+                i += 1
+            elif sh[i] > sh[j]:
+                j += 1
+            else:
+                c += 1
+                i += 1
+                j += 1
+        out[k] = c
     return out
 
 
 def _candidate_units(
-    pus: list[PassageUnits], cfg: PassageConfig, common: _Common
+    pus: list[PassageUnits], cfg: PassageConfig, dfs: list[np.ndarray], df_common: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Candidate unit pairs ``(k, 2)`` (global unit ids), the unit→doc map and unit ranges."""
     n_docs = len(pus)
@@ -404,22 +484,34 @@ def _candidate_units(
     base = np.repeat(np.concatenate(([0], np.cumsum(sh_counts)[:-1])), counts)
     off[1:] = np.concatenate([p.offsets[1:] for p in pus]) + base
 
-    # Common shingles are damped.
-    weight = np.ones(sh.shape[0], dtype=np.float64)
-    pos = common.lookup(sh)
-    hit = pos >= 0
-    weight[hit] = common.weights[pos[hit]]
-
-    mult, xor = _permutations(cfg.num_perm)
-    sigs = _minhash(sh, weight, off, mult, xor)
+    df = np.concatenate([_unit_df(d, p.units, p.offsets, cfg.shingle) for p, d in zip(pus, dfs, strict=True)])
+    # Damping: a shingle in df > DF_DAMP documents takes part in each permutation with
+    # probability DF_DAMP / df (as a threshold on a second hash; all ones = always).
+    keep = np.full(sh.shape[0], np.iinfo(np.uint64).max, dtype=np.uint64)
+    damped = df > DF_DAMP
+    keep[damped] = (DF_DAMP / df[damped] * 2.0**64).astype(np.uint64)
+    sigs = _minhash(sh, keep, off, _permutations(cfg.num_perm))
     bands, rows = recall_params(cfg.threshold, cfg.num_perm, recall=LSH_RECALL)
+    # Banding is tuned for recall. Two cheap checks before any alignment: the whole
+    # signatures agree on enough values, and the units share enough distinctive shingles
+    # exactly (units sharing only a name or a stock phrase fail one or the other).
+    min_agree = ESTIMATE_SHARE * cfg.threshold * cfg.num_perm
+    bits = max(1, int(nunits - 1).bit_length())
+    low = np.uint64((1 << bits) - 1)
+    ids = np.arange(nunits, dtype=np.uint64)
     found = []
     for band in range(bands):
-        keys = band_keys(sigs, band, rows)
-        order = np.argsort(keys, kind="stable")
-        found.append(_bucket_pairs(order, keys[order], unit_doc, BUCKET_CAP, nunits))
+        # The unit id in the low bits makes every key distinct, so a plain sort gives one
+        # deterministic order (units by id within a bucket).
+        keys = np.sort((band_keys(sigs, band, rows) & ~low) | ids)
+        order = (keys & low).astype(np.int64)
+        flat = _bucket_pairs(order, keys >> np.uint64(bits), unit_doc, BUCKET_CAP, nunits)
+        cand = np.stack([flat // nunits, flat % nunits], axis=1)
+        found.append(flat[_agreement(sigs, cand) >= min_agree])
     flat = np.unique(np.concatenate(found))
     pairs = np.stack([flat // nunits, flat % nunits], axis=1)
+    rare_sh, rare_off = _sorted_by_unit(sh, df <= df_common, off)
+    pairs = pairs[_count_shared(rare_sh, rare_off, pairs) >= MIN_SHARED_SHINGLES]
     return pairs, unit_doc, units
 
 
@@ -870,9 +962,10 @@ def find_passages(docs: Sequence[Document], cfg: PassageConfig) -> list[Passage]
     if len(sel) < 2:
         return []
     pus = [_units_for(d, cfg) for d in sel]
-    common = _common_shingles(pus)
-    rare = [_rare_starts(pu, common) for pu in pus]
-    pairs, unit_doc, units = _candidate_units(pus, cfg, common)
+    dfs = _frequency(pus)
+    df_common = max(DF_COMMON_MIN, len(pus) // DF_COMMON_SHARE)
+    rare = [_rare_starts(pu, df, df_common) for pu, df in zip(pus, dfs, strict=True)]
+    pairs, unit_doc, units = _candidate_units(pus, cfg, dfs, df_common)
     matches = _align_pairs(pairs, unit_doc, units, pus, rare, cfg)
     groups = _Grouper(matches, pus, rare, cfg).run()
     passages = _build(groups, sel, pus, cfg)
