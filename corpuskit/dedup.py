@@ -43,7 +43,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -56,7 +56,7 @@ from .normalise import fold_text
 from .records import Document, DupKind
 from .signatures import count_common, shingle_hashes, signature_matrix
 
-__all__ = ["TEASER_MIN_SHARE", "DedupStats", "deduplicate", "keep_key", "parse_date"]
+__all__ = ["TEASER_MIN_SHARE", "DedupStats", "banding", "deduplicate", "keep_key", "parse_date"]
 
 #: Shortest teaser (as a share of its full article's shingles) the candidate search is
 #: built to find; shorter ones are still verified when LSH happens to pair them.
@@ -294,20 +294,40 @@ def _max_agreeing(num_perm: int, jaccard: float) -> int:
     return num_perm - _min_agreeing(num_perm, 1.0 - jaccard)
 
 
-def _graph(sigs: np.ndarray, verifier: _Verifier, cfg: DedupConfig, stats: DedupStats) -> _Graph:
-    """Candidate pairs from both banding passes, filtered on their estimate, and truncations."""
-    n = len(sigs)
-    near = optimal_params(cfg.threshold, cfg.num_perm)
+def _teaser_floor(cfg: DedupConfig) -> float:
     # A teaser's Jaccard with its article is about its length share; below 0.25 the
     # search would need one-row bands, and chance collisions would swamp verification.
-    teaser_floor = max(cfg.containment * TEASER_MIN_SHARE, 0.25)
-    teaser = recall_params(teaser_floor, cfg.num_perm, recall=0.98)
+    return max(cfg.containment * TEASER_MIN_SHARE, 0.25)
+
+
+def banding(cfg: DedupConfig) -> tuple[tuple[int, int], tuple[int, int]]:
+    """``(bands, rows)`` of the near-duplicate and of the teaser LSH passes.
+
+    Two documents are candidates when their signatures share a band of either pass; a
+    persistent index stores these band keys so that a later batch finds its candidates
+    among earlier documents by lookup (:mod:`corpuskit.index`).
+
+    >>> banding(DedupConfig())
+    ((25, 5), (64, 2))
+    """
+    return optimal_params(cfg.threshold, cfg.num_perm), recall_params(_teaser_floor(cfg), cfg.num_perm, recall=0.98)
+
+
+def _graph(sigs: np.ndarray, verifier: _Verifier, cfg: DedupConfig, stats: DedupStats, fixed: int = 0) -> _Graph:
+    """Candidate pairs from both banding passes, filtered on their estimate, and truncations.
+
+    Rows below ``fixed`` were decided by an earlier batch: pairs among them are dropped.
+    """
+    n = len(sigs)
+    near, teaser = banding(cfg)
+    teaser_floor = _teaser_floor(cfg)
     stats.near_bands, stats.near_rows = near
     stats.teaser_bands, stats.teaser_rows = teaser
     found = [candidate_pairs(sigs, *near), candidate_pairs(sigs, *teaser)]
     keys = sorted_unique(np.concatenate([p[:, 0] * n + p[:, 1] for p in found]))
     del found
     pairs = np.stack([keys // n, keys % n], axis=1)
+    pairs = pairs[pairs[:, 1] >= fixed]  # i < j: both were decided earlier when j was
     stats.candidate_pairs = len(pairs)
     agree = _agreeing(sigs, pairs)
     keep = agree >= _min_agreeing(cfg.num_perm, min(teaser_floor, cfg.threshold))
@@ -337,7 +357,13 @@ def _graph(sigs: np.ndarray, verifier: _Verifier, cfg: DedupConfig, stats: Dedup
     return _Graph(indptr, dst[order], both[order], maybe_below, known, containers)
 
 
-def _clusters(graph: _Graph, verifier: _Verifier, cfg: DedupConfig) -> dict[int, tuple[int, DupKind, float]]:
+def _clusters(
+    graph: _Graph,
+    verifier: _Verifier,
+    cfg: DedupConfig,
+    fixed: int = 0,
+    preset: dict[int, tuple[int, DupKind, float]] | None = None,
+) -> dict[int, tuple[int, DupKind, float]]:
     """Greedy clusters over documents ranked ``0..n-1``: ``{duplicate: (head, kind, similarity)}``.
 
     Documents are visited in rank order, truncated copies after everything else. A head
@@ -346,14 +372,18 @@ def _clusters(graph: _Graph, verifier: _Verifier, cfg: DedupConfig) -> dict[int,
     a document it is >= ``containment`` inside, provided it is also >= ``threshold`` inside
     that cluster's head (a teaser of the original, whose kept copy has a new headline or
     typos in the teaser's part): members are always similar to the kept document itself.
+
+    Documents ranked below ``fixed`` were decided by an earlier batch: they are visited
+    first and never claimed; those in ``preset`` (earlier duplicates) stay members of
+    their heads, the others are heads.
     """
-    head_of: dict[int, tuple[int, DupKind, float]] = {}
+    head_of: dict[int, tuple[int, DupKind, float]] = dict(preset or {})
     heads: set[int] = set()
     teasers = graph.containers
-    for i in sorted(range(len(graph.indptr) - 1), key=lambda i: (i in teasers, i)):
+    for i in sorted(range(len(graph.indptr) - 1), key=lambda i: (i >= fixed and i in teasers, i)):
         if i in head_of:
             continue
-        if i in teasers:
+        if i >= fixed and i in teasers:
             joined = _join_via_member(i, graph, verifier, heads, head_of, cfg)
             if joined is not None:
                 head_of[i] = (joined[0], "contained", joined[1])
@@ -361,7 +391,7 @@ def _clusters(graph: _Graph, verifier: _Verifier, cfg: DedupConfig) -> dict[int,
         heads.add(i)
         for idx in range(graph.indptr[i], graph.indptr[i + 1]):
             j = int(graph.nbr[idx])
-            if j in heads or j in head_of:
+            if j < fixed or j in heads or j in head_of:
                 continue
             rel = graph.relation(i, idx, verifier)
             if rel is None:
@@ -405,7 +435,7 @@ def _mark(doc: Document, head: Document, kind: DupKind, similarity: float) -> No
     doc.cluster_id = doc.cluster_size = doc.keep_reason = None
 
 
-def deduplicate(docs: Sequence[Document], cfg: DedupConfig) -> DedupStats:
+def deduplicate(docs: Sequence[Document], cfg: DedupConfig, *, prior: Sequence[Document] = ()) -> DedupStats:
     """Mark exact, near and contained duplicates among the ``kept`` documents, in place.
 
     Sets ``status="duplicate"``, ``duplicate_of``, ``similarity`` and ``dup_kind`` on each
@@ -413,14 +443,26 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig) -> DedupStats:
     document that has duplicates. Other documents are left alone. The result depends only
     on the set of documents (their ids, texts, dates and sources), not on their order.
     Consumes ``doc.work["sig"]``.
+
+    ``prior`` holds documents an earlier batch already decided (an incremental run against
+    :mod:`corpuskit.index`): kept ones, and duplicates whose ``duplicate_of`` is one of
+    those. They outrank every document of ``docs`` and are never changed: a new document
+    can become their duplicate (``duplicate_of`` an earlier id), never the reverse; they
+    get no cluster fields here, and ``stats`` counts only ``docs``.
     """
     stats = DedupStats()
     if not cfg.enabled:
         return stats
-    live = [d for d in docs if d.status == "kept"]
-    stats.documents = len(live)
+    heads_before = {d.id for d in prior if d.status == "kept"}
+    fixed_docs = [d for d in prior if d.status == "kept" or (d.status == "duplicate" and d.duplicate_of in heads_before)]
+    n_fixed = len(fixed_docs)
+    new = [d for d in docs if d.status == "kept"]
+    live = fixed_docs + new
+    stats.documents = len(new)
     words = [len(d.text.split()) for d in live]
-    keys = [keep_key(d, cfg, w) for d, w in zip(live, words, strict=True)]
+    # Earlier heads first, then earlier duplicates, then this batch (by the keep policy).
+    tier = [0 if d.status == "kept" else 1 for d in fixed_docs] + [2] * len(new)
+    keys = [(t, *keep_key(d, cfg, w)) for t, d, w in zip(tier, live, words, strict=True)]
     ranked = sorted(range(len(live)), key=keys.__getitem__)
 
     # 1. exact groups; the best-ranked copy stands for its group from here on.
@@ -430,17 +472,24 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig) -> DedupStats:
         groups.setdefault(h, []).append(k)
     rep_rows = [g[0] for g in groups.values()]  # still in rank order
     reps = [live[k] for k in rep_rows]
+    fixed = sum(1 for k in rep_rows if k < n_fixed)  # earlier documents rank first: a prefix
+    rep_of = {live[g[0]].id: r for r, g in enumerate(groups.values()) if g[0] < n_fixed}
+    preset: dict[int, tuple[int, DupKind, float]] = {
+        r: (rep_of[d.duplicate_of], d.dup_kind or "near", d.similarity or 0.0)
+        for r, d in enumerate(reps[:fixed])
+        if d.status == "duplicate" and d.duplicate_of in rep_of
+    }
 
     # 2-3. candidate pairs and verified edges among the representatives (index = rank).
     sigs = _signatures(reps, cfg)
     for d in live:
         d.work.pop("sig", None)
     verifier = _Verifier(reps, cfg.shingle)
-    graph = _graph(sigs, verifier, cfg, stats)
+    graph = _graph(sigs, verifier, cfg, stats, fixed)
     del sigs
 
     # 4. clusters; exact copies follow their representative (same text, same relation).
-    head_of = _clusters(graph, verifier, cfg)
+    head_of = _clusters(graph, verifier, cfg, fixed, preset)
     stats.verified_pairs = verifier.count
     teasers = graph.containers
     del graph, verifier
@@ -449,15 +498,21 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig) -> DedupStats:
         if r in head_of:
             i, kind, sim = head_of[r]
             for k in copies:
-                _mark(live[k], reps[i], kind, sim)
-                members.setdefault(i, []).append((k, r))
+                if k >= n_fixed:
+                    _mark(live[k], reps[i], kind, sim)
+                    members.setdefault(i, []).append((k, r))
         else:
             for k in copies[1:]:
-                _mark(live[k], reps[r], "exact", 1.0)
-                members.setdefault(r, []).append((k, r))
+                if k >= n_fixed:
+                    _mark(live[k], reps[r], "exact", 1.0)
+                    members.setdefault(r, []).append((k, r))
 
     for i, group in sorted(members.items()):
         head, hk = reps[i], rep_rows[i]
+        if hk < n_fixed:  # an earlier batch's head: the index keeps its cluster fields
+            stats.clusters += 1
+            _count_kinds(stats, (live[k] for k, _ in group))
+            continue
         head.cluster_id = _cluster_id(head.id)
         head.cluster_size = 1 + len(group)
         # The rival is the duplicate that came closest to being kept.
@@ -467,12 +522,15 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig) -> DedupStats:
         else:
             head.keep_reason = _reason(head, words[hk], live[k], words[k], cfg)
         stats.clusters += 1
-        for k, _ in group:
-            dup_kind = live[k].dup_kind
-            if dup_kind == "exact":
-                stats.exact += 1
-            elif dup_kind == "near":
-                stats.near += 1
-            else:
-                stats.contained += 1
+        _count_kinds(stats, (live[k] for k, _ in group))
     return stats
+
+
+def _count_kinds(stats: DedupStats, dups: Iterable[Document]) -> None:
+    for d in dups:
+        if d.dup_kind == "exact":
+            stats.exact += 1
+        elif d.dup_kind == "near":
+            stats.near += 1
+        else:
+            stats.contained += 1
