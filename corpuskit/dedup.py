@@ -56,7 +56,7 @@ from .normalise import fold_text
 from .records import Document, DupKind
 from .signatures import count_common, shingle_hashes, signature_matrix
 
-__all__ = ["TEASER_MIN_SHARE", "DedupStats", "banding", "deduplicate", "keep_key", "parse_date"]
+__all__ = ["TEASER_MIN_SHARE", "DedupStats", "banding", "cluster_id", "deduplicate", "keep_key", "parse_date"]
 
 #: Shortest teaser (as a share of its full article's shingles) the candidate search is
 #: built to find; shorter ones are still verified when LSH happens to pair them.
@@ -423,7 +423,13 @@ def _join_via_member(
     return None if best is None else (best[1], best[0])
 
 
-def _cluster_id(doc_id: str) -> str:
+def cluster_id(doc_id: str) -> str:
+    """The id of the cluster kept document ``doc_id`` heads: derived from the id alone, so a
+    cluster that grows in a later batch (:mod:`corpuskit.index`) keeps it.
+
+    >>> cluster_id("cpw-20250409-0612")
+    'c-bdb6eea5d25a'
+    """
     return "c-" + hashlib.blake2b(doc_id.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
 
 
@@ -513,7 +519,7 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig, *, prior: Sequence[D
             stats.clusters += 1
             _count_kinds(stats, (live[k] for k, _ in group))
             continue
-        head.cluster_id = _cluster_id(head.id)
+        head.cluster_id = cluster_id(head.id)
         head.cluster_size = 1 + len(group)
         # The rival is the duplicate that came closest to being kept.
         k, r = min(group, key=lambda m: (m[1] in teasers, keys[m[0]]))
