@@ -37,7 +37,7 @@ from .config import RunConfig
 from .errors import OutputError
 from .records import Document
 
-__all__ = ["WORK_DIR", "Checkpoints", "Ready", "decode_document", "encode_document"]
+__all__ = ["WORK_DIR", "Checkpoints", "Keyed", "Ready", "decode_document", "encode_document"]
 
 WORK_DIR = ".corpuskit-work"
 """Name of the work directory inside ``OUT_DIR`` (hidden: directory walks skip it)."""
@@ -117,7 +117,7 @@ def decode_document(d: dict[str, Any]) -> Document:
     return doc
 
 
-class _Keyed:
+class Keyed:
     """Picklable wrapper for pool workers: run ``fn`` on a task and hand back its key."""
 
     def __init__(self, fn: Callable[[Any], list[Document]]) -> None:
@@ -262,7 +262,7 @@ class Checkpoints:
                 cached = self.load(stage, key) if key is not None else None
                 yield Ready(("", cached)) if cached is not None else (key or "", payload)
 
-        for key, docs in pool_map(_Keyed(fn), items()):
+        for key, docs in pool_map(Keyed(fn), items()):
             if key:
                 self.save(stage, key, docs)
             yield docs

@@ -12,6 +12,8 @@ import signal
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -20,7 +22,7 @@ import orjson
 
 from ._version import __version__
 from .boilerplate import TemplateIndex, site_key
-from .checkpoint import Checkpoints, Ready
+from .checkpoint import Checkpoints, Ready, Keyed
 from .config import RunConfig
 from .dedup import deduplicate
 from .errors import OutputError, RejectedRecordError
@@ -61,24 +63,86 @@ class _Timer:
         self.timings[stage] = round(self.timings.get(stage, 0.0) + seconds, 3)
 
 
-def _pool_map(fn: Callable[[T], R], tasks: Iterable[T | Ready[R]], workers: int, pool: Any | None) -> Iterator[R]:
+class _Workers:
+    """A process pool that survives a worker dying (segfault, OOM kill) mid-task.
+
+    ``multiprocessing.Pool`` waits forever for the result of a task whose worker died;
+    ``ProcessPoolExecutor`` reports it (``BrokenProcessPool``), and we start a new pool.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._ctx = multiprocessing.get_context("fork")
+        self.pool = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        # Workers ignore Ctrl-C: the main process gets it, stops them and reports once.
+        return ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=signal.signal, initargs=_NO_SIGINT)
+
+    def restart(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new()
+
+    def shutdown(self, *, kill: bool = False) -> None:
+        if kill:
+            for proc in list(getattr(self.pool, "_processes", {}).values()):
+                proc.terminate()
+        self.pool.shutdown(wait=not kill, cancel_futures=True)
+
+
+def _isolate(fn: Callable[[Any], Any], task: tuple[Any, ...], workers: _Workers) -> Any:
+    """Re-run a chunk whose worker died one document at a time; reject the ones that kill it."""
+    if isinstance(fn, Keyed):
+        _key, payload = task
+        return "", _isolate(fn.fn, payload, workers)  # no key: a crash is not checkpointed
+    out: list[Document] = []
+    for doc in task[0]:
+        workers.restart()
+        try:
+            out.extend(workers.pool.submit(fn, ([doc], *task[1:])).result())
+        except BrokenProcessPool:
+            doc.raw = None
+            out.append(doc.reject("processing failed: the worker process died on this record"))
+    workers.restart()
+    return out
+
+
+def _pool_map(fn: Callable[[T], R], tasks: Iterable[T | Ready[R]], workers: int, pool: _Workers | None) -> Iterator[R]:
     """Map ``fn`` over ``tasks`` in order, with at most ``2 * workers`` tasks in flight.
 
     The task iterator is consumed here, in the calling thread, not by the pool's feeder
     thread: an exception in it propagates, and a large input is never read ahead whole.
-    A :class:`Ready` task (a checkpointed result) passes through without a worker.
+    A :class:`Ready` task (a checkpointed result) passes through without a worker. Tasks
+    are chunks ``(documents, *args)`` and ``fn`` returns their documents: when a worker
+    dies, its chunk is retried document by document and the culprit is rejected.
     """
     if pool is None or workers <= 1:
         for task in tasks:
             yield task.value if isinstance(task, Ready) else fn(task)
         return
-    pending: deque[Any] = deque()
+    pending: deque[tuple[Any, Any]] = deque()
+
+    def result(item: tuple[Any, Any]) -> R:
+        task, fut = item
+        if isinstance(fut, Ready):
+            return fut.value
+        try:
+            return fut.result()
+        except BrokenProcessPool:
+            # every task in flight is lost with the pool: resubmit those after this one
+            rest = list(pending)
+            pending.clear()
+            value = _isolate(fn, task, pool)  # type: ignore[arg-type]
+            for t, f in rest:
+                pending.append((t, f if isinstance(f, Ready) else pool.pool.submit(fn, t)))
+            return value  # type: ignore[return-value]
+
     for task in tasks:
-        pending.append(task if isinstance(task, Ready) else pool.apply_async(fn, (task,)))
+        pending.append((task, task if isinstance(task, Ready) else pool.pool.submit(fn, task)))
         if len(pending) >= 2 * workers:
-            yield pending.popleft().get()
+            yield result(pending.popleft())
     while pending:
-        yield pending.popleft().get()
+        yield result(pending.popleft())
 
 
 def run(
@@ -136,22 +200,19 @@ def _run(
     write_report_html: bool,
     t_all: float,
 ) -> RunResult:
-    pool = None
-    if cfg.workers > 1:
-        # Workers ignore Ctrl-C: the main process gets it, stops them and reports once.
-        pool = multiprocessing.get_context("fork").Pool(cfg.workers, initializer=signal.signal, initargs=_NO_SIGINT)
+    pool = _Workers(cfg.workers) if cfg.workers > 1 else None
     try:
         docs = _prepare(inputs, found, cfg, pool, timer, tick, stdin, ckpt)
         templates = _templates(docs, cfg, timer)
         docs = _finish(docs, cfg, templates, pool, timer, tick, ckpt)
     except BaseException:
         if pool is not None:
-            pool.terminate()
+            pool.shutdown(kill=True)
+            pool = None
         raise
     finally:
         if pool is not None:
-            pool.close()
-            pool.join()
+            pool.shutdown()
 
     t = time.perf_counter()
     dstats = deduplicate(docs, cfg.dedup) if cfg.dedup.enabled else None
@@ -208,7 +269,7 @@ def _prepare(
     inputs: Sequence[str],
     found: Discovered,
     cfg: RunConfig,
-    pool: Any | None,
+    pool: _Workers | None,
     timer: _Timer,
     tick: Progress,
     stdin: IO[bytes] | None,
@@ -237,7 +298,7 @@ def _prepare(
 _NO_SIGINT = (signal.SIGINT, signal.SIG_IGN)
 
 
-def _mapper(cfg: RunConfig, pool: Any | None) -> Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]:
+def _mapper(cfg: RunConfig, pool: _Workers | None) -> Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]:
     return lambda fn, tasks: _pool_map(fn, tasks, cfg.workers, pool)
 
 
@@ -274,7 +335,7 @@ def _finish(
     docs: list[Document],
     cfg: RunConfig,
     templates: dict[str, frozenset[int]],
-    pool: Any | None,
+    pool: _Workers | None,
     timer: _Timer,
     tick: Progress,
     ckpt: Checkpoints,

@@ -124,3 +124,27 @@ def test_sample_run_contract(sample_run) -> None:  # type: ignore[no-untyped-def
         if d["status"] == "duplicate":
             assert by_id[d["duplicate_of"]]["status"] == "kept"
     assert (out / "report.html").is_file()
+
+
+def test_a_worker_that_dies_rejects_its_record_not_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import signal
+
+    from corpuskit import stages
+
+    main_pid = os.getpid()
+    real = stages.finish_document
+
+    def deadly(doc, cfg, template=frozenset()):  # type: ignore[no-untyped-def]
+        if doc.id == "boom" and os.getpid() != main_pid:
+            os.kill(os.getpid(), signal.SIGKILL)  # what a segfault in a C extension looks like
+        return real(doc, cfg, template)
+
+    monkeypatch.setattr(stages, "finish_document", deadly)
+    f = tmp_path / "in.jsonl"
+    f.write_text("".join(json.dumps({"id": i, "text": ARTICLE}) + "\n" for i in ("a", "boom", "c")) * 1)
+    res = run([str(f)], tmp_path / "out", RunConfig(workers=2, dedup=RunConfig().dedup))
+    docs = {d["id"]: d for d in _docs(tmp_path / "out")}
+    assert docs["boom"]["status"] == "rejected" and "worker process died" in docs["boom"]["reject_reason"]
+    assert docs["a"]["status"] == "kept" and docs["c"]["status"] == "duplicate"
+    assert res.counts["read"] == 3
