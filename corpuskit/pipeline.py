@@ -22,7 +22,7 @@ import orjson
 
 from ._version import __version__
 from .boilerplate import TemplateIndex, site_key
-from .checkpoint import Checkpoints, Ready, Keyed
+from .checkpoint import Checkpoints, Keyed, Ready
 from .config import RunConfig
 from .dedup import deduplicate
 from .errors import OutputError, RejectedRecordError
