@@ -30,13 +30,14 @@ stretches, and keeps the stretches with enough shared words and similarity.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
-import numba
 import numpy as np
 
 from .normalise import fold_text
@@ -46,6 +47,7 @@ __all__ = [
     "BARRIER",
     "CLOSE_QUOTE",
     "EDGE_FRAGMENT",
+    "HAVE_NUMBA",
     "LONG_RUN",
     "MAX_GAP",
     "OPEN_QUOTE",
@@ -55,11 +57,36 @@ __all__ = [
     "Tokens",
     "align",
     "char_span",
+    "jit",
     "matching_blocks",
+    "python_kernel",
     "similarity",
     "tokenize",
     "word_diff",
 ]
+
+
+def python_kernel(f: Any) -> Any:
+    """Run a kernel as plain Python (numpy scalars wrap around on overflow, as in numba)."""
+
+    @functools.wraps(f)
+    def run(*args: Any) -> Any:
+        with np.errstate(over="ignore"):
+            return f(*args)
+
+    return run
+
+
+try:  # numba is what makes this fast; without it the same code runs as plain Python.
+    import numba
+
+    HAVE_NUMBA = True
+    #: Decorator of the compiled kernels here and in :mod:`corpuskit.passages`.
+    jit: Any = numba.njit(cache=True, nogil=True)
+except ImportError:  # pragma: no cover - exercised only where numba is missing
+    HAVE_NUMBA = False
+    jit = python_kernel
+
 
 #: Flag on a token: a candidate unit may start here (sentence end, quote mark, paragraph).
 PIECE = 1
@@ -135,12 +162,12 @@ def _tables() -> tuple[np.ndarray, np.ndarray]:
     return cls, fold
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _class(cls: np.ndarray, cp: int) -> int:
     return int(cls[cp]) if cp < 0x10000 else _WORD
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _fmix(h: np.uint64) -> np.uint64:
     h ^= h >> _U33
     h *= _FM1
@@ -150,7 +177,7 @@ def _fmix(h: np.uint64) -> np.uint64:
     return h
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _scan(
     cps: np.ndarray,
     cls: np.ndarray,
@@ -288,14 +315,14 @@ class Tokens:
 def tokenize(text: str) -> Tokens:
     """Tokens of ``text`` with offsets, folded keys and gap flags (see the module docstring).
 
-    >>> t = tokenize("“Their top TEAM is on a plane,” Trump said.\\n\\nThe U.S. side")
-    >>> [("Their top TEAM is on a plane,” Trump said.\\n\\nThe U.S. side")[s:e]
-    ...  for s, e in zip(t.starts, t.ends)][:4]
-    ['Their', 'top', 'TEAM', 'is']
-    >>> t.keys[0] == tokenize("their")[0:1].keys[0] if False else bool(t.keys[2] == tokenize("team").keys[0])
+    >>> text = "“Their TEAM,” Trump said.\\n\\nThe U.S. side"
+    >>> t = tokenize(text)
+    >>> [text[s:e] for s, e in zip(t.starts, t.ends)]
+    ['Their', 'TEAM', 'Trump', 'said', 'The', 'U', 'S', 'side']
+    >>> [int(f) for f in t.flags]  # 1 PIECE, 2 BARRIER, 8 CLOSE_QUOTE
+    [3, 0, 9, 0, 3, 0, 0, 1]
+    >>> bool(tokenize("team").keys[0] == t.keys[1])
     True
-    >>> [int(f) for f in t.flags]
-    [3, 0, 0, 0, 0, 0, 0, 1, 0, 3, 0, 0, 0]
     """
     cls, fold = _tables()
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
@@ -313,7 +340,7 @@ def tokenize(text: str) -> Tokens:
 # ---------------------------------------------------------------------------------------
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _longest(
     a: np.ndarray, b: np.ndarray, alo: int, ahi: int, blo: int, bhi: int, prev: np.ndarray, cur: np.ndarray
 ) -> tuple[int, int, int]:
@@ -343,7 +370,7 @@ def _longest(
     return bi, bj, best
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _blocks(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     na = a.shape[0]
     nb = b.shape[0]
@@ -675,6 +702,8 @@ def word_diff(source: str, canonical: str) -> list[list[str]]:
     def emit(op: str, text: str) -> None:
         if not text:
             return
+        if op == "-" and out and not out[-1][1][-1:].isspace():
+            text = " " + text  # the source's last word ends the text; keep canonical words apart
         if out and out[-1][0] == op:
             out[-1][1] += text
         else:

@@ -68,10 +68,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numba
 import numpy as np
 
-from .align import BARRIER, PIECE, Alignment, Tokens, align, char_span, matching_blocks, tokenize, word_diff
+from .align import BARRIER, PIECE, Alignment, Tokens, align, char_span, jit, matching_blocks, tokenize, word_diff
 from .config import PassageConfig
 from .dedup import parse_date
 from .lsh import band_keys, recall_params
@@ -137,7 +136,7 @@ _ID_BYTES = 6
 # ---------------------------------------------------------------------------------------
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _cut_units(flags: np.ndarray, umin: int, umax: int, win: int) -> np.ndarray:
     n = flags.shape[0]
     # Upper bound: every token could start a window.
@@ -205,7 +204,7 @@ _U11 = np.uint64(11)
 _U32 = np.uint64(32)
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _shingle(keys: np.ndarray, s: int, width: int) -> np.uint64:
     h = np.uint64(width)
     for t in range(width):
@@ -218,7 +217,7 @@ def _shingle(keys: np.ndarray, s: int, width: int) -> np.uint64:
     return h
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _unit_shingles(keys: np.ndarray, units: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     nu = units.shape[0]
     off = np.zeros(nu + 1, dtype=np.int64)
@@ -237,7 +236,7 @@ def _unit_shingles(keys: np.ndarray, units: np.ndarray, k: int) -> tuple[np.ndar
     return off, sh
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _token_shingles(keys: np.ndarray, k: int) -> np.ndarray:
     m = keys.shape[0] - k + 1
     out = np.empty(max(m, 0), dtype=np.uint64)
@@ -281,7 +280,7 @@ def passage_units(text: str, cfg: PassageConfig) -> PassageUnits:
 
     >>> pu = passage_units("“Their top TEAM is on a plane heading to the U.S.,” Trump said.", PassageConfig())
     >>> [(int(a), int(b)) for a, b in pu.units]
-    [(0, 15)]
+    [(0, 14)]
     """
     tokens = tokenize(text)
     umin = min(UNIT_MIN, cfg.min_words)
@@ -305,7 +304,7 @@ def _units_for(doc: Document, cfg: PassageConfig) -> PassageUnits:
 # ---------------------------------------------------------------------------------------
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _minhash(sh: np.ndarray, keep: np.ndarray, off: np.ndarray, perms: np.ndarray) -> np.ndarray:
     nu = off.shape[0] - 1
     p = perms.shape[1]
@@ -342,7 +341,7 @@ def _permutations(num_perm: int) -> np.ndarray:
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _bucket_pairs(order: np.ndarray, skeys: np.ndarray, unit_doc: np.ndarray, cap: int, nunits: int) -> np.ndarray:
     n = order.shape[0]
     # Two passes: count, then fill.
@@ -395,7 +394,7 @@ def _rare_starts(pu: PassageUnits, df: np.ndarray, df_common: int) -> np.ndarray
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _unit_df(df: np.ndarray, units: np.ndarray, off: np.ndarray, k: int) -> np.ndarray:
     # Same layout as _unit_shingles: a unit's shingles start at its first len - k + 1 tokens.
     out = np.ones(off[-1], dtype=np.int64)
@@ -408,7 +407,7 @@ def _unit_df(df: np.ndarray, units: np.ndarray, off: np.ndarray, k: int) -> np.n
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _agreement(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     out = np.empty(pairs.shape[0], dtype=np.int64)
     p = sigs.shape[1]
@@ -423,7 +422,7 @@ def _agreement(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _sorted_by_unit(sh: np.ndarray, keep: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     nu = off.shape[0] - 1
     out_off = np.zeros(nu + 1, dtype=np.int64)
@@ -444,7 +443,7 @@ def _sorted_by_unit(sh: np.ndarray, keep: np.ndarray, off: np.ndarray) -> tuple[
     return out, out_off
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _count_shared(sh: np.ndarray, off: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     out = np.empty(pairs.shape[0], dtype=np.int64)
     for k in range(pairs.shape[0]):

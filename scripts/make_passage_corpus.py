@@ -46,114 +46,28 @@ from typing import Any
 
 __all__ = ["Corpus", "build", "main", "write"]
 
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
 # --------------------------------------------------------------------------------------
 # vocabulary
 # --------------------------------------------------------------------------------------
 
-FIRST = [
-    "Amara",
-    "Bogdan",
-    "Camila",
-    "Dariusz",
-    "Elif",
-    "Farid",
-    "Greta",
-    "Hiroshi",
-    "Ingrid",
-    "Joaquin",
-    "Kalani",
-    "Leona",
-    "Mateus",
-    "Nadia",
-    "Oskar",
-    "Priya",
-    "Quentin",
-    "Rosalind",
-    "Soren",
-    "Tamsin",
-    "Ulrich",
-    "Valeria",
-    "Wendell",
-    "Ximena",
-    "Yusuf",
-    "Zofia",
-    "Anders",
-    "Beatriz",
-    "Cormac",
-    "Dilnoza",
-    "Emeka",
-    "Fiorella",
-    "Gunnar",
-    "Halima",
-    "Idris",
-    "Jovana",
-    "Kwame",
-    "Lucien",
-    "Marisol",
-    "Niamh",
-    "Orhan",
-    "Paloma",
-    "Rashid",
-    "Sabine",
-    "Tobias",
-    "Umaima",
-    "Vikram",
-    "Wilhelmina",
-    "Yara",
-    "Zeynep",
-]
-LAST = [
-    "Abernathy",
-    "Bellweather",
-    "Castellanos",
-    "Dunmore",
-    "Eriksen",
-    "Fairbanks",
-    "Galloway",
-    "Hakimi",
-    "Iverson",
-    "Jablonski",
-    "Kowalczyk",
-    "Lindqvist",
-    "Marchetti",
-    "Nakagawa",
-    "Okonkwo",
-    "Pemberton",
-    "Quintero",
-    "Rasmussen",
-    "Szabo",
-    "Thibodeaux",
-    "Underwood",
-    "Varga",
-    "Whitcombe",
-    "Yamamoto",
-    "Zielinski",
-    "Ashworth",
-    "Brannigan",
-    "Delacroix",
-    "Esposito",
-    "Fitzgerald",
-    "Gudmundsson",
-    "Holloway",
-    "Ibarra",
-    "Jankowski",
-    "Kristiansen",
-    "Lachance",
-    "Montague",
-    "Nwachukwu",
-    "Oyelaran",
-    "Pacheco",
-    "Rutherford",
-    "Sandoval",
-    "Tennant",
-    "Uchenna",
-    "Valdivia",
-    "Wexford",
-    "Yilmaz",
-    "Zamora",
-    "Achebe",
-    "Bronstein",
-]
+FIRST = _words(
+    "Amara Bogdan Camila Dariusz Elif Farid Greta Hiroshi Ingrid Joaquin Kalani Leona Mateus Nadia "
+    "Oskar Priya Quentin Rosalind Soren Tamsin Ulrich Valeria Wendell Ximena Yusuf Zofia Anders "
+    "Beatriz Cormac Dilnoza Emeka Fiorella Gunnar Halima Idris Jovana Kwame Lucien Marisol Niamh "
+    "Orhan Paloma Rashid Sabine Tobias Umaima Vikram Wilhelmina Yara Zeynep"
+)
+LAST = _words(
+    "Abernathy Bellweather Castellanos Dunmore Eriksen Fairbanks Galloway Hakimi Iverson Jablonski "
+    "Kowalczyk Lindqvist Marchetti Nakagawa Okonkwo Pemberton Quintero Rasmussen Szabo Thibodeaux "
+    "Underwood Varga Whitcombe Yamamoto Zielinski Ashworth Brannigan Delacroix Esposito Fitzgerald "
+    "Gudmundsson Holloway Ibarra Jankowski Kristiansen Lachance Montague Nwachukwu Oyelaran Pacheco "
+    "Rutherford Sandoval Tennant Uchenna Valdivia Wexford Yilmaz Zamora Achebe Bronstein"
+)
 ROLES = (
     "Finance Minister",
     "Trade Minister",
@@ -171,28 +85,10 @@ ROLES = (
     "union leader",
     "industry association chair",
 )
-COUNTRIES = [
-    "Norvania",
-    "Kestria",
-    "Valdoria",
-    "Estmark",
-    "Portavia",
-    "Luranesia",
-    "Carthmoor",
-    "Ostrevia",
-    "Belmaris",
-    "Quoranth",
-    "Ardenzia",
-    "Falkmere",
-    "Solvadia",
-    "Tremont",
-    "Varennia",
-    "Halcyra",
-    "Drunmoor",
-    "Zelovia",
-    "Maratesh",
-    "Corvalis",
-]
+COUNTRIES = _words(
+    "Norvania Kestria Valdoria Estmark Portavia Luranesia Carthmoor Ostrevia Belmaris Quoranth "
+    "Ardenzia Falkmere Solvadia Tremont Varennia Halcyra Drunmoor Zelovia Maratesh Corvalis"
+)
 CITIES = (
     "Port Ellery",
     "Anvik Falls",
@@ -266,331 +162,41 @@ MONTHS = [
 
 # A small news grammar with large word lists: any run of four words is rare, so articles
 # share text only where the generator puts a statement.
-NOUNS = [
-    "budget",
-    "tariff",
-    "port",
-    "council",
-    "ministry",
-    "surplus",
-    "shipment",
-    "factory",
-    "union",
-    "contract",
-    "loan",
-    "subsidy",
-    "harbor",
-    "pipeline",
-    "refinery",
-    "court",
-    "ruling",
-    "election",
-    "levy",
-    "quota",
-    "inspector",
-    "warehouse",
-    "mill",
-    "shipyard",
-    "railway",
-    "convoy",
-    "auction",
-    "bond",
-    "pension",
-    "dividend",
-    "merger",
-    "lawsuit",
-    "permit",
-    "licence",
-    "reactor",
-    "turbine",
-    "vaccine",
-    "clinic",
-    "hospital",
-    "school",
-    "bridge",
-    "tunnel",
-    "dam",
-    "reservoir",
-    "orchard",
-    "vineyard",
-    "ranch",
-    "fishery",
-    "quarry",
-    "smelter",
-    "foundry",
-    "bakery",
-    "brewery",
-    "cannery",
-    "tannery",
-    "airline",
-    "carrier",
-    "freighter",
-    "tanker",
-    "barge",
-    "depot",
-    "terminal",
-    "customs",
-    "embargo",
-    "treaty",
-    "accord",
-    "summit",
-    "panel",
-    "committee",
-    "senate",
-    "tribunal",
-    "regulator",
-    "auditor",
-    "lender",
-    "insurer",
-    "broker",
-    "exporter",
-    "importer",
-    "grower",
-    "miner",
-    "trucker",
-    "dockworker",
-    "nurse",
-    "teacher",
-    "farmer",
-    "baker",
-    "welder",
-    "engineer",
-    "economist",
-    "analyst",
-    "official",
-    "envoy",
-    "minister",
-    "governor",
-    "mayor",
-    "senator",
-    "judge",
-    "prosecutor",
-    "spokesperson",
-    "campaign",
-    "rally",
-    "strike",
-    "walkout",
-    "lockout",
-    "shortage",
-    "surge",
-    "slump",
-    "rebound",
-    "deficit",
-    "forecast",
-    "estimate",
-    "survey",
-    "index",
-    "benchmark",
-    "yield",
-    "spread",
-    "margin",
-    "premium",
-    "rebate",
-    "voucher",
-    "grant",
-    "stipend",
-    "allowance",
-    "ceiling",
-    "floor",
-    "threshold",
-    "deadline",
-    "timetable",
-    "roadmap",
-    "blueprint",
-    "charter",
-    "statute",
-    "decree",
-    "mandate",
-    "waiver",
-    "exemption",
-    "probe",
-    "audit",
-    "inquiry",
-    "hearing",
-    "verdict",
-    "appeal",
-    "settlement",
-]
-ADJECTIVES = [
-    "northern",
-    "southern",
-    "eastern",
-    "western",
-    "coastal",
-    "inland",
-    "rural",
-    "urban",
-    "regional",
-    "national",
-    "federal",
-    "provincial",
-    "municipal",
-    "foreign",
-    "domestic",
-    "bilateral",
-    "temporary",
-    "permanent",
-    "fragile",
-    "sturdy",
-    "costly",
-    "cheap",
-    "sudden",
-    "gradual",
-    "steep",
-    "modest",
-    "sharp",
-    "mild",
-    "volatile",
-    "stable",
-    "quarterly",
-    "annual",
-    "monthly",
-    "weekly",
-    "emergency",
-    "interim",
-    "revised",
-    "disputed",
-    "landmark",
-    "controversial",
-    "overdue",
-    "delayed",
-    "expanded",
-    "reduced",
-    "frozen",
-    "renewed",
-    "rejected",
-    "approved",
-    "unexpected",
-    "unusual",
-    "routine",
-    "informal",
-    "formal",
-    "secret",
-    "public",
-    "private",
-    "joint",
-    "rival",
-    "leading",
-    "struggling",
-    "thriving",
-    "ageing",
-    "modern",
-    "historic",
-    "flooded",
-    "drought-hit",
-    "cash-strapped",
-    "debt-laden",
-    "state-owned",
-    "family-run",
-    "export-driven",
-    "labour-intensive",
-    "energy-hungry",
-]
-VERBS_PAST = [
-    "approved",
-    "rejected",
-    "delayed",
-    "expanded",
-    "trimmed",
-    "froze",
-    "revived",
-    "scrapped",
-    "postponed",
-    "unveiled",
-    "blocked",
-    "endorsed",
-    "criticised",
-    "questioned",
-    "audited",
-    "inspected",
-    "reopened",
-    "closed",
-    "relocated",
-    "merged",
-    "sold",
-    "acquired",
-    "financed",
-    "subsidised",
-    "taxed",
-    "fined",
-    "sued",
-    "cleared",
-    "overturned",
-    "upheld",
-    "extended",
-    "shortened",
-    "doubled",
-    "halved",
-    "renegotiated",
-    "signed",
-    "drafted",
-    "amended",
-    "leaked",
-    "disclosed",
-    "flagged",
-    "tightened",
-    "loosened",
-    "capped",
-]
-VERBS_BASE = [
-    "approve",
-    "reject",
-    "delay",
-    "expand",
-    "trim",
-    "freeze",
-    "revive",
-    "scrap",
-    "postpone",
-    "unveil",
-    "block",
-    "endorse",
-    "question",
-    "inspect",
-    "reopen",
-    "close",
-    "relocate",
-    "merge",
-    "sell",
-    "acquire",
-    "finance",
-    "subsidise",
-    "tax",
-    "fine",
-    "sue",
-    "clear",
-    "overturn",
-    "extend",
-    "shorten",
-    "double",
-    "halve",
-    "renegotiate",
-    "sign",
-    "draft",
-    "amend",
-    "disclose",
-    "flag",
-    "tighten",
-    "loosen",
-    "cap",
-]
-PREPS = [
-    "in",
-    "at",
-    "near",
-    "across",
-    "for",
-    "against",
-    "with",
-    "without",
-    "under",
-    "over",
-    "after",
-    "before",
-    "during",
-    "beyond",
-    "despite",
-]
+NOUNS = _words(
+    "budget tariff port council ministry surplus shipment factory union contract loan subsidy harbor "
+    "pipeline refinery court ruling election levy quota inspector warehouse mill shipyard railway "
+    "convoy auction bond pension dividend merger lawsuit permit licence reactor turbine vaccine "
+    "clinic hospital school bridge tunnel dam reservoir orchard vineyard ranch fishery quarry smelter "
+    "foundry bakery brewery cannery tannery airline carrier freighter tanker barge depot terminal "
+    "customs embargo treaty accord summit panel committee senate tribunal regulator auditor lender "
+    "insurer broker exporter importer grower miner trucker dockworker nurse teacher farmer baker "
+    "welder engineer economist analyst official envoy minister governor mayor senator judge "
+    "prosecutor spokesperson campaign rally strike walkout lockout shortage surge slump rebound "
+    "deficit forecast estimate survey index benchmark yield spread margin premium rebate voucher "
+    "grant stipend allowance ceiling floor threshold deadline timetable roadmap blueprint charter "
+    "statute decree mandate waiver exemption probe audit inquiry hearing verdict appeal settlement"
+)
+ADJECTIVES = _words(
+    "northern southern eastern western coastal inland rural urban regional national federal "
+    "provincial municipal foreign domestic bilateral temporary permanent fragile sturdy costly cheap "
+    "sudden gradual steep modest sharp mild volatile stable quarterly annual monthly weekly emergency "
+    "interim revised disputed landmark controversial overdue delayed expanded reduced frozen renewed "
+    "rejected approved unexpected unusual routine informal formal secret public private joint rival "
+    "leading struggling thriving ageing modern historic flooded drought-hit cash-strapped debt-laden "
+    "state-owned family-run export-driven labour-intensive energy-hungry"
+)
+VERBS_PAST = _words(
+    "approved rejected delayed expanded trimmed froze revived scrapped postponed unveiled blocked "
+    "endorsed criticised questioned audited inspected reopened closed relocated merged sold acquired "
+    "financed subsidised taxed fined sued cleared overturned upheld extended shortened doubled halved "
+    "renegotiated signed drafted amended leaked disclosed flagged tightened loosened capped"
+)
+VERBS_BASE = _words(
+    "approve reject delay expand trim freeze revive scrap postpone unveil block endorse question "
+    "inspect reopen close relocate merge sell acquire finance subsidise tax fine sue clear overturn "
+    "extend shorten double halve renegotiate sign draft amend disclose flag tighten loosen cap"
+)
+PREPS = _words("in at near across for against with without under over after before during beyond despite")
 DETS = ("the", "a", "its", "their", "this", "that", "one", "another", "every", "no")
 ADVERBS = [
     "quietly",
@@ -897,7 +503,20 @@ class _Article:
     doc_id: str
     date: str
     paragraphs: list[list[str]] = field(default_factory=list)  # sentences per paragraph
-    inserts: list[tuple[int, int, str, list[str], int, int]] = field(default_factory=list)
+
+
+@dataclass
+class _Block:
+    """A re-reported statement (or a paraphrase, ``statement=None``) waiting for its article."""
+
+    para: int  # placed before, inside or at the end of this paragraph
+    order: float
+    place: str  # "own", "inside" or "end"
+    text: str
+    start: int  # gold span inside ``text``
+    end: int
+    statement: str | None
+    edits: list[str]
 
 
 @dataclass
@@ -957,7 +576,7 @@ def build(n_docs: int = 300, n_statements: int = 120, seed: int = 7, words: int 
     taken: set[str] = set(seen)  # every 6-gram in use: statements never share one
     while len(statements) < n_statements:
         k = r.choice((1, 1, 2, 2, 2, 3))
-        sents = []
+        sents: list[str] = []
         while len(sents) < k:
             s = _statement_sentence(r)
             grams = _ngrams(s, 6)
@@ -967,9 +586,7 @@ def build(n_docs: int = 300, n_statements: int = 120, seed: int = 7, words: int 
         sid = f"st-{len(statements):04d}"
         statements.append(Statement(sid, _person(r), r.choice(ROLES), sents, r.choice((".", ".", ".", "!"))))
 
-    gold: list[dict[str, Any]] = []
-    blocks: dict[int, list[tuple[int, int, str, str, int, int, list[str]]]] = {}
-    # (paragraph index, position, mode, text, span start, span end, edits) per article
+    blocks: dict[int, list[_Block]] = {}
     for st in statements:
         n = r.choice((2, 2, 3, 3, 4, 5))
         hosts = r.sample(range(n_docs), n)
@@ -982,83 +599,59 @@ def build(n_docs: int = 300, n_statements: int = 120, seed: int = 7, words: int 
                 text, s0, s1 = _quote_block(st, sents, r, edits)
                 if rep:
                     edits.append("repeat")
-                art = arts[host]
-                pi = r.randrange(len(art.paragraphs))
+                pi = r.randrange(len(arts[host].paragraphs))
                 place = r.choice(("own", "own", "end", "inside"))
-                blocks.setdefault(host, []).append(
-                    (pi, r.random(), place, text, s0, s1, [*edits, f"placement:{place}"])
-                )
-                gold.append(
-                    {
-                        "statement": st.sid,
-                        "doc_id": art.doc_id,
-                        "edits": [*edits, f"placement:{place}"],
-                        "_text": text,
-                        "_span": (s0, s1),
-                    }
-                )
+                edits.append(f"placement:{place}")
+                blocks.setdefault(host, []).append(_Block(pi, r.random(), place, text, s0, s1, st.sid, edits))
         # One paraphrase elsewhere: a hard negative.
         if r.random() < 0.5:
             host = r.randrange(n_docs)
-            art = arts[host]
-            blocks.setdefault(host, []).append(
-                (r.randrange(len(art.paragraphs)), r.random(), "own", _paraphrase(st, r), -1, -1, [])
-            )
+            pi = r.randrange(len(arts[host].paragraphs))
+            blocks.setdefault(host, []).append(_Block(pi, r.random(), "own", _paraphrase(st, r), -1, -1, None, []))
 
-    # Lay out every article, recording where each gold block lands.
+    # Lay out every article; each statement block's span becomes a gold row.
     docs: list[dict[str, Any]] = []
-    where: dict[tuple[str, str], list[int]] = {}
+    gold: list[dict[str, Any]] = []
     for ai, art in enumerate(arts):
+        pending = sorted(blocks.get(ai, []), key=lambda b: (b.para, b.order))
         paras: list[str] = []
-        placed: list[tuple[str, int, int]] = []  # (block text, start, end) absolute
-        pending = sorted(blocks.get(ai, []), key=lambda b: (b[0], b[1]))
+        placed: list[tuple[_Block, int]] = []  # block, offset of its text in the article
         offset = 0
         for pi, sents in enumerate(art.paragraphs):
-            own_before = [b for b in pending if b[0] == pi and b[2] == "own"]
-            for b in own_before:
-                paras.append(b[3])
-                if b[4] >= 0:
-                    placed.append((b[3], offset + b[4], offset + b[5]))
-                offset += len(b[3]) + 2
-            body = list(sents)
-            inside = [b for b in pending if b[0] == pi and b[2] == "inside"]
-            ends = [b for b in pending if b[0] == pi and b[2] == "end"]
-            pieces: list[tuple[str, int, int]] = [(s, -1, -1) for s in body]
-            for b in inside:
-                pieces.insert(1 if len(pieces) > 1 else len(pieces), (b[3], b[4], b[5]))
-            for b in ends:
-                pieces.append((b[3], b[4], b[5]))
+            for b in (b for b in pending if b.para == pi and b.place == "own"):
+                paras.append(b.text)
+                placed.append((b, offset))
+                offset += len(b.text) + 2
+            pieces: list[tuple[str, _Block | None]] = [(x, None) for x in sents]
+            for b in (b for b in pending if b.para == pi and b.place == "inside"):
+                pieces.insert(1 if len(pieces) > 1 else len(pieces), (b.text, b))
+            pieces += [(b.text, b) for b in pending if b.para == pi and b.place == "end"]
             text = ""
-            for s, a, e in pieces:
-                if text:
-                    text += " "
-                if a >= 0:
-                    placed.append((s, offset + len(text) + a, offset + len(text) + e))
-                text += s
+            for piece, blk in pieces:
+                text += " " if text else ""
+                if blk is not None:
+                    placed.append((blk, offset + len(text)))
+                text += piece
             paras.append(text)
             offset += len(text) + 2
         full = "\n\n".join(paras)
-        for s, a, e in placed:
-            assert full[a:e] and s in full, (art.doc_id, s)
         docs.append({"id": art.doc_id, "date": art.date, "text": full})
-        for s, a, e in placed:
-            where.setdefault((art.doc_id, s), []).append(a)
-            where[(art.doc_id, s)].append(e)
-    # Resolve gold offsets (each block text is unique within its article by construction
-    # except for repeats, which are resolved in order).
-    by_doc = {d["id"]: d for d in docs}
-    cursor: dict[tuple[str, str], int] = {}
-    out_gold = []
-    for g in gold:
-        key = (g["doc_id"], g.pop("_text"))
-        k = cursor.get(key, 0)
-        cursor[key] = k + 1
-        a, e = where[key][2 * k], where[key][2 * k + 1]
-        g.pop("_span")
-        text = by_doc[g["doc_id"]]["text"]
-        out_gold.append({**g, "start": a, "end": e, "text": text[a:e]})
-    out_gold.sort(key=lambda g: (g["doc_id"], g["start"]))
-    return Corpus(docs, out_gold)
+        for b, at in placed:
+            assert full[at : at + len(b.text)] == b.text, (art.doc_id, b.text)
+            if b.statement is not None:
+                a, e = at + b.start, at + b.end
+                gold.append(
+                    {
+                        "statement": b.statement,
+                        "doc_id": art.doc_id,
+                        "edits": b.edits,
+                        "start": a,
+                        "end": e,
+                        "text": full[a:e],
+                    }
+                )
+    gold.sort(key=lambda g: (g["doc_id"], g["start"]))
+    return Corpus(docs, gold)
 
 
 def write(corpus: Corpus, out: Path) -> None:

@@ -1,0 +1,459 @@
+"""Re-reported passages (corpuskit.passages): cases, look-alike articles, gold corpus, invariants."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from corpuskit import align as A
+from corpuskit import passages as P
+from corpuskit.config import PassageConfig
+from corpuskit.normalise import normalise_text
+from corpuskit.passages import PassageUnits, drop_passages, find_passages, passage_units
+from corpuskit.records import Document, Passage
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = Path(__file__).parent / "cases"
+LOOKALIKE = Path(__file__).parent / "data" / "passages" / "lookalike"
+
+
+def _script(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _docs(rows: Sequence[dict[str, Any]]) -> list[Document]:
+    return [
+        Document(
+            id=r["id"],
+            source=f"{r['id']}.txt",
+            text=r["text"],
+            status=r.get("status", "kept"),
+            date=r.get("date"),
+        )
+        for r in rows
+    ]
+
+
+def _grouped(passages: list[Passage]) -> list[str]:
+    """Passages as comparable strings: {doc_id: [span texts in text order]}."""
+    out = []
+    for p in passages:
+        m: dict[str, list[str]] = {}
+        for s in p.sources:
+            m.setdefault(s.doc_id, []).append(s.text)
+        out.append(json.dumps(m, sort_keys=True, ensure_ascii=False))
+    return sorted(out)
+
+
+def _check_invariants(docs: Sequence[Document], passages: list[Passage], cfg: PassageConfig) -> None:
+    by_id = {d.id: d for d in docs}
+    refs: dict[str, list[tuple[str, int, int]]] = {d.id: [] for d in docs}
+    ids = [p.passage_id for p in passages]
+    assert len(set(ids)) == len(ids)
+    assert [(-p.n_documents, p.passage_id) for p in passages] == sorted(
+        (-p.n_documents, p.passage_id) for p in passages
+    )
+    for p in passages:
+        assert p.n_documents >= 2
+        assert p.passage_id.startswith("p-")
+        c = p.canonical
+        assert p.text == by_id[c["doc_id"]].text[c["start"] : c["end"]]
+        assert c["reason"]
+        assert any((s.doc_id, s.start, s.end) == (c["doc_id"], c["start"], c["end"]) for s in p.sources)
+        assert [(s.doc_id, s.start) for s in p.sources] == sorted((s.doc_id, s.start) for s in p.sources)
+        for s in p.sources:
+            doc = by_id[s.doc_id]
+            assert doc.status == "kept"
+            assert doc.text[s.start : s.end] == s.text
+            assert s.source == doc.source
+            assert 0.0 < s.similarity <= 1.0
+            assert "".join(t for op, t in s.diff if op != "-") == s.text
+            # Spans start and end on whole words.
+            assert s.text[:1].isalnum() and (s.start == 0 or not doc.text[s.start - 1].isalnum())
+            assert s.end == len(doc.text) or not (doc.text[s.end - 1].isalnum() and doc.text[s.end].isalnum())
+            refs[s.doc_id].append((p.passage_id, s.start, s.end))
+    for d in docs:
+        if d.status == "kept" and d.text:
+            got = [(r.passage_id, r.start, r.end) for r in d.passages]
+            assert got == sorted(refs[d.id], key=lambda r: (r[1], r[2], r[0]))
+            assert [(r.start, r.end, r.passage_id) for r in d.passages] == sorted(
+                (r.start, r.end, r.passage_id) for r in d.passages
+            )
+
+
+# ---------------------------------------------------------------------------------------
+# behaviour cases
+# ---------------------------------------------------------------------------------------
+
+FIND_CASES = [json.loads(line) for line in (CASES / "passages_find.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("case", FIND_CASES, ids=lambda c: c["label"])
+def test_find_cases(case: dict[str, Any]) -> None:
+    docs = _docs(case["input"]["docs"])
+    cfg = PassageConfig(**case["input"].get("config", {}))
+    passages = find_passages(docs, cfg)
+    want = sorted(json.dumps(m, sort_keys=True, ensure_ascii=False) for m in case["expected"])
+    assert _grouped(passages) == want
+    _check_invariants(docs, passages, cfg)
+
+
+def _lookalike() -> list[Document]:
+    return [
+        Document(id=f.stem, source=str(f), text=normalise_text(f.read_text(encoding="utf-8")))
+        for f in sorted(LOOKALIKE.glob("*.txt"))
+    ]
+
+
+def test_lookalike_articles() -> None:
+    """Five invented articles built like the seeds: every shared statement, exact spans, nothing else.
+
+    The post is printed three ways: as its own paragraph after a paraphrase of its first
+    sentence (a), inside a longer paragraph opened with a straight quote mark (b), and
+    joined to the sentence before it in one quotation (c).
+    """
+    docs = _lookalike()
+    passages = find_passages(docs, PassageConfig())
+    _check_invariants(docs, passages, PassageConfig())
+    expected = [
+        {
+            "a_dispatch": [
+                "have the makings and prospect of a great AGREEMENT for both nations.",
+                "Their lead DELEGATION is on a train heading to the capital, and things are looking bright",
+            ],
+            "b_asiawire": [
+                "have the makings and prospect of a great AGREEMENT for both nations.” adding, "
+                '"Their lead DELEGATION is on a train heading to the capital, and things are looking bright'
+            ],
+            "c_ledger": [
+                "have the makings and prospect of a great AGREEMENT for both nations. Their lead DELEGATION is on "
+                "a train heading to the capital, and things are looking bright"
+            ],
+        },
+        # Okafor's two sentences are two passages: a paragraph break in (a) separates them.
+        {
+            "a_dispatch": [
+                "I expect you will see some very large economies with large trade deficits step forward very quickly"
+            ],
+            "d_herald": [
+                "I expect you will see some very large economies with large trade deficits step forward very quickly"
+            ],
+        },
+        {
+            "a_dispatch": [
+                "If they arrive at the table with serious proposals, I believe we can finish with some good agreements."
+            ],
+            "d_herald": [
+                "If they arrive at the table with serious proposals, I believe we can finish with some good agreements."
+            ],
+        },
+        # "Okafor said on Channel Nine" (5 words) is wider than a bridged gap: two passages.
+        {
+            "a_dispatch": ["what do we lose when Valdor raises duties on us?"],
+            "d_herald": ["What do we lose when Valdor raises duties on us?"],
+        },
+        {
+            "a_dispatch": ["We sell one fifth to them of what they sell to us. So that is a losing bet for them."],
+            "d_herald": ["We sell one-fifth to them of what they sell to us, so that is a losing bet for them."],
+        },
+        {
+            "a_dispatch": [
+                "Valdor also wants to strike a deal, badly, but they don’t know how to get it going. "
+                "We are waiting for their call"
+            ],
+            "d_herald": [
+                "Valdor also wants to strike a deal, badly, but they don’t know how to get it going,” Marlow wrote. "
+                "“We are waiting for their call."
+            ],
+        },
+        {
+            "a_dispatch": ["ONE STOP SHOPPING’” is a smart and tidy way to do business!!!"],
+            "b_asiawire": ["one-stop shopping” is a smart and tidy way to do business."],
+        },
+        # A short quote inside a long paragraph (containment).
+        {
+            "b_asiawire": ["President Marlow is plainly prioritizing Estmark and Lunaria"],
+            "e_daily": ["President Marlow is plainly prioritizing Estmark and Lunaria."],
+        },
+        # Reporter's text copied from (a) by (b) is re-reported text too.
+        {
+            "a_dispatch": ["Marlow said in a Wednesday morning post on Beacon, her social media platform."],
+            "b_asiawire": ["Marlow said in a Wednesday morning post on Beacon, her social media platform."],
+        },
+    ]
+    assert _grouped(passages) == sorted(json.dumps(m, sort_keys=True, ensure_ascii=False) for m in expected)
+    post = next(p for p in passages if p.n_documents == 3)
+    assert post.canonical["doc_id"] == "c_ledger"  # the variant with no unshared words
+    assert post.canonical["reason"].startswith("complete:")
+    # Not joined: the paraphrase in (e), the stock phrase, the quote sharing four words.
+    texts = " ".join(s.text for p in passages for s in p.sources)
+    for absent in ("firm offer", "trade surplus with Corvania", "steel mills", "It will come"):
+        assert absent not in texts
+
+
+def test_gold_corpus_scores() -> None:
+    """Generated quotes with realistic edits: span precision and recall >= 0.95 (IoU 0.8)."""
+    make = _script("make_passage_corpus")
+    score = _script("score_passages")
+    corpus = make.build(n_docs=240, n_statements=90, seed=11)
+    docs = [Document(id=d["id"], source=d["id"], text=d["text"], date=d["date"]) for d in corpus.docs]
+    s = score.score(docs, corpus.gold, PassageConfig())
+    assert s.precision >= 0.95, score.report(s, 10)
+    assert s.recall >= 0.95, score.report(s, 10)
+    assert s.group_precision >= 0.95 and s.group_recall >= 0.95
+    # Every kind of edit is exercised and found.
+    for edit in ("quotes", "attribution:middle", "words", "merge", "truncate", "placement:inside", "repeat"):
+        found, total = s.by_edit[edit]
+        assert total > 0 and found / total >= 0.9, (edit, found, total)
+
+
+# ---------------------------------------------------------------------------------------
+# properties
+# ---------------------------------------------------------------------------------------
+
+STATEMENTS = [
+    "Valdor also wants to strike a deal, badly, but they don’t know how to get it going.",
+    "We sell one fifth to them of what they sell to us, so that is a losing bet for them.",
+    "The harbour will reopen for grain barges on the first of June if the river stays calm.",
+    "I expect you will see some very large economies with large trade deficits step forward quickly.",
+    "Nobody in the cabinet has asked us to slow the steel quota talks before the summer recess.",
+]
+FILLER = [
+    "officials",
+    "ports",
+    "harbour",
+    "rates",
+    "freight",
+    "court",
+    "refinery",
+    "permit",
+    "vote",
+    "quota",
+    "steel",
+    "grain",
+    "silo",
+    "northern",
+    "western",
+    "Monday",
+    "Friday",
+    "capital",
+    "province",
+    "council",
+    "budget",
+    "ruling",
+    "appeal",
+    "tanker",
+]
+
+
+@st.composite
+def _corpora(draw: st.DrawFn) -> list[dict[str, Any]]:
+    n = draw(st.integers(2, 6))
+    rows = []
+    for i in range(n):
+        paras = []
+        for _ in range(draw(st.integers(1, 4))):
+            if draw(st.booleans()):
+                s = draw(st.sampled_from(STATEMENTS))
+                o, c = draw(st.sampled_from([("“", "”"), ('"', '"'), ("‘", "’"), ("", "")]))
+                if draw(st.booleans()):
+                    words = s.split()
+                    k = draw(st.integers(0, len(words) - 1))
+                    words[k] = words[k].upper()
+                    s = " ".join(words)
+                if draw(st.booleans()):
+                    s = s[: draw(st.integers(len(s) // 2, len(s)))]
+                lead = draw(st.sampled_from(["", "Marlow said, ", "She added: "]))
+                paras.append(f"{lead}{o}{s}{c}")
+            else:
+                words = draw(st.lists(st.sampled_from(FILLER), min_size=3, max_size=12))
+                paras.append(" ".join(words).capitalize() + ".")
+        status = draw(st.sampled_from(["kept", "kept", "kept", "duplicate"]))
+        rows.append({"id": f"d{i}", "text": "\n\n".join(paras), "status": status, "date": f"2025-05-0{i + 1}"})
+    return rows
+
+
+def _snapshot(docs: Sequence[Document], passages: list[Passage]) -> tuple[Any, ...]:
+    return (
+        [p.to_dict() for p in passages],
+        sorted((d.id, [r.to_dict() for r in d.passages]) for d in docs),
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_corpora(), st.randoms(use_true_random=False), st.sampled_from(["complete", "medoid", "earliest"]))
+def test_invariants_and_input_order(rows: list[dict[str, Any]], rnd: random.Random, policy: str) -> None:
+    cfg = PassageConfig(canonical=policy)  # type: ignore[arg-type]
+    docs = _docs(rows)
+    passages = find_passages(docs, cfg)
+    _check_invariants(docs, passages, cfg)
+    shuffled = list(rows)
+    rnd.shuffle(shuffled)
+    docs2 = _docs(shuffled)
+    assert _snapshot(docs2, find_passages(docs2, cfg)) == _snapshot(docs, passages)
+    # Dropping: canonical spans stay, the rest is cut, and the log restores the text.
+    before = {d.id: d.text for d in docs}
+    drop_passages(docs, passages)
+    _check_dropped(docs, passages, before)
+
+
+def _check_dropped(docs: Sequence[Document], passages: list[Passage], before: dict[str, str]) -> None:
+    by_id = {d.id: d for d in docs}
+    for p in passages:
+        c = p.canonical
+        assert by_id[c["doc_id"]].text[c["start"] : c["end"]] == p.text
+        for s in p.sources:
+            assert by_id[s.doc_id].text[s.start : s.end] == s.text
+            if (s.doc_id, s.start, s.end) != (c["doc_id"], c["start"], c["end"]):
+                assert s.start == s.end and s.text == ""
+    for d in docs:
+        refs = {(r.passage_id, r.start, r.end) for r in d.passages}
+        mine = {(p.passage_id, s.start, s.end) for p in passages for s in p.sources if s.doc_id == d.id}
+        assert refs == mine
+        text = d.text
+        for cut in reversed(d.meta.get("dropped_passages", [])):
+            text = text[: cut["at"]] + cut["text"] + text[cut["at"] :]
+        assert text == before[d.id]
+
+
+# ---------------------------------------------------------------------------------------
+# --passages drop
+# ---------------------------------------------------------------------------------------
+
+
+def test_drop_keeps_one_copy_of_each_passage() -> None:
+    docs = _lookalike()
+    passages = find_passages(docs, PassageConfig())
+    before = {d.id: d.text for d in docs}
+    drop_passages(docs, passages)
+    _check_dropped(docs, passages, before)
+    by_id = {d.id: d for d in docs}
+    # The post survives only in its canonical article; quote marks around a cut go with it.
+    assert "Their lead DELEGATION" in by_id["c_ledger"].text
+    assert "Their lead DELEGATION" not in by_id["a_dispatch"].text
+    assert "“”" not in by_id["a_dispatch"].text and '""' not in by_id["a_dispatch"].text
+    assert "Their lead DELEGATION" not in by_id["b_asiawire"].text
+    dropped = by_id["a_dispatch"].meta["dropped_passages"]
+    assert [c["at"] for c in dropped] == sorted(c["at"] for c in dropped)
+    assert any("ONE STOP SHOPPING" in c["text"] for c in dropped) or any(
+        "one-stop shopping” is a smart" in c["text"] for c in by_id["b_asiawire"].meta.get("dropped_passages", [])
+    )
+
+
+def test_drop_with_a_self_repeating_canonical_article() -> None:
+    s = STATEMENTS[2]
+    docs = _docs(
+        [
+            {"id": "a", "text": f"“{s}” she said.\n\nLater: “{s}”"},
+            {"id": "b", "text": f"Officials said on Monday: “{s}”"},
+        ]
+    )
+    passages = find_passages(docs, PassageConfig())
+    assert len(passages) == 1 and len(passages[0].sources) == 3
+    before = {d.id: d.text for d in docs}
+    drop_passages(docs, passages)
+    _check_dropped(docs, passages, before)
+    assert sum(d.text.count("grain barges") for d in docs) == 1
+
+
+def test_drop_without_passages_changes_nothing() -> None:
+    docs = _docs([{"id": "a", "text": "Nothing shared here at all."}])
+    drop_passages(docs, [])
+    assert docs[0].text == "Nothing shared here at all." and "dropped_passages" not in docs[0].meta
+
+
+# ---------------------------------------------------------------------------------------
+# options, ids, state
+# ---------------------------------------------------------------------------------------
+
+
+def _three_variants(dates: tuple[str, str, str]) -> list[Document]:
+    s = "If they arrive at the table with serious proposals, I believe we can finish with some good agreements."
+    return _docs(
+        [
+            {"id": "a", "text": f"“{s}”", "date": dates[0]},
+            {"id": "b", "text": "“" + s.replace("I believe", "I really believe") + "”", "date": dates[1]},
+            {"id": "c", "text": "“" + s.replace("some good", "some") + "”", "date": dates[2]},
+        ]
+    )
+
+
+def test_canonical_policies_and_reasons() -> None:
+    docs = _three_variants(("2025-05-03", "2025-05-01", "2025-05-02"))
+    (p,) = find_passages(docs, PassageConfig(canonical="complete"))
+    assert p.canonical["doc_id"] == "a" and p.canonical["reason"].startswith("complete:")
+    (p,) = find_passages(docs, PassageConfig(canonical="medoid"))
+    assert p.canonical["doc_id"] == "a" and p.canonical["reason"].startswith("medoid:")
+    (p,) = find_passages(docs, PassageConfig(canonical="earliest"))
+    assert p.canonical["doc_id"] == "b" and p.canonical["reason"] == "earliest: dated 2025-05-01"
+    for s in p.sources:
+        if s.doc_id == "a":
+            assert ["-", "really "] in s.diff and s.similarity < 1.0
+    undated = _three_variants(("", "", ""))
+    (p,) = find_passages(undated, PassageConfig(canonical="earliest"))
+    assert p.canonical["doc_id"] == "a" and p.canonical["reason"].startswith("earliest: no source is dated")
+
+
+def test_passage_ids_are_content_hashes() -> None:
+    docs = _three_variants(("2025-05-03", "2025-05-01", "2025-05-02"))
+    (p,) = find_passages(docs, PassageConfig())
+    renamed = _docs([{"id": f"x-{d.id}", "text": d.text} for d in docs])
+    (q,) = find_passages(renamed, PassageConfig())
+    assert p.passage_id == q.passage_id == P._passage_id(p.text)
+    assert len(p.passage_id) == 2 + 2 * P._ID_BYTES
+
+
+def test_boilerplate_in_most_documents_is_not_a_passage() -> None:
+    line = "Sign up for our morning newsletter to get every trade story in your inbox."
+    rows = [{"id": f"d{i:02d}", "text": f"Story number {i} about ports.\n\n{line}"} for i in range(12)]
+    rows += [{"id": f"e{i:02d}", "text": f"Another item {i} on grain."} for i in range(8)]
+    assert find_passages(_docs(rows), PassageConfig()) == []
+    assert len(find_passages(_docs(rows), PassageConfig(max_doc_fraction=1.0))) == 1
+
+
+def test_units_are_reused_and_recomputed_when_stale() -> None:
+    docs = _lookalike()
+    cfg = PassageConfig()
+    for d in docs:
+        d.work["units"] = passage_units(d.text, cfg)
+    marker = docs[0].work["units"]
+    first = _grouped(find_passages(docs, cfg))
+    assert docs[0].work["units"] is marker
+    docs[1].work["units"] = passage_units("stale text", cfg)
+    assert _grouped(find_passages(docs, cfg)) == first
+    assert isinstance(docs[1].work["units"], PassageUnits) and docs[1].work["units"].fingerprint[0] == len(docs[1].text)
+
+
+def test_nothing_to_compare() -> None:
+    assert find_passages([], PassageConfig()) == []
+    one = _docs([{"id": "a", "text": STATEMENTS[0]}])
+    assert find_passages(one, PassageConfig()) == [] and one[0].passages == []
+    rejected = _docs([{"id": "a", "text": STATEMENTS[0]}, {"id": "b", "text": STATEMENTS[0], "status": "rejected"}])
+    assert find_passages(rejected, PassageConfig()) == []
+
+
+@pytest.mark.skipif(not A.HAVE_NUMBA, reason="the compiled kernels need numba")
+def test_python_kernels_give_the_same_passages(monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = _lookalike()
+    want = [p.to_dict() for p in find_passages(docs, PassageConfig())]
+    for mod in (A, P):
+        for name, obj in list(vars(mod).items()):
+            if hasattr(obj, "py_func"):
+                monkeypatch.setattr(mod, name, A.python_kernel(obj.py_func))
+    docs = _lookalike()
+    assert [p.to_dict() for p in find_passages(docs, PassageConfig())] == want
