@@ -24,7 +24,7 @@ from ._version import __version__
 from .boilerplate import TemplateIndex, site_key
 from .checkpoint import Checkpoints, Keyed, Ready
 from .config import RunConfig
-from .dedup import deduplicate
+from .dedup import DedupStats, deduplicate
 from .errors import OutputError, RejectedRecordError
 from .passages import drop_passages, find_passages
 from .readers import Discovered, discover_inputs, read_inputs
@@ -154,6 +154,7 @@ def run(
     stdin: IO[bytes] | None = None,
     write_report_html: bool = True,
     resume: bool = False,
+    index: Path | str | None = None,
 ) -> RunResult:
     """Process ``inputs`` and write the corpus to ``out_dir``.
 
@@ -164,6 +165,11 @@ def run(
     leaves the previous complete output. Finished chunks are checkpointed in
     ``out_dir/.corpuskit-work/``; ``resume=True`` reuses those of a killed run with the
     same inputs and options, and the output is the same as an uninterrupted run's.
+
+    With ``index`` (an SQLite file, created when missing), the batch is deduplicated
+    against every document of earlier runs into the same index and its passages are merged
+    with theirs (:mod:`corpuskit.index`); the index is updated in one transaction before
+    the output is written, and an index built with other options is refused up front.
     """
     cfg = cfg or RunConfig()
     out = Path(out_dir)
@@ -178,9 +184,14 @@ def run(
     t_all = time.perf_counter()
 
     found = discover_inputs(inputs)  # a missing input fails here, before any work
+    if index is not None:
+        from .index import CorpusIndex
+
+        with CorpusIndex(index) as store:  # a wrong file or other options fail here too
+            store.check(cfg)
     ckpt = Checkpoints(out, cfg, resume=resume)
     try:
-        result = _run(inputs, out, cfg, found, ckpt, timer, tick, stdin, write_report_html, t_all)
+        result = _run(inputs, out, cfg, found, ckpt, timer, tick, stdin, write_report_html, t_all, index)
     except BaseException:
         ckpt.close()  # checkpoints stay for --resume
         raise
@@ -199,6 +210,7 @@ def _run(
     stdin: IO[bytes] | None,
     write_report_html: bool,
     t_all: float,
+    index: Path | str | None,
 ) -> RunResult:
     pool = _Workers(cfg.workers) if cfg.workers > 1 else None
     try:
@@ -214,19 +226,33 @@ def _run(
         if pool is not None:
             pool.shutdown()
 
-    t = time.perf_counter()
-    dstats = deduplicate(docs, cfg.dedup) if cfg.dedup.enabled else None
-    timer.add("dedup", time.perf_counter() - t)
-    tick("dedup", len(docs))
-
-    t = time.perf_counter()
     passages: list[Passage] = []
-    if cfg.passages.mode != "off":
-        passages = find_passages(docs, cfg.passages)
+    dstats: DedupStats | None = None
+    index_summary: dict[str, Any] | None = None
+    if index is not None:
+        from .index import CorpusIndex
+
+        t = time.perf_counter()
+        with CorpusIndex(index) as store:
+            update = store.update(docs, cfg)
+        dstats, passages, index_summary = update.dedup, update.passages, update.summary
         if cfg.passages.mode == "drop":
             drop_passages(docs, passages)
-    timer.add("passages", time.perf_counter() - t)
-    tick("passages", len(passages))
+        timer.add("index", time.perf_counter() - t)
+        tick("passages", len(passages))
+    else:
+        t = time.perf_counter()
+        dstats = deduplicate(docs, cfg.dedup) if cfg.dedup.enabled else None
+        timer.add("dedup", time.perf_counter() - t)
+        tick("dedup", len(docs))
+
+        t = time.perf_counter()
+        if cfg.passages.mode != "off":
+            passages = find_passages(docs, cfg.passages)
+            if cfg.passages.mode == "drop":
+                drop_passages(docs, passages)
+        timer.add("passages", time.perf_counter() - t)
+        tick("passages", len(passages))
 
     t = time.perf_counter()
     counts = _counts(docs, passages, dstats)
@@ -240,6 +266,8 @@ def _run(
         "outputs": ["documents.jsonl", "passages.jsonl", "manifest.json"]
         + (["report.html"] if write_report_html else []),
     }
+    if index_summary is not None:
+        manifest["index"] = {"path": str(index), **index_summary}
     with staged_output(out, ckpt.work_dir / "output") as stage:
         write_jsonl(stage / "documents.jsonl", (d.to_dict() for d in docs))
         write_jsonl(stage / "passages.jsonl", (p.to_dict() for p in passages))
