@@ -157,6 +157,14 @@ def run_cmd(
     ] = CanonicalPolicy.complete,
     no_boilerplate: Annotated[bool, typer.Option("--no-boilerplate", help="Keep plain text as given.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write report.html.")] = False,
+    index: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Persistent index (SQLite, created if missing): deduplicate this batch against every earlier"
+            " run into it, keep passage ids across runs.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Read articles, clean them, link duplicates and re-reported passages, write the corpus."""
     from .pipeline import run
@@ -187,7 +195,7 @@ def run_cmd(
     prog = _Progress(not quiet)
     try:
         with prog:
-            result = run(inputs, out, cfg, progress=prog, write_report_html=not no_report, resume=resume)
+            result = run(inputs, out, cfg, progress=prog, write_report_html=not no_report, resume=resume, index=index)
     except KeyboardInterrupt:
         _err(
             f"interrupted at {prog.stage} after {prog.done:,} records; {out} is as it was before this run"
@@ -203,6 +211,9 @@ def run_cmd(
     except OutputError as e:
         _err(str(e))
         raise typer.Exit(3) from None
+    except ConfigError as e:  # options that do not fit the --index
+        _err(str(e))
+        raise typer.Exit(2) from None
     except CorpuskitError as e:
         _err(str(e))
         raise typer.Exit(1) from None
@@ -233,6 +244,72 @@ def report_cmd(out: Annotated[Path, typer.Argument(help="An output directory of 
         _err(str(e))
         raise typer.Exit(1) from None
     typer.echo(str(path))
+
+
+index_app = typer.Typer(
+    name="index",
+    help="Inspect, export and compact a persistent index (see 'corpuskit run --index').",
+    no_args_is_help=True,
+)
+app.add_typer(index_app)
+
+_IndexPath = Annotated[Path, typer.Argument(help="An index file written by 'corpuskit run --index'.")]
+
+
+def _open_index(path: Path) -> Any:
+    from .index import CorpusIndex, IndexFormatError
+
+    try:
+        return CorpusIndex(path, create=False)
+    except IndexFormatError as e:
+        _err(str(e))
+        raise typer.Exit(2) from None
+    except CorpuskitError as e:
+        _err(str(e))
+        raise typer.Exit(1) from None
+
+
+@index_app.command("stats")
+def index_stats_cmd(path: _IndexPath) -> None:
+    """Print what the index holds (documents, clusters, passages, keys, file size) as JSON."""
+    import json
+
+    with _open_index(path) as idx:
+        typer.echo(json.dumps(idx.stats(), indent=2))
+
+
+@index_app.command("export")
+def index_export_cmd(
+    path: _IndexPath,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
+) -> None:
+    """Every duplicate cluster and passage to date, as JSONL (clusters first)."""
+    from .writers import atomic_writer
+
+    with _open_index(path) as idx:
+        try:
+            if out is None:
+                idx.export(sys.stdout.buffer)
+                sys.stdout.flush()
+            else:
+                with atomic_writer(out) as fh:
+                    n = idx.export(fh)
+                typer.echo(f"{n} records -> {out}", err=True)
+        except OutputError as e:
+            _err(str(e))
+            raise typer.Exit(3) from None
+
+
+@index_app.command("vacuum")
+def index_vacuum_cmd(path: _IndexPath) -> None:
+    """Merge the index's key runs, drop stock-phrase postings and rebuild the file."""
+    with _open_index(path) as idx:
+        try:
+            before, after = idx.vacuum()
+        except CorpuskitError as e:
+            _err(str(e))
+            raise typer.Exit(1) from None
+    typer.echo(f"{path}: {before:,} -> {after:,} bytes")
 
 
 def main() -> None:
