@@ -32,12 +32,12 @@ _FTFY = ftfy.TextFixerConfig(
 )
 
 # ftfy repairs mojibake, C1 controls, terminal escapes and surrogates. UTF-8 read as a
-# single-byte codepage always shows a lead byte as one of U+00C2..U+00F4 (or a C1 control),
+# single-byte codepage always shows a lead byte in U+00C0..U+00FF (or a C1 control),
 # and the control characters ftfy removes are listed too, so text with none of these has
 # nothing ftfy would change (a property test checks it), and skips its cost (curly
 # quotes and dashes alone are the common case in English news).
 _FTFY_NEEDED = re.compile(
-    "[\u0080-\u009f\u00c2-\u00f4\x00-\x08\x0b\x0e-\x1f\x7f\u206a-\u206f\ud800-\udfff\ufff9-\ufffd"
+    "[\u0080-\u009f\u00c0-\u00ff\x00-\x08\x0b\x0e-\x1f\x7f\u206a-\u206f\ud800-\udfff\ufff9-\ufffd"
     "\U0001d173-\U0001d17a\U000e0000-\U000e007f]"
 )
 
@@ -81,6 +81,9 @@ _FOLD_MAP = {
 }
 
 
+_FOLD_PAIRS = tuple((chr(k), v) for k, v in _FOLD_MAP.items())
+
+
 @lru_cache(maxsize=4096)
 def _fold_char(c: str) -> str:
     lc = c.lower()
@@ -93,7 +96,11 @@ def fold_text(text: str) -> str:
     >>> fold_text("“Their top TEAM” — said")
     '"their top team" - said'
     """
-    t = text.translate(_FOLD_MAP)
-    if t.isascii():
-        return t.lower()
-    return "".join(_fold_char(c) for c in t)
+    if text.isascii():
+        return text.translate(_FOLD_MAP).lower()
+    # str.translate with a dict is slow on non-ASCII text; a few replace() calls are not
+    for src, dst in _FOLD_PAIRS:
+        if src in text:
+            text = text.replace(src, dst)
+    low = text.lower()
+    return low if len(low) == len(text) else "".join(_fold_char(c) for c in text)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+import numpy as np
+
 from .boilerplate import postfilter_extracted, strip_boilerplate
 from .config import RunConfig
 from .extract import extract_html
@@ -132,7 +134,9 @@ def _finish(doc: Document, cfg: RunConfig, template: frozenset[int]) -> Document
     )
     if cfg.dedup.enabled:
         d = cfg.dedup
-        doc.work["sig"] = minhash_signature(fold_text(doc.text), num_perm=d.num_perm, shingle=d.shingle, seed=d.seed)
+        doc.work["sig"] = minhash_signature(
+            fold_text(doc.text), num_perm=d.num_perm, shingle=d.shingle, seed=d.seed
+        ).astype(np.uint32)  # values are < 2**32 (datasketch keeps them in uint64): half the memory
     return doc
 
 
