@@ -28,8 +28,9 @@ the realistic case). ``docs/index.md`` lists the corner cases where they differ.
 run's sources. So does one whose canonical text has the same folded words as a stored
 passage (the id is a hash of those words): a statement quoted by more documents than a
 fingerprint lists (:data:`FP_CAP`) is still recognised. The canonical occurrence changes
-only to one of this run's new occurrences, and only when the configured policy picks it
-over a group that includes the current canonical occurrence; each change is recorded.
+only when the configured policy, applied to this run's group (which must include the
+current canonical occurrence: it competed), picks another of the passage's sources; the
+id stays, and each change is recorded with its run.
 
 **Safety.** One ``BEGIN IMMEDIATE`` transaction per run (WAL journal, ``synchronous=FULL``):
 a run killed at any point leaves the index as it was before or after the run. A second
@@ -191,6 +192,14 @@ def _add_stats(total: DedupStats, more: DedupStats) -> None:
 
 def _text_hash(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _same_span(s: SourceSpan, canonical: dict[str, Any]) -> bool:
+    return (s.doc_id, s.start, s.end) == (canonical.get("doc_id"), canonical.get("start"), canonical.get("end"))
+
+
+def _overlaps(s: SourceSpan, canonical: dict[str, Any]) -> bool:
+    return bool(s.doc_id == canonical.get("doc_id") and s.start < canonical["end"] and canonical["start"] < s.end)
 
 
 def _base_id(passage_id: str) -> str:
@@ -945,6 +954,7 @@ class _Entry:
     new: bool
     grown: bool = False
     history: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    removed: list[tuple[int, int, int]] = field(default_factory=list)  # (row, lo, hi) spans that grew
 
 
 class _Merger:
@@ -1037,27 +1047,65 @@ class _Merger:
         entry = self._entry(target)
         assert entry is not None
         tp = entry.passage
+        holds_current = any(_overlaps(s, tp.canonical) for s in earlier)
+        moved = self._grow(entry, earlier)
         have = {(s.doc_id, s.start, s.end) for s in tp.sources}
         added = [s for s in fresh if (s.doc_id, s.start, s.end) not in have]
         added += [s for s in earlier if (s.doc_id, s.start, s.end) not in have and not self._overlap(s)]
-        if not added:
+        if not added and not moved:
             return
+        # The policy's choice over this run's group replaces the canonical occurrence when
+        # the group contained the current one (it competed) and the choice is a source.
         canon, new = tp.canonical, p.canonical
-        holds_current = any(
-            s.doc_id == canon.get("doc_id") and s.start < canon.get("end", 0) and canon.get("start", 0) < s.end
-            for s in earlier
-        )
-        moved = new.get("doc_id") in fresh_ids and holds_current
-        if moved:
-            entry.history.append(({k: canon.get(k) for k in ("doc_id", "start", "end", "reason")}, dict(new)))
-            tp.canonical = dict(new)
-            tp.text = self.texts[new["doc_id"]].text[new["start"] : new["end"]]
-            self.n_changes += 1
+        chosen = (new.get("doc_id"), new.get("start"), new.get("end"))
+        if (
+            holds_current
+            and chosen != (canon.get("doc_id"), canon.get("start"), canon.get("end"))
+            and chosen in have | {(s.doc_id, s.start, s.end) for s in added}
+        ):
+            self._set_canonical(entry, dict(new))
+            moved = True
         self._add_sources(entry, added, rescore=moved)
         if not entry.new and not entry.grown:
             entry.grown = True
             self.n_grown += 1
         self.changed = True
+
+    def _grow(self, entry: _Entry, earlier: list[SourceSpan]) -> bool:
+        """Widen stored spans this run's group extends (a statement first shared in part).
+
+        A span only grows, to one that contains it and overlaps no other passage in its
+        document: provenance an earlier run published stays inside the new span. Returns
+        whether the canonical occurrence grew (its text changed).
+        """
+        tp = entry.passage
+        moved = False
+        for s in earlier:
+            mine = [x for x in tp.sources if x.doc_id == s.doc_id and x.start < s.end and s.start < x.end]
+            if len(mine) != 1:
+                continue
+            old = mine[0]
+            if (old.start, old.end) == (s.start, s.end) or not (s.start <= old.start and old.end <= s.end):
+                continue
+            row = self._row(s.doc_id)
+            if any(pid != tp.passage_id and lo < s.end and s.start < hi for lo, hi, pid in self.spans[row]):
+                continue
+            self.spans[row].remove((old.start, old.end, tp.passage_id))
+            self.spans[row].append((s.start, s.end, tp.passage_id))
+            entry.removed.append((row, old.start, old.end))
+            was_canonical = _same_span(old, tp.canonical)
+            old.start, old.end, old.text = s.start, s.end, s.text
+            if was_canonical:
+                self._set_canonical(entry, {**tp.canonical, "start": s.start, "end": s.end})
+                moved = True
+        return moved
+
+    def _set_canonical(self, entry: _Entry, new: dict[str, Any]) -> None:
+        tp = entry.passage
+        entry.history.append(({k: tp.canonical.get(k) for k in ("doc_id", "start", "end", "reason")}, new))
+        tp.canonical = new
+        tp.text = self._text(new["doc_id"])[new["start"] : new["end"]]
+        self.n_changes += 1
 
     def _create(self, p: Passage) -> None:
         pid = base = _base_id(p.passage_id)
@@ -1088,15 +1136,23 @@ class _Merger:
             self.spans[self.rows[s.doc_id]].append((s.start, s.end, tp.passage_id))
         tp.sources = sorted(tp.sources + added, key=lambda s: (s.doc_id, s.start, s.end))
 
-    def _keys(self, doc_id: str, start: int, end: int) -> np.ndarray:
+    def _text(self, doc_id: str) -> str:
         doc = self.texts.get(doc_id)
         if doc is None:
-            row = self.rows.get(doc_id)
-            if row is None:
-                row = int(self.con.execute("SELECT row FROM docs WHERE id = ?", (doc_id,)).fetchone()[0])
-                self.rows[doc_id] = row
-            doc = self.batch.index._load([row])[row]
-            self.texts[doc_id] = doc
+            row = self._row(doc_id)
+            doc = self.texts[doc_id] = self.batch.index._load([row])[row]
+        return doc.text
+
+    def _row(self, doc_id: str) -> int:
+        row = self.rows.get(doc_id)
+        if row is None:
+            row = int(self.con.execute("SELECT row FROM docs WHERE id = ?", (doc_id,)).fetchone()[0])
+            self.rows[doc_id] = row
+        return row
+
+    def _keys(self, doc_id: str, start: int, end: int) -> np.ndarray:
+        self._text(doc_id)
+        doc = self.texts[doc_id]
         tk = doc.work.get("tokens")
         if tk is None:
             tk = tokenize(doc.text)
@@ -1117,8 +1173,12 @@ class _Merger:
                 (pid, e.first_run, self.batch.run_no, rec),
             )
             self.con.executemany(
+                "DELETE FROM passage_sources WHERE doc = ? AND lo = ? AND hi = ? AND pid = ?",
+                [(*r, pid) for r in e.removed],
+            )
+            self.con.executemany(
                 "INSERT OR IGNORE INTO passage_sources(doc, lo, hi, pid) VALUES (?, ?, ?, ?)",
-                [(self.rows[s.doc_id], s.start, s.end, pid) for s in e.passage.sources],
+                [(self._row(s.doc_id), s.start, s.end, pid) for s in e.passage.sources],
             )
             for old, new in e.history:
                 self.con.execute(
