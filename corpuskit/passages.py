@@ -18,23 +18,28 @@ not depend on input order):
    candidates are found by containment, whatever the paragraph order.
 2. **Candidates**: a MinHash signature per unit over ``cfg.shingle``-word shingles, banded
    for recall at ``cfg.threshold`` (:func:`corpuskit.lsh.recall_params`); units of
-   *different* documents sharing a band are candidates. The MinHash is frequency-damped: a
-   shingle found in more than ``df_soft`` documents (a common phrase such as "said in a
-   statement") competes for the minimum with weight ``df_soft / df`` (an exponential race),
-   so it rarely decides a signature, while a unit made only of such shingles (a widely
-   quoted sentence) still gets one. Oversized buckets link each unit to its next
-   :data:`BUCKET_CAP` neighbours only.
+   *different* documents sharing a band are candidates. Common phrases ("the Finance
+   Minister of", "said in a statement") would otherwise pair thousands of unrelated units,
+   so the MinHash is frequency-damped: a shingle occurring ``df > DF_DAMP`` times in the
+   batch takes part in each permutation with probability ``DF_DAMP / df`` (decided by a
+   second hash, so consistently across units), while a unit made only of such shingles (a
+   widely quoted line) keeps its plain minimum. A candidate pair must then agree on at
+   least ``ESTIMATE_SHARE * cfg.threshold`` of its signature values and share
+   :data:`MIN_SHARED_SHINGLES` distinctive shingles exactly. Oversized buckets link each
+   unit to its next :data:`BUCKET_CAP` neighbours only.
 3. **Verification**: for each candidate document pair, the paragraphs holding the seeds are
    aligned token by token (:func:`corpuskit.align.align`): shared stretches of at least
    ``cfg.min_words`` words with similarity ``>= cfg.min_similarity``, bridging gaps of up
-   to :data:`corpuskit.align.MAX_GAP` words. Stretches never cross a paragraph break.
+   to :data:`corpuskit.align.MAX_GAP` words, most shared words in runs of distinctive
+   (not common) wording, attribution outside the quote marks trimmed off the edges.
+   Stretches never cross a paragraph break.
 4. **Passages without chaining**: stretches are grouped greedily. Each candidate
    representative (one side of a stretch) is scored by how many words of it the other
    documents share *directly with it* (projected through their own alignment with it); a
    document joins when it shares ``>= cfg.min_words`` words and either ``>= MIN_COVERAGE``
    of the representative or (a truncated copy) all it shares with it lies inside it, at
-   ``>= cfg.min_similarity`` over the shared part. The best
-   representative forms a passage, its words are taken, the rest is re-scored. Documents
+   ``>= cfg.min_similarity`` over the shared part. The best representative forms a
+   passage, its words are taken, the rest is re-scored (lazily). Documents
    reached only through a member are aligned against the representative itself before
    joining. So two sentences that each resemble a third never end up together unless each
    is verified against the same representative.
@@ -83,6 +88,7 @@ __all__ = [
     "DF_COMMON_SHARE",
     "DF_DAMP",
     "ESTIMATE_SHARE",
+    "LSH_RECALL",
     "MAX_DOC_FLOOR",
     "MIN_COVERAGE",
     "MIN_SHARED_SHINGLES",
@@ -200,7 +206,6 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 _FM1 = np.uint64(0xFF51AFD7ED558CCD)
 _FM2 = np.uint64(0xC4CEB9FE1A85EC53)
 _U33 = np.uint64(33)
-_U11 = np.uint64(11)
 _U32 = np.uint64(32)
 
 
@@ -218,7 +223,11 @@ def _shingle(keys: np.ndarray, s: int, width: int) -> np.uint64:
 
 
 @jit
-def _unit_shingles(keys: np.ndarray, units: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _unit_shingles(
+    keys: np.ndarray, token_shingles: np.ndarray, units: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    # A unit's shingles are the token shingles starting in it and ending inside it; a unit
+    # shorter than k words is one shingle of all its words.
     nu = units.shape[0]
     off = np.zeros(nu + 1, dtype=np.int64)
     for u in range(nu):
@@ -229,8 +238,7 @@ def _unit_shingles(keys: np.ndarray, units: np.ndarray, k: int) -> tuple[np.ndar
         a = units[u, 0]
         ln = units[u, 1] - a
         if ln >= k:
-            for s in range(ln - k + 1):
-                sh[off[u] + s] = _shingle(keys, a + s, k)
+            sh[off[u] : off[u + 1]] = token_shingles[a : a + ln - k + 1]
         else:
             sh[off[u]] = _shingle(keys, a, ln)
     return off, sh
@@ -285,8 +293,8 @@ def passage_units(text: str, cfg: PassageConfig) -> PassageUnits:
     tokens = tokenize(text)
     umin = min(UNIT_MIN, cfg.min_words)
     units = _cut_units(tokens.flags, umin, UNIT_MAX, UNIT_WINDOW)
-    offsets, shingles = _unit_shingles(tokens.keys, units, cfg.shingle)
     token_shingles = _token_shingles(tokens.keys, cfg.shingle)
+    offsets, shingles = _unit_shingles(tokens.keys, token_shingles, units, cfg.shingle)
     return PassageUnits(tokens, units, offsets, shingles, token_shingles, _fingerprint(text, cfg))
 
 
@@ -372,19 +380,38 @@ def _bucket_pairs(order: np.ndarray, skeys: np.ndarray, unit_doc: np.ndarray, ca
     return out
 
 
+@jit
+def _count_min(sh: np.ndarray, bits: int) -> np.ndarray:
+    shift = np.uint64(64 - bits)
+    mix = np.uint64(0x9E3779B97F4A7C15)
+    one = np.zeros(1 << bits, dtype=np.uint32)
+    two = np.zeros(1 << bits, dtype=np.uint32)
+    for x in sh:
+        one[x >> shift] += 1
+        two[(x * mix) >> shift] += 1
+    out = np.empty(sh.shape[0], dtype=np.int64)
+    for i in range(sh.shape[0]):
+        x = sh[i]
+        out[i] = min(one[x >> shift], two[(x * mix) >> shift])
+    return out
+
+
 def _frequency(pus: list[PassageUnits]) -> list[np.ndarray]:
     """Per document, how often the shingle starting at each token occurs in the whole batch.
 
-    Occurrences, not documents: one sort for the batch, and a three-word shingle rarely
-    repeats inside one article, so the two are nearly the same ("df" below).
+    A count-min sketch (two rows of about one counter per shingle, min of the two): never
+    an underestimate, and off only by the few shingles colliding in both rows, which the
+    damping and commonness thresholds (tens of occurrences) do not notice. Counts are
+    occurrences rather than documents ("df" below): a three-word shingle rarely repeats
+    inside one article.
     """
     lengths = [p.token_shingles.shape[0] for p in pus]
-    if not sum(lengths):
+    total = sum(lengths)
+    if not total:
         return [np.zeros(0, dtype=np.int64) for _ in pus]
-    _, inverse, counts = np.unique(
-        np.concatenate([p.token_shingles for p in pus]), return_inverse=True, return_counts=True
-    )
-    return np.split(counts[inverse].astype(np.int64), np.cumsum(lengths)[:-1])
+    bits = min(max(16, total.bit_length()), 28)
+    df = _count_min(np.concatenate([p.token_shingles for p in pus]), bits)
+    return np.split(df, np.cumsum(lengths)[:-1])
 
 
 def _rare_starts(pu: PassageUnits, df: np.ndarray, df_common: int) -> np.ndarray:
@@ -507,7 +534,8 @@ def _candidate_units(
         flat = _bucket_pairs(order, keys >> np.uint64(bits), unit_doc, BUCKET_CAP, nunits)
         cand = np.stack([flat // nunits, flat % nunits], axis=1)
         found.append(flat[_agreement(sigs, cand) >= min_agree])
-    flat = np.unique(np.concatenate(found))
+    flat = np.sort(np.concatenate(found))
+    flat = flat[np.concatenate(([True], flat[1:] != flat[:-1]))]  # each pair once
     pairs = np.stack([flat // nunits, flat % nunits], axis=1)
     rare_sh, rare_off = _sorted_by_unit(sh, df <= df_common, off)
     pairs = pairs[_count_shared(rare_sh, rare_off, pairs) >= MIN_SHARED_SHINGLES]
@@ -553,24 +581,25 @@ def _align_pairs(
     for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
         a_doc, b_doc = int(da[s]), int(db[s])
         pa, pb = pus[a_doc], pus[b_doc]
-        windows: dict[tuple[int, int], list[list[int]]] = {}
+        windows: dict[tuple[int, int], list[tuple[int, int, int, int]]] = {}
         for ua, ub in pairs[s:e].tolist():
             a0, a1 = int(units[ua, 0]), int(units[ua, 1])
             b0, b1 = int(units[ub, 0]), int(units[ub, 1])
             ia, ib = _para_of(pa.paragraphs, a0), _para_of(pb.paragraphs, b0)
-            w = [
+            # The paragraphs holding the two units (never across a paragraph break).
+            w = (
                 max(int(pa.paragraphs[ia]), a0 - _WINDOW_MARGIN),
                 min(int(pa.paragraphs[ia + 1]), a1 + _WINDOW_MARGIN),
                 max(int(pb.paragraphs[ib]), b0 - _WINDOW_MARGIN),
                 min(int(pb.paragraphs[ib + 1]), b1 + _WINDOW_MARGIN),
-            ]
+            )
             windows.setdefault((ia, ib), []).append(w)
         seen: set[tuple[int, int, int, int]] = set()
         for ws in windows.values():
-            merged = [min(w[0] for w in ws), max(w[1] for w in ws), min(w[2] for w in ws), max(w[3] for w in ws)]
+            merged = (min(w[0] for w in ws), max(w[1] for w in ws), min(w[2] for w in ws), max(w[3] for w in ws))
             todo = [merged]
             if merged[1] - merged[0] > _GIANT_WINDOW or merged[3] - merged[2] > _GIANT_WINDOW:
-                todo = sorted({tuple(w) for w in ws})  # type: ignore[misc]
+                todo = sorted(set(ws))
             for x0, x1, y0, y1 in todo:
                 for al in align(
                     pa.tokens.keys[x0:x1],
