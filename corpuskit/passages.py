@@ -535,7 +535,9 @@ def _candidate_units(
         cand = np.stack([flat // nunits, flat % nunits], axis=1)
         found.append(flat[_agreement(sigs, cand) >= min_agree])
     flat = np.sort(np.concatenate(found))
-    flat = flat[np.concatenate(([True], flat[1:] != flat[:-1]))]  # each pair once
+    first = np.ones(flat.shape[0], dtype=bool)
+    first[1:] = flat[1:] != flat[:-1]
+    flat = flat[first]  # each pair once
     pairs = np.stack([flat // nunits, flat % nunits], axis=1)
     rare_sh, rare_off = _sorted_by_unit(sh, df <= df_common, off)
     pairs = pairs[_count_shared(rare_sh, rare_off, pairs) >= MIN_SHARED_SHINGLES]
