@@ -12,9 +12,11 @@ kana are one token each (those scripts do not separate words with spaces). Token
 compared by a 64-bit hash of their :func:`corpuskit.normalise.fold_text` form, so case,
 curly/straight quotes and dashes never matter; offsets are offsets in the original text.
 
-**Flags.** Each token carries two flags about the gap *before* it: :data:`PIECE` (a
-sentence end, a quote mark or a paragraph break: where candidate units may be cut) and
-:data:`BARRIER` (a paragraph break: a passage span never crosses one). A newline is a
+**Flags.** Each token carries flags about the gap *before* it: :data:`PIECE` (a sentence
+end, a quote mark or a paragraph break: where candidate units may be cut),
+:data:`BARRIER` (a paragraph break: a passage span never crosses one), and
+:data:`OPEN_QUOTE` / :data:`CLOSE_QUOTE` (a quotation opens after ``said, "`` or closes
+before ``," Trump said``: where a statement meets its attribution). A newline is a
 paragraph break when the line before it ends with sentence punctuation, a quote mark or a
 colon, or when a blank line follows; a single newline inside a sentence (hard-wrapped
 text) is not.
@@ -24,7 +26,9 @@ common run, then recursively left and right of it) computed by a compiled dynami
 so it is exact, junk-free and fast on the short windows passage finding compares.
 :func:`align` chains blocks separated by at most :data:`MAX_GAP` unmatched words on either
 side (an inserted ``Trump wrote``, a changed word, a sentence merged with ``, and``) into
-stretches, and keeps the stretches with enough shared words and similarity.
+stretches, and keeps the stretches with enough shared words and similarity, most of them
+in runs of distinctive wording (so template sentences and side-by-side stock phrases are
+no stretch), with attribution outside the quote marks trimmed off their edges.
 """
 
 from __future__ import annotations
