@@ -85,13 +85,19 @@ SCHEMA_VERSION = 1
 #: longer makes candidates, and no more postings are stored for it.
 FP_CAP = 64
 #: Two fingerprints a new document shares with an earlier one make it a passage candidate
-#: only when they are at most this many tokens apart in the new document.
-COLOCATION = 48
+#: only when they are at most this many tokens apart (and equally far apart in both).
+COLOCATION = 24
 #: Entries per stored part of a key run (12 bytes each).
 _PART = 1 << 20
 #: Key runs of one kind beyond which the newest are merged (see ``_Postings.add``).
 _MERGE_RATIO = 2
 _SQL_CHUNK = 500  # host parameters per IN (...) query
+#: Value columns of each kind of postings: band keys and stock phrases point at a
+#: document row; fingerprints also give their token position in it.
+_WIDTH = {"band": 1, "fp": 2, "common": 1}
+#: Two fingerprints back the same shared stretch when their offsets in the two documents
+#: differ by at most this many tokens (a word inserted or dropped in between).
+_SLACK = 4
 
 
 class IndexBusyError(CorpuskitError):
@@ -128,7 +134,7 @@ def winnow(hashes: np.ndarray, window: int) -> np.ndarray:
     A sequence shorter than the window keeps its minimum.
 
     >>> winnow(np.array([5, 3, 9, 3, 8, 1, 7], dtype=np.uint64), 3).tolist()
-    [3, 5]
+    [1, 3, 5]
     """
     n = hashes.shape[0]
     if n == 0:
@@ -152,22 +158,37 @@ def passage_fingerprints(units: PassageUnits, cfg: PassageConfig) -> tuple[np.nd
     return sh[pos].view(np.int64), pos
 
 
-def colocated_pairs(query: np.ndarray, pos: np.ndarray, other: np.ndarray, span: int = COLOCATION) -> np.ndarray:
-    """Unique ``(query, other)`` pairs linked by two fingerprints at most ``span`` tokens apart.
+def colocated_pairs(
+    query: np.ndarray,
+    pos: np.ndarray,
+    other: np.ndarray,
+    other_pos: np.ndarray,
+    span: int = COLOCATION,
+    slack: int = _SLACK,
+) -> np.ndarray:
+    """Unique ``(query, other)`` pairs two fingerprints place on one shared stretch of text.
 
-    One row per shared fingerprint: ``query`` is the new document, ``pos`` the
-    fingerprint's position in it, ``other`` the earlier document holding it. A single
-    shared shingle is chance; two close together are a shared stretch of text.
+    One row per shared fingerprint: ``query`` is the new document and ``pos`` the
+    fingerprint's token position in it, ``other`` the earlier document and ``other_pos``
+    its position there. A single shared shingle is chance; two at most ``span`` tokens
+    apart whose distance is the same in both documents (give or take ``slack``) are a
+    stretch both documents share.
 
-    >>> colocated_pairs(np.array([0, 0, 0, 1]), np.array([3, 9, 90, 5]), np.array([7, 7, 8, 7])).tolist()
+    >>> q, o = np.array([0, 0, 0, 1, 1]), np.array([7, 7, 7, 8, 8])
+    >>> colocated_pairs(q, np.array([3, 9, 90, 5, 9]), o, np.array([103, 109, 4, 50, 90])).tolist()
     [[0, 7]]
     """
-    if query.shape[0] < 2:
-        return np.zeros((0, 2), dtype=np.int64)
     order = np.lexsort((pos, other, query))
-    q, p, o = query[order], pos[order], other[order]
-    close = (q[1:] == q[:-1]) & (o[1:] == o[:-1]) & (p[1:] != p[:-1]) & (p[1:] - p[:-1] <= span)
-    hit = np.stack([q[1:][close], o[1:][close]], axis=1).astype(np.int64)
+    q, p, o, op = query[order], pos[order], other[order], other_pos[order]
+    hits = []
+    for step in (1, 2, 3):  # a stray match of the same pair may sit in between
+        if q.shape[0] <= step:
+            break
+        a, b = slice(None, -step), slice(step, None)
+        ok = (q[b] == q[a]) & (o[b] == o[a]) & (p[b] > p[a]) & (p[b] - p[a] <= span)
+        ok &= np.abs((op[b] - op[a]) - (p[b] - p[a])) <= slack
+        hits.append(np.stack([q[b][ok], o[b][ok]], axis=1))
+    hit = np.concatenate(hits).astype(np.int64) if hits else np.zeros((0, 2), dtype=np.int64)
     return np.unique(hit, axis=0) if hit.shape[0] else np.zeros((0, 2), dtype=np.int64)
 
 
@@ -218,18 +239,20 @@ def _chunks(seq: Sequence[Any], size: int = _SQL_CHUNK) -> Iterator[Sequence[Any
 
 
 class _Postings:
-    """Key → document postings as sorted runs of ``(int64 key, int32 doc)`` in blobs.
+    """Key → value postings as sorted runs of ``int64`` keys and ``int32`` value rows, in blobs.
 
-    Why not one SQLite row per key: a batch of 10,000 documents brings about three million
-    keys, and row-at-a-time inserts and lookups cost seconds per million; a sorted run is
-    written once, sequentially, and searched with ``numpy.searchsorted``. Runs of one kind
-    are merged when the newer is at least half the size of the older (a log-structured
-    merge), so there are O(log n) of them and each entry is rewritten O(log n) times.
+    A value row is ``(document row,)`` or, for fingerprints, ``(document row, token position)``
+    (``width``). Why not one SQLite row per key: a batch of 10,000 documents brings about
+    three million keys, and row-at-a-time inserts and lookups cost seconds per million; a
+    sorted run is written once, sequentially, and searched with ``numpy.searchsorted``. A
+    new run is merged into the one before while that one is at most twice its size (a
+    log-structured merge): O(log n) runs, each entry rewritten O(log n) times.
     """
 
     def __init__(self, con: sqlite3.Connection, kind: str) -> None:
         self.con = con
         self.kind = kind
+        self.width = _WIDTH.get(kind, 1)
 
     def runs(self) -> list[tuple[int, int]]:
         """``(run id, entries)`` oldest first."""
@@ -242,23 +265,26 @@ class _Postings:
         cur = self.con.execute(
             "SELECT keys, docs FROM postings WHERE kind = ? AND seg = ? ORDER BY part", (self.kind, seg)
         )
-        for keys, docs in cur:
-            yield np.frombuffer(keys, dtype="<i8"), np.frombuffer(docs, dtype="<i4")
+        for keys, vals in cur:
+            yield np.frombuffer(keys, dtype="<i8"), np.frombuffer(vals, dtype="<i4").reshape(-1, self.width)
+
+    def _empty(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros(0, np.int64), np.zeros((0, self.width), np.int32)
 
     def load(self, seg: int) -> tuple[np.ndarray, np.ndarray]:
         parts = list(self._parts(seg))
         if not parts:
-            return np.zeros(0, np.int64), np.zeros(0, np.int32)
-        return np.concatenate([k for k, _ in parts]), np.concatenate([d for _, d in parts])
+            return self._empty()
+        return np.concatenate([k for k, _ in parts]), np.concatenate([v for _, v in parts])
 
     def lookup(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For sorted unique ``query`` keys: ``(index into query, doc)`` of every posting."""
+        """For sorted unique ``query`` keys: ``(index into query, value row)`` of every posting."""
         found_q: list[np.ndarray] = []
-        found_d: list[np.ndarray] = []
+        found_v: list[np.ndarray] = []
         if query.shape[0] == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int32)
+            return self._empty()
         for seg, _ in self.runs():
-            for keys, docs in self._parts(seg):
+            for keys, vals in self._parts(seg):
                 q0 = int(np.searchsorted(query, keys[0], side="left"))
                 q1 = int(np.searchsorted(query, keys[-1], side="right"))
                 if q1 <= q0:
@@ -270,21 +296,20 @@ class _Postings:
                 if hit.shape[0] == 0:
                     continue
                 c = cnt[hit]
-                starts = np.repeat(lo[hit] - np.cumsum(c) + c, c) + np.arange(int(c.sum()))
                 found_q.append(np.repeat(hit + q0, c))
-                found_d.append(docs[starts])
+                found_v.append(vals[_expand(lo[hit], c)])
         if not found_q:
-            return np.zeros(0, np.int64), np.zeros(0, np.int32)
-        return np.concatenate(found_q), np.concatenate(found_d)
+            return self._empty()
+        return np.concatenate(found_q), np.concatenate(found_v)
 
-    def add(self, keys: np.ndarray, docs: np.ndarray) -> None:
+    def add(self, keys: np.ndarray, vals: np.ndarray) -> None:
         """Store a new run (any order), then merge runs while the newest is not much smaller."""
         if keys.shape[0] == 0:
             return
-        order = np.lexsort((docs, keys))
+        vals = vals.reshape(-1, self.width)
         runs = self.runs()
         seg = runs[-1][0] + 1 if runs else 1
-        self._write(seg, keys[order].astype("<i8"), docs[order].astype("<i4"))
+        self._write(seg, keys, vals)
         runs.append((seg, keys.shape[0]))
         while len(runs) >= 2 and runs[-2][1] <= _MERGE_RATIO * runs[-1][1]:
             (s_old, n_old), (s_new, n_new) = runs[-2], runs[-1]
@@ -295,39 +320,45 @@ class _Postings:
         """Merge runs ``segs`` into the first of them; postings of keys in sorted ``drop`` go."""
         parts = [self.load(s) for s in segs]
         keys = np.concatenate([k for k, _ in parts])
-        docs = np.concatenate([d for _, d in parts])
+        vals = np.concatenate([v for _, v in parts])
         if drop is not None and drop.shape[0]:
-            pos = np.minimum(np.searchsorted(drop, keys), drop.shape[0] - 1)
-            keep = drop[pos] != keys
-            keys, docs = keys[keep], docs[keep]
-        order = np.lexsort((docs, keys))
+            at = np.minimum(np.searchsorted(drop, keys), drop.shape[0] - 1)
+            keep = drop[at] != keys
+            keys, vals = keys[keep], vals[keep]
         self.con.executemany("DELETE FROM postings WHERE kind = ? AND seg = ?", [(self.kind, s) for s in segs])
-        self._write(segs[0], keys[order], docs[order])
+        self._write(segs[0], keys, vals)
 
     def compact(self, drop: np.ndarray | None = None) -> None:
         segs = [s for s, _ in self.runs()]
         if len(segs) > 1 or (segs and drop is not None):
             self.merge(segs, drop)
 
-    def _write(self, seg: int, keys: np.ndarray, docs: np.ndarray) -> None:
+    def _write(self, seg: int, keys: np.ndarray, vals: np.ndarray) -> None:
+        order = np.lexsort((*vals.T[::-1], keys))  # by key, then value: one order for one content
+        keys = np.ascontiguousarray(keys[order], dtype="<i8")
+        vals = np.ascontiguousarray(vals[order], dtype="<i4")
         self.con.executemany(
             "INSERT INTO postings(kind, seg, part, n, keys, docs) VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (
-                    self.kind,
-                    seg,
-                    i,
-                    int(min(_PART, keys.shape[0] - lo)),
-                    keys[lo : lo + _PART].tobytes(),
-                    docs[lo : lo + _PART].tobytes(),
-                )
+                (self.kind, seg, i, int(keys[lo : lo + _PART].shape[0]), keys[lo : lo + _PART].tobytes(),
+                 vals[lo : lo + _PART].tobytes())
                 for i, lo in enumerate(range(0, keys.shape[0], _PART))
             ],
-        )
+        )  # fmt: skip
 
     def count(self) -> int:
         row = self.con.execute("SELECT COALESCE(SUM(n), 0) FROM postings WHERE kind = ?", (self.kind,)).fetchone()
         return int(row[0])
+
+
+def _expand(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``starts[i], starts[i] + 1, ..., starts[i] + counts[i] - 1`` for every ``i``, concatenated.
+
+    >>> _expand(np.array([5, 0]), np.array([2, 3])).tolist()
+    [5, 6, 0, 1, 2]
+    """
+    total = int(counts.sum())
+    return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
 
 
 # ---------------------------------------------------------------------------------------
@@ -830,8 +861,8 @@ class _Batch:
     def _dedup_prior(self, bands: np.ndarray, exclude: set[int]) -> dict[int, Document]:
         """Earlier documents sharing a band key with this batch (and their heads)."""
         keys = np.unique(bands.reshape(-1))
-        _, docs = _Postings(self.con, "band").lookup(keys)
-        rows = set(np.unique(docs).tolist()) - exclude
+        _, vals = _Postings(self.con, "band").lookup(keys)
+        rows = set(np.unique(vals[:, 0]).tolist()) - exclude
         return self.index._load(rows)
 
     def _insert_docs(
@@ -912,18 +943,19 @@ class _Batch:
         uk, inv = np.unique(k_all, return_inverse=True)
         common = np.zeros(uk.shape[0], dtype=bool)
         common[_Postings(self.con, "common").lookup(uk)[0]] = True
-        qi, docs = _Postings(self.con, "fp").lookup(uk)
-        return _Prints(k_all, np.concatenate(pos), np.concatenate(who), uk, inv.reshape(-1), common, qi, docs)
+        qi, vals = _Postings(self.con, "fp").lookup(uk)
+        return _Prints(k_all, np.concatenate(pos), np.concatenate(who), uk, inv.reshape(-1), common, qi, vals)
 
     def _store_fingerprints(self, fp: _Prints, rows: np.ndarray) -> None:
         """Add postings, except for keys that now reach more than ``FP_CAP`` documents."""
-        pairs = np.unique(np.stack([fp.inv, rows[fp.who].astype(np.int64)], axis=1), axis=0)
-        total = np.bincount(pairs[:, 0], minlength=fp.uk.shape[0]) + np.bincount(fp.qi, minlength=fp.uk.shape[0])
+        triples = np.stack([fp.inv, rows[fp.who].astype(np.int64), fp.pos], axis=1)
+        pairs = np.unique(triples[:, :2], axis=0)
+        total = np.bincount(pairs[:, 0], minlength=fp.uk.shape[0]) + fp.indexed_docs()
         newly = (total > FP_CAP) & ~fp.common
         if newly.any():
             _Postings(self.con, "common").add(fp.uk[newly], np.zeros(int(newly.sum()), dtype=np.int32))
-        sel = ~(fp.common | newly)[pairs[:, 0]]
-        _Postings(self.con, "fp").add(fp.uk[pairs[sel, 0]], pairs[sel, 1].astype(np.int32))
+        sel = ~(fp.common | newly)[triples[:, 0]]
+        _Postings(self.con, "fp").add(fp.uk[triples[sel, 0]], triples[sel, 1:].astype(np.int32))
 
 
 @dataclass(slots=True)
@@ -937,7 +969,12 @@ class _Prints:
     inv: np.ndarray  # occurrence -> index into uk
     common: np.ndarray  # per uk: a stock phrase already
     qi: np.ndarray  # postings: index into uk
-    docs: np.ndarray  # postings: document row
+    vals: np.ndarray  # postings: (document row, token position)
+
+    def indexed_docs(self) -> np.ndarray:
+        """Per unique key: how many indexed documents hold it."""
+        pairs = np.unique(np.stack([self.qi, self.vals[:, 0].astype(np.int64)], axis=1), axis=0)
+        return np.bincount(pairs[:, 0], minlength=self.uk.shape[0])
 
 
 # ---------------------------------------------------------------------------------------
@@ -993,14 +1030,15 @@ class _Merger:
     def _candidates(self, fp: _Prints) -> dict[int, Document]:
         """Earlier kept documents sharing two close fingerprints with a document of the batch."""
         n = fp.uk.shape[0]
-        usable = (np.bincount(fp.qi, minlength=n) <= FP_CAP) & ~fp.common
-        qi, docs = fp.qi[usable[fp.qi]], fp.docs[usable[fp.qi]]
+        usable = (fp.indexed_docs() <= FP_CAP) & ~fp.common
+        qi, vals = fp.qi[usable[fp.qi]], fp.vals[usable[fp.qi]]
         # Expand: every occurrence of a key in the batch meets every posting of it.
         order = np.argsort(fp.inv, kind="stable")
         starts = np.searchsorted(fp.inv[order], np.arange(n))
         occ = np.searchsorted(fp.inv[order], np.arange(n), side="right")[qi] - starts[qi]
-        idx = order[np.repeat(starts[qi] - np.cumsum(occ) + occ, occ) + np.arange(int(occ.sum()))]
-        pairs = colocated_pairs(fp.who[idx], fp.pos[idx], np.repeat(docs, occ).astype(np.int64))
+        idx = order[_expand(starts[qi], occ)]
+        other = np.repeat(vals, occ, axis=0).astype(np.int64)
+        pairs = colocated_pairs(fp.who[idx], fp.pos[idx], other[:, 0], other[:, 1])
         return self.batch.index._load(np.unique(pairs[:, 1]).tolist()) if pairs.shape[0] else {}
 
     def _load_spans(self, rows: Sequence[int]) -> None:

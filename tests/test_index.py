@@ -521,12 +521,15 @@ def test_a_shared_run_of_min_words_shares_two_fingerprints(data: st.DataObject) 
     assert len(fa & fb & set(shared.tolist())) >= 2
 
 
-def test_colocated_pairs_need_two_close_fingerprints() -> None:
-    q = np.array([0, 0, 1, 1, 2, 2, 2])
-    pos = np.array([10, 40, 5, 5, 0, 100, 120])
-    other = np.array([7, 7, 8, 8, 9, 9, 9])
-    assert colocated_pairs(q, pos, other).tolist() == [[0, 7], [2, 9]]
-    assert colocated_pairs(q, pos, other, span=10).tolist() == []
+def test_colocated_pairs_need_two_fingerprints_of_one_stretch() -> None:
+    q = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    pos = np.array([10, 16, 5, 5, 0, 100, 40, 46])
+    other = np.array([7, 7, 8, 8, 9, 9, 6, 6])
+    opos = np.array([200, 206, 1, 2, 0, 100, 3, 90])
+    # 0-7: six tokens apart in both; 1-8: one position; 2-9: too far apart; 3-6: not aligned
+    assert colocated_pairs(q, pos, other, opos).tolist() == [[0, 7]]
+    assert colocated_pairs(q, pos, other, opos, span=5).tolist() == []
+    assert colocated_pairs(q, pos, other, opos, span=100).tolist() == [[0, 7], [2, 9]]
 
 
 @settings(max_examples=40, deadline=None)
@@ -543,9 +546,9 @@ def test_key_runs_answer_like_a_dictionary(batches: list[list[tuple[int, int]]])
         for k, d in batch:
             truth.setdefault(k, []).append(d)
     query = np.arange(-25, 26, dtype=np.int64)
-    qi, docs = store.lookup(query)
+    qi, vals = store.lookup(query)
     got: dict[int, list[int]] = {}
-    for i, d in zip(qi.tolist(), docs.tolist(), strict=True):
+    for i, (d,) in zip(qi.tolist(), vals.tolist(), strict=True):
         got.setdefault(int(query[i]), []).append(d)
     assert {k: sorted(v) for k, v in got.items()} == {k: sorted(v) for k, v in truth.items()}
     assert len(store.runs()) <= 1 + int(np.log2(max(1, sum(map(len, batches))))) + 1
