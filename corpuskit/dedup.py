@@ -43,10 +43,10 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -56,7 +56,24 @@ from .normalise import fold_text
 from .records import Document, DupKind
 from .signatures import count_common, shingle_hashes, signature_matrix
 
-__all__ = ["TEASER_MIN_SHARE", "DedupStats", "banding", "cluster_id", "deduplicate", "keep_key", "parse_date"]
+__all__ = [
+    "TEASER_MIN_SHARE",
+    "DedupStats",
+    "Overlap",
+    "OverlapVerifier",
+    "Relation",
+    "Verifier",
+    "agreement_floor",
+    "banding",
+    "cluster_id",
+    "deduplicate",
+    "keep_key",
+    "parse_date",
+    "resolve_clusters",
+    "shingle_overlap",
+    "text_key",
+    "word_count",
+]
 
 #: Shortest teaser (as a share of its full article's shingles) the candidate search is
 #: built to find; shorter ones are still verified when LSH happens to pair them.
@@ -209,7 +226,7 @@ def _signatures(docs: list[Document], cfg: DedupConfig) -> np.ndarray:
 
 
 @dataclass(frozen=True, slots=True)
-class _Rel:
+class Relation:
     """How two documents ``(x, y)`` relate, from exact shingle sets."""
 
     jaccard: float
@@ -218,11 +235,11 @@ class _Rel:
     shorter: bool  # x has fewer shingles than y
     other_shorter: bool  # y has fewer shingles than x
 
-    def flipped(self) -> _Rel:
-        return _Rel(self.jaccard, self.other_inside, self.inside, self.other_shorter, self.shorter)
+    def flipped(self) -> Relation:
+        return Relation(self.jaccard, self.other_inside, self.inside, self.other_shorter, self.shorter)
 
 
-_NOTHING = _Rel(0.0, 0.0, 0.0, False, False)
+_NOTHING = Relation(0.0, 0.0, 0.0, False, False)
 
 
 class _Verifier:
@@ -249,14 +266,77 @@ class _Verifier:
             self.cache.popitem(last=False)
         return got
 
-    def compare(self, x: int, y: int) -> _Rel:
+    def compare(self, x: int, y: int) -> Relation:
         a, b = self.shingles(x), self.shingles(y)
         self.count += 1
-        if a.size == 0 or b.size == 0:
-            return _NOTHING
-        common = count_common(a, b)
-        jac = common / (a.size + b.size - common)
-        return _Rel(jac, common / a.size, common / b.size, a.size < b.size, b.size < a.size)
+        return _relation(count_common(a, b), int(a.size), int(b.size))
+
+
+def _relation(common: int, size_x: int, size_y: int) -> Relation:
+    if size_x == 0 or size_y == 0:
+        return _NOTHING
+    jac = common / (size_x + size_y - common)
+    return Relation(jac, common / size_x, common / size_y, size_x < size_y, size_y < size_x)
+
+
+class Verifier(Protocol):
+    """Exact comparison of two representatives (by rank), as the clustering asks for it."""
+
+    count: int
+
+    def compare(self, x: int, y: int) -> Relation: ...
+
+
+class Overlap(NamedTuple):
+    """A candidate pair checked exactly: ``common`` of ``size_i`` and ``size_j`` shingles;
+    ``agree`` signature permutations were equal."""
+
+    i: int
+    j: int
+    agree: int
+    common: int
+    size_i: int
+    size_j: int
+
+
+def shingle_overlap(i: int, j: int, agree: int, a: np.ndarray, b: np.ndarray, cfg: DedupConfig) -> Overlap | None:
+    """The exact overlap of candidates ``i`` and ``j`` (shingle sets ``a``, ``b``) if it can
+    matter to the clustering: Jaccard >= ``threshold``, or one >= ``containment`` inside the other.
+
+    >>> a = np.arange(10, dtype=np.uint64)
+    >>> shingle_overlap(0, 1, 99, a, a[:9], DedupConfig())
+    Overlap(i=0, j=1, agree=99, common=9, size_i=10, size_j=9)
+    >>> shingle_overlap(0, 1, 99, a[:5], a[5:], DedupConfig()) is None
+    True
+    """
+    common = count_common(a, b) if a.size and b.size else 0
+    rel = _relation(common, int(a.size), int(b.size))
+    if rel.jaccard < cfg.threshold and max(rel.inside, rel.other_inside) < cfg.containment:
+        return None
+    return Overlap(i, j, agree, common, int(a.size), int(b.size))
+
+
+class OverlapVerifier:
+    """A :class:`Verifier` over overlaps found elsewhere (another engine's executors).
+
+    ``overlaps`` answer for their own pairs; ``sets`` holds the exact shingle sets of the
+    documents a truncated copy may be compared with beyond its pairs (its connected
+    component). Any other comparison raises ``KeyError``: the caller left out a set.
+    """
+
+    def __init__(self, overlaps: Iterable[Overlap], sets: Mapping[int, np.ndarray]) -> None:
+        self.known = {(o.i, o.j): o for o in overlaps}
+        self.sets = sets
+        self.count = 0
+
+    def compare(self, x: int, y: int) -> Relation:
+        self.count += 1
+        if (o := self.known.get((x, y))) is not None:
+            return _relation(o.common, o.size_i, o.size_j)
+        if (o := self.known.get((y, x))) is not None:
+            return _relation(o.common, o.size_j, o.size_i)
+        a, b = self.sets[x], self.sets[y]
+        return _relation(count_common(a, b), int(a.size), int(b.size))
 
 
 @dataclass(slots=True)
@@ -275,10 +355,10 @@ class _Graph:
     nbr: np.ndarray
     agree: np.ndarray
     maybe_below: int
-    known: dict[tuple[int, int], _Rel]
+    known: dict[tuple[int, int], Relation]
     containers: dict[int, list[tuple[int, float]]]
 
-    def relation(self, i: int, idx: int, verifier: _Verifier) -> _Rel | None:
+    def relation(self, i: int, idx: int, verifier: Verifier) -> Relation | None:
         """How ``i`` relates to its ``idx``-th CSR neighbour (``None``: not a duplicate)."""
         j = int(self.nbr[idx])
         if self.agree[idx] > self.maybe_below:
@@ -313,14 +393,23 @@ def banding(cfg: DedupConfig) -> tuple[tuple[int, int], tuple[int, int]]:
     return optimal_params(cfg.threshold, cfg.num_perm), recall_params(_teaser_floor(cfg), cfg.num_perm, recall=0.98)
 
 
-def _graph(sigs: np.ndarray, verifier: _Verifier, cfg: DedupConfig, stats: DedupStats, fixed: int = 0) -> _Graph:
-    """Candidate pairs from both banding passes, filtered on their estimate, and truncations.
+def agreement_floor(cfg: DedupConfig) -> int:
+    """Fewest equal signature permutations a candidate pair needs to be verified at all.
+
+    >>> agreement_floor(DedupConfig())
+    8
+    """
+    return _min_agreeing(cfg.num_perm, min(_teaser_floor(cfg), cfg.threshold))
+
+
+def _candidates(sigs: np.ndarray, cfg: DedupConfig, stats: DedupStats, fixed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs (``i < j``) from both banding passes that pass the estimate, and how
+    many permutations each agrees on.
 
     Rows below ``fixed`` were decided by an earlier batch: pairs among them are dropped.
     """
     n = len(sigs)
     near, teaser = banding(cfg)
-    teaser_floor = _teaser_floor(cfg)
     stats.near_bands, stats.near_rows = near
     stats.teaser_bands, stats.teaser_rows = teaser
     found = [candidate_pairs(sigs, *near), candidate_pairs(sigs, *teaser)]
@@ -330,12 +419,16 @@ def _graph(sigs: np.ndarray, verifier: _Verifier, cfg: DedupConfig, stats: Dedup
     pairs = pairs[pairs[:, 1] >= fixed]  # i < j: both were decided earlier when j was
     stats.candidate_pairs = len(pairs)
     agree = _agreeing(sigs, pairs)
-    keep = agree >= _min_agreeing(cfg.num_perm, min(teaser_floor, cfg.threshold))
-    pairs, agree = pairs[keep], agree[keep]
+    keep = agree >= agreement_floor(cfg)
+    return pairs[keep], agree[keep]
 
-    # Pairs that may be below the threshold: verify now, to know who is a truncated copy.
+
+def _graph(n: int, pairs: np.ndarray, agree: np.ndarray, verifier: Verifier, cfg: DedupConfig) -> _Graph:
+    """The candidate graph over ``n`` representatives; pairs that may be below the threshold
+    are verified now, to know who is a truncated copy."""
+    pairs = pairs.reshape(-1, 2)
     maybe_below = _max_agreeing(cfg.num_perm, cfg.threshold)
-    known: dict[tuple[int, int], _Rel] = {}
+    known: dict[tuple[int, int], Relation] = {}
     containers: dict[int, list[tuple[int, float]]] = {}
     for i, j in pairs[agree <= maybe_below].tolist():
         rel = verifier.compare(i, j)
@@ -359,7 +452,7 @@ def _graph(sigs: np.ndarray, verifier: _Verifier, cfg: DedupConfig, stats: Dedup
 
 def _clusters(
     graph: _Graph,
-    verifier: _Verifier,
+    verifier: Verifier,
     cfg: DedupConfig,
     fixed: int = 0,
     preset: dict[int, tuple[int, DupKind, float]] | None = None,
@@ -406,7 +499,7 @@ def _clusters(
 def _join_via_member(
     i: int,
     graph: _Graph,
-    verifier: _Verifier,
+    verifier: Verifier,
     heads: set[int],
     head_of: dict[int, tuple[int, DupKind, float]],
     cfg: DedupConfig,
@@ -421,6 +514,20 @@ def _join_via_member(
         if inside >= cfg.threshold and (best is None or (-inside, h) < (-best[0], best[1])):
             best = (inside, h)
     return None if best is None else (best[1], best[0])
+
+
+def text_key(text: str) -> bytes:
+    """Key of an exact-duplicate group: a 128-bit hash of the normalised text.
+
+    >>> text_key("same words") == text_key("same words") != text_key("other words")
+    True
+    """
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def word_count(text: str) -> int:
+    """Words as the keep policy counts them ("most complete")."""
+    return len(text.split())
 
 
 def cluster_id(doc_id: str) -> str:
@@ -460,12 +567,14 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig, *, prior: Sequence[D
     if not cfg.enabled:
         return stats
     heads_before = {d.id for d in prior if d.status == "kept"}
-    fixed_docs = [d for d in prior if d.status == "kept" or (d.status == "duplicate" and d.duplicate_of in heads_before)]
+    fixed_docs = [
+        d for d in prior if d.status == "kept" or (d.status == "duplicate" and d.duplicate_of in heads_before)
+    ]
     n_fixed = len(fixed_docs)
     new = [d for d in docs if d.status == "kept"]
     live = fixed_docs + new
     stats.documents = len(new)
-    words = [len(d.text.split()) for d in live]
+    words = [word_count(d.text) for d in live]
     # Earlier heads first, then earlier duplicates, then this batch (by the keep policy).
     tier = [0 if d.status == "kept" else 1 for d in fixed_docs] + [2] * len(new)
     keys = [(t, *keep_key(d, cfg, w)) for t, d, w in zip(tier, live, words, strict=True)]
@@ -474,8 +583,7 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig, *, prior: Sequence[D
     # 1. exact groups; the best-ranked copy stands for its group from here on.
     groups: dict[bytes, list[int]] = {}
     for k in ranked:
-        h = hashlib.blake2b(live[k].text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-        groups.setdefault(h, []).append(k)
+        groups.setdefault(text_key(live[k].text), []).append(k)
     rep_rows = [g[0] for g in groups.values()]  # still in rank order
     reps = [live[k] for k in rep_rows]
     fixed = sum(1 for k in rep_rows if k < n_fixed)  # earlier documents rank first: a prefix
@@ -490,17 +598,67 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig, *, prior: Sequence[D
     sigs = _signatures(reps, cfg)
     for d in live:
         d.work.pop("sig", None)
-    verifier = _Verifier(reps, cfg.shingle)
-    graph = _graph(sigs, verifier, cfg, stats, fixed)
+    pairs, agree = _candidates(sigs, cfg, stats, fixed)
     del sigs
+    verifier = _Verifier(reps, cfg.shingle)
+    graph = _graph(len(reps), pairs, agree, verifier, cfg)
+    del pairs, agree
 
     # 4. clusters; exact copies follow their representative (same text, same relation).
+    _resolve(live, words, keys, list(groups.values()), graph, verifier, cfg, stats, n_fixed, fixed, preset)
+    return stats
+
+
+def resolve_clusters(
+    live: Sequence[Document],
+    words: Sequence[int],
+    groups: Sequence[Sequence[int]],
+    pairs: np.ndarray,
+    agree: np.ndarray,
+    verifier: Verifier,
+    cfg: DedupConfig,
+    stats: DedupStats | None = None,
+) -> DedupStats:
+    """Steps 3-4 of :func:`deduplicate` (no earlier batch) on pairs found elsewhere: another
+    engine (:mod:`corpuskit.engines.spark`) finds and checks candidates its own way, then
+    reaches the very same clusters, marks and keep reasons through this code.
+
+    ``live[k]`` has ``words[k]`` words. ``groups`` are the exact-duplicate groups as indices
+    into ``live``, each in keep order (:func:`keep_key`, ties by input order), the groups in
+    the keep order of their first member: group ``r`` is representative ``r``. ``pairs``
+    (``i < j``) and ``agree`` are the candidate pairs of representatives that pass
+    :func:`agreement_floor`. A caller that verified every pair up front may leave out the
+    unrelated ones, and every group with one member and no pair (it is kept, alone).
+    """
+    stats = stats if stats is not None else DedupStats()
+    keys = [keep_key(d, cfg, w) for d, w in zip(live, words, strict=True)]
+    graph = _graph(len(groups), pairs, agree, verifier, cfg)
+    _resolve(live, words, keys, groups, graph, verifier, cfg, stats)
+    return stats
+
+
+def _resolve(
+    live: Sequence[Document],
+    words: Sequence[int],
+    keys: Sequence[tuple[Any, ...]],
+    groups: Sequence[Sequence[int]],
+    graph: _Graph,
+    verifier: Verifier,
+    cfg: DedupConfig,
+    stats: DedupStats,
+    n_fixed: int = 0,
+    fixed: int = 0,
+    preset: dict[int, tuple[int, DupKind, float]] | None = None,
+) -> None:
+    """Cluster the representatives, then mark every document of every group."""
+    reps = [live[g[0]] for g in groups]
+    rep_rows = [g[0] for g in groups]
     head_of = _clusters(graph, verifier, cfg, fixed, preset)
     stats.verified_pairs = verifier.count
     teasers = graph.containers
-    del graph, verifier
+    del graph
     members: dict[int, list[tuple[int, int]]] = {}  # head rep -> [(live row, rep index)]
-    for r, copies in enumerate(groups.values()):
+    for r, copies in enumerate(groups):
         if r in head_of:
             i, kind, sim = head_of[r]
             for k in copies:
@@ -529,7 +687,6 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig, *, prior: Sequence[D
             head.keep_reason = _reason(head, words[hk], live[k], words[k], cfg)
         stats.clusters += 1
         _count_kinds(stats, (live[k] for k, _ in group))
-    return stats
 
 
 def _count_kinds(stats: DedupStats, dups: Iterable[Document]) -> None:
