@@ -114,15 +114,18 @@ class IndexFormatError(CorpuskitError):
 
 
 def fingerprint_window(cfg: PassageConfig) -> int:
-    """Winnowing window: any exact run of ``cfg.min_words`` tokens holds two fingerprints.
+    """Winnowing window: any exact run of ``cfg.min_words`` tokens holds two fingerprints
+    whose shingles do not overlap (at least ``shingle`` tokens apart).
 
-    A run of ``min_words`` tokens has ``min_words - shingle + 1`` shingles; two disjoint
-    windows fit in it when the window is half that.
+    A run of ``min_words`` tokens has shingles at positions ``0 .. min_words - shingle``;
+    every ``w`` consecutive positions hold a fingerprint, so one falls in ``[0, w)`` and
+    another in ``[w - 1 + shingle, 2w - 1 + shingle)``, which fits when
+    ``2w + 2 * shingle - 2 <= min_words``.
 
     >>> fingerprint_window(PassageConfig())
-    3
+    2
     """
-    return max(1, (cfg.min_words - cfg.shingle + 1) // 2)
+    return max(1, (cfg.min_words - 2 * cfg.shingle + 2) // 2)
 
 
 def winnow(hashes: np.ndarray, window: int) -> np.ndarray:
@@ -165,6 +168,7 @@ def colocated_pairs(
     other_pos: np.ndarray,
     span: int = COLOCATION,
     slack: int = _SLACK,
+    gap: int = 3,
 ) -> np.ndarray:
     """Unique ``(query, other)`` pairs two fingerprints place on one shared stretch of text.
 
@@ -185,7 +189,7 @@ def colocated_pairs(
         if q.shape[0] <= step:
             break
         a, b = slice(None, -step), slice(step, None)
-        ok = (q[b] == q[a]) & (o[b] == o[a]) & (p[b] > p[a]) & (p[b] - p[a] <= span)
+        ok = (q[b] == q[a]) & (o[b] == o[a]) & (p[b] - p[a] >= gap) & (p[b] - p[a] <= span)
         ok &= np.abs((op[b] - op[a]) - (p[b] - p[a])) <= slack
         hits.append(np.stack([q[b][ok], o[b][ok]], axis=1))
     hit = np.concatenate(hits).astype(np.int64) if hits else np.zeros((0, 2), dtype=np.int64)
@@ -1038,7 +1042,7 @@ class _Merger:
         occ = np.searchsorted(fp.inv[order], np.arange(n), side="right")[qi] - starts[qi]
         idx = order[_expand(starts[qi], occ)]
         other = np.repeat(vals, occ, axis=0).astype(np.int64)
-        pairs = colocated_pairs(fp.who[idx], fp.pos[idx], other[:, 0], other[:, 1])
+        pairs = colocated_pairs(fp.who[idx], fp.pos[idx], other[:, 0], other[:, 1], gap=self.cfg.shingle)
         return self.batch.index._load(np.unique(pairs[:, 1]).tolist()) if pairs.shape[0] else {}
 
     def _load_spans(self, rows: Sequence[int]) -> None:
