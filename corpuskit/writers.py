@@ -17,7 +17,7 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -101,7 +101,12 @@ def read_jsonl(path: Path) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def staged_output(out_dir: Path, stage_dir: Path, names: Sequence[str] = OUTPUT_NAMES) -> Iterator[Path]:
+def staged_output(
+    out_dir: Path,
+    stage_dir: Path,
+    names: Sequence[str] = OUTPUT_NAMES,
+    on_commit: Callable[[], None] | None = None,
+) -> Iterator[Path]:
     """Yield an empty ``stage_dir`` to write a run's outputs into; on clean exit move them
     into ``out_dir`` together.
 
@@ -109,8 +114,11 @@ def staged_output(out_dir: Path, stage_dir: Path, names: Sequence[str] = OUTPUT_
     each move is an atomic rename. Files are moved in ``names`` order, and a file of
     ``names`` the new run did not write (``report.html`` after ``--no-report``) is removed
     from ``out_dir``, so the set stays consistent. Ctrl-C and ``SIGTERM`` are held back
-    during the few renames. On an error nothing in ``out_dir`` changes and the staging
-    directory is removed; an ``OSError`` becomes :class:`OutputError`.
+    during the few renames, and ``on_commit`` runs before they are let through: a caller
+    that stops caring about Ctrl-C once the output is complete (the CLI) can say so there,
+    and a Ctrl-C that came during the renames then finds the run already done. On an error
+    nothing in ``out_dir`` changes and the staging directory is removed; an ``OSError``
+    becomes :class:`OutputError`.
     """
     out_dir, stage_dir = Path(out_dir), Path(stage_dir)
     try:
@@ -122,6 +130,8 @@ def staged_output(out_dir: Path, stage_dir: Path, names: Sequence[str] = OUTPUT_
         yield stage_dir
         with _signals_held():
             _commit(stage_dir, out_dir, names)
+            if on_commit is not None:
+                on_commit()
     except OSError as e:
         raise OutputError(f"{out_dir}: write failed: {e.strerror or e}") from e
     finally:
