@@ -7,7 +7,9 @@ under ``--strict``; 2 usage error (bad option, missing input); 3 output cannot b
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -49,6 +51,11 @@ class PassageMode(str, Enum):
     off = "off"
 
 
+class Engine(str, Enum):
+    local = "local"
+    spark = "spark"
+
+
 class CanonicalPolicy(str, Enum):
     complete = "complete"
     medoid = "medoid"
@@ -82,6 +89,7 @@ class _Progress:
         self._bar: Any = None
         self._tasks: dict[str, Any] = {}
         self.stage, self.done = "start", 0  # where the run got to, for the Ctrl-C summary
+        self._sigint: Any = None
 
     def __enter__(self) -> _Progress:
         if self.enabled:
@@ -101,6 +109,10 @@ class _Progress:
 
     def __call__(self, stage: str, n: int) -> None:
         self.stage, self.done = stage, n
+        if stage == "written" and self._sigint is None and threading.current_thread() is threading.main_thread():
+            # The output is complete: a Ctrl-C from now on (even one held back during the
+            # renames) must not report an interruption or end the process with -SIGINT.
+            self._sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
         if self._bar is None:
             return
         if stage not in self._tasks:
@@ -110,6 +122,12 @@ class _Progress:
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.__exit__(None, None, None)
+
+    def restore_sigint(self) -> None:
+        """Give Ctrl-C back, unless this process ends with the command (``main``)."""
+        if self._sigint is not None and not _PROCESS_ENDS_WITH_COMMAND:
+            signal.signal(signal.SIGINT, self._sigint)
+        self._sigint = None
 
 
 @app.command("run")
@@ -165,6 +183,13 @@ def run_cmd(
             show_default=False,
         ),
     ] = None,
+    engine: Annotated[
+        Engine, typer.Option(help="Where the work runs: this machine, or Apache Spark (same output).")
+    ] = Engine.local,
+    spark_master: Annotated[
+        Optional[str],
+        typer.Option(help="Spark master URL for --engine spark (default: local[N], N = --workers).", metavar="URL"),
+    ] = None,
 ) -> None:
     """Read articles, clean them, link duplicates and re-reported passages, write the corpus."""
     from .pipeline import run
@@ -192,14 +217,35 @@ def run_cmd(
     except ConfigError as e:
         _err(str(e))
         raise typer.Exit(2) from None
+    spark = engine is Engine.spark
+    if spark_master is not None and not spark:
+        _err("--spark-master needs --engine spark")
+        raise typer.Exit(2)
+    if spark:
+        from .engines import SPARK_INSTALL_HINT, spark_available
+
+        if not spark_available():
+            _err(f"--engine spark needs pyspark: {SPARK_INSTALL_HINT}")
+            raise typer.Exit(2)
+        if resume or index is not None:
+            _err(f"{'--resume' if resume else '--index'} is for --engine local")
+            raise typer.Exit(2)
     prog = _Progress(not quiet)
     try:
         with prog:
-            result = run(inputs, out, cfg, progress=prog, write_report_html=not no_report, resume=resume, index=index)
+            if spark:
+                from .engines.spark import run_spark
+
+                master = spark_master or f"local[{cfg.workers}]"
+                result = run_spark(inputs, out, cfg, master=master, progress=prog, write_report_html=not no_report)
+            else:
+                result = run(
+                    inputs, out, cfg, progress=prog, write_report_html=not no_report, resume=resume, index=index
+                )
     except KeyboardInterrupt:
         _err(
             f"interrupted at {prog.stage} after {prog.done:,} records; {out} is as it was before this run"
-            " (run again with --resume to continue)"
+            + ("" if spark else " (run again with --resume to continue)")
         )
         raise typer.Exit(130) from None
     except RejectedRecordError as e:
@@ -217,6 +263,8 @@ def run_cmd(
     except CorpuskitError as e:
         _err(str(e))
         raise typer.Exit(1) from None
+    finally:
+        prog.restore_sigint()
     if not quiet:
         c = result.counts
         typer.echo(
@@ -312,6 +360,11 @@ def index_vacuum_cmd(path: _IndexPath) -> None:
     typer.echo(f"{path}: {before:,} -> {after:,} bytes")
 
 
+_PROCESS_ENDS_WITH_COMMAND = False
+
+
 def main() -> None:
     """Entry point of the ``corpuskit`` script and ``python -m corpuskit``."""
+    global _PROCESS_ENDS_WITH_COMMAND
+    _PROCESS_ENDS_WITH_COMMAND = True
     app(prog_name="corpuskit")

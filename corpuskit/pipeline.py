@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
+import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -16,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, get_args
 
 import orjson
 
@@ -28,7 +30,7 @@ from .dedup import DedupStats, deduplicate
 from .errors import OutputError, RejectedRecordError
 from .passages import drop_passages, find_passages
 from .readers import Discovered, discover_inputs, read_inputs
-from .records import Document, Passage
+from .records import Document, DupKind, Passage
 from .stages import _chunks, finish_documents, prepare_documents
 from .writers import staged_output, write_json, write_jsonl
 
@@ -77,7 +79,9 @@ class _Workers:
 
     def _new(self) -> ProcessPoolExecutor:
         # Workers ignore Ctrl-C: the main process gets it, stops them and reports once.
-        return ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=signal.signal, initargs=_NO_SIGINT)
+        return ProcessPoolExecutor(
+            self.workers, mp_context=self._ctx, initializer=_worker_init, initargs=(os.getpid(),)
+        )
 
     def restart(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -132,10 +136,10 @@ def _pool_map(fn: Callable[[T], R], tasks: Iterable[T | Ready[R]], workers: int,
             # every task in flight is lost with the pool: resubmit those after this one
             rest = list(pending)
             pending.clear()
-            value = _isolate(fn, task, pool)  # type: ignore[arg-type]
+            value: R = _isolate(fn, task, pool)
             for t, f in rest:
                 pending.append((t, f if isinstance(f, Ready) else pool.pool.submit(fn, t)))
-            return value  # type: ignore[return-value]
+            return value
 
     for task in tasks:
         pending.append((task, task if isinstance(task, Ready) else pool.pool.submit(fn, task)))
@@ -268,7 +272,7 @@ def _run(
     }
     if index_summary is not None:
         manifest["index"] = {"path": str(index), **index_summary}
-    with staged_output(out, ckpt.work_dir / "output") as stage:
+    with staged_output(out, ckpt.work_dir / "output", on_commit=lambda: tick("written", len(docs))) as stage:
         write_jsonl(stage / "documents.jsonl", (d.to_dict() for d in docs))
         write_jsonl(stage / "passages.jsonl", (p.to_dict() for p in passages))
         timer.add("write", time.perf_counter() - t)
@@ -323,7 +327,19 @@ def _prepare(
     return docs
 
 
-_NO_SIGINT = (signal.SIGINT, signal.SIG_IGN)
+def _worker_init(parent: int) -> None:
+    """Workers ignore Ctrl-C (the main process stops them and reports once) and die with
+    the main process: a killed run must not leave workers behind holding its pipes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _mapper(cfg: RunConfig, pool: _Workers | None) -> Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]:
@@ -394,7 +410,7 @@ def _counts(docs: list[Document], passages: list[Passage], dstats: Any) -> dict[
         "kept": status["kept"],
         "duplicate": status["duplicate"],
         "rejected": status["rejected"],
-        "duplicate_by_kind": {k: kinds[k] for k in ("exact", "near", "contained")},
+        "duplicate_by_kind": {k: kinds[k] for k in get_args(DupKind)},
         "rejected_by_reason": dict(sorted((str(k), v) for k, v in reasons.items())),
         "clusters": sum(1 for d in docs if d.status == "kept" and d.cluster_id),
         "passages": len(passages),
