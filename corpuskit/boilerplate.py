@@ -250,7 +250,9 @@ del _month_list, _i, _n
 _MON = "|".join(sorted(map(re.escape, _MONTHS), key=lambda s: (-len(s), s)))
 
 _DATE_PATTERNS = [
-    re.compile(rf"(?<!\w)(?P<mon>{_MON})\.?\s{{1,3}}(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s{{1,3}}(?P<y>\d{{4}})(?!\d)", re.I),
+    re.compile(
+        rf"(?<!\w)(?P<mon>{_MON})\.?\s{{1,3}}(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s{{1,3}}(?P<y>\d{{4}})(?!\d)", re.I
+    ),
     re.compile(
         rf"(?<!\d)(?P<d>\d{{1,2}})(?:\.|st|nd|rd|th|er|º)?\s{{1,3}}(?:de\s)?(?P<mon>{_MON})\.?,?\s{{1,3}}(?:de\s)?(?P<y>\d{{4}})(?!\d)",
         re.I,
@@ -267,7 +269,16 @@ _TIME = re.compile(r"(?<!\d)(?P<H>\d{1,2}):(?P<M>\d\d)(?::\d\d)?\s?(?P<ap>[ap]\.
 
 # Words a date line may carry besides the date itself ("Updated", "ET", "2 min read", weekdays).
 _DATE_FILLER = frozenset(
-    ["updated", "published", "posted", "first", "last", "modified", "created", "on", "at", "am", "pm", "a", "m", "p", "et", "est", "edt", "pt", "pst", "pdt", "ct", "cst", "cdt", "mt", "mst", "gmt", "utc", "bst", "cet", "cest", "ist", "kst", "jst", "aest", "min", "mins", "minute", "minutes", "read", "reading", "time", "local", "hour", "hours", "ago", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "aktualisiert", "veröffentlicht", "am", "um", "uhr", "stand", "publié", "mis", "à", "jour", "le", "publicado", "actualizado", "el", "las", "a", "pubblicato", "aggiornato", "il", "alle", "gepubliceerd", "bijgewerkt", "om", "обновлено", "опубликовано", "в", "г", "года", "date", "dated", "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo", "time"]
+    (
+        "updated published posted first last modified created on at am pm a m p et est edt pt pst pdt ct "
+        "cst cdt mt mst gmt utc bst cet cest ist kst jst aest min mins minute minutes read reading time "
+        "local hour hours ago monday tuesday wednesday thursday friday saturday sunday mon tue tues wed "
+        "thu thur thurs fri sat sun aktualisiert veröffentlicht am um uhr stand publié mis à jour le "
+        "publicado actualizado el las a pubblicato aggiornato il alle gepubliceerd bijgewerkt om "
+        "обновлено опубликовано в г года date dated montag dienstag mittwoch donnerstag freitag samstag "
+        "sonntag lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miércoles jueves "
+        "viernes sábado domingo time"
+    ).split()
 )
 
 
@@ -341,9 +352,12 @@ _BYLINE = re.compile(
 )
 _NAME_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bog\b|\boch\b|\ben\b|\bи\b)\s*", re.I)
 _CONNECTOR = re.compile(r"^(?:,|;|&|and|und|et|y|e|og|och|en|и|with|mit)$", re.I)
-_PARTICLES = frozenset(["de", "da", "das", "del", "della", "der", "den", "di", "du", "dos", "van", "von", "la", "le", "bin", "ibn", "al", "el", "zu", "ten", "ter", "mc"])
+_PARTICLES = frozenset("de da das del della der den di du dos van von la le bin ibn al el zu ten ter mc".split())
 _ROLES = frozenset(
-    ["staff", "writer", "reporter", "correspondent", "editor", "editors", "columnist", "contributor", "contributing", "senior", "chief", "political", "business", "bureau", "news", "desk", "opinion", "special", "to", "the", "associated", "press"]
+    (
+        "staff writer reporter correspondent editor editors columnist contributor contributing senior "
+        "chief political business bureau news desk opinion special to the associated press"
+    ).split()
 )
 
 
@@ -351,7 +365,7 @@ def _valid_name(part: str) -> bool:
     toks = part.split()
     if not 1 <= len(toks) <= 5 or len(part) > 60 or any(c.isdigit() for c in part):
         return False
-    if any(c in part for c in "@/|:()[]!?“”\"«»"):
+    if any(c in part for c in '@/|:()[]!?“”"«»'):
         return False
     cased = False
     for t in toks:
@@ -476,12 +490,16 @@ _CREDIT_LINE = re.compile(
     r"quelle|source|fuente|crédito|crédit|写真|画像|출처|사진|фото|источник|illustration|video)\s{0,3}(?::|…|\.\.\.|：|=)",
     re.I,
 )
-_CAPTION_START = re.compile(r"^(?:above|below|pictured|top|left|right|file|file photo|in this photo)\s{0,3}[:\-–—]", re.I)
+_CAPTION_START = re.compile(
+    r"^(?:above|below|pictured|top|left|right|file|file photo|in this photo)\s{0,3}[:\-–—]", re.I
+)
 _CONTACT = re.compile(
     r"^(?:reach|follow|contact|email|write to|you can reach|send tips to)\b.{0,80}?(?:@[\w.]{2,}|\bon (?:x|twitter)\b)",
     re.I,
 )
-_COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright\b|all rights reserved|alle rechte vorbehalten|tous droits réservés)", re.I)
+_COPYRIGHT = re.compile(
+    r"^(?:©|\(c\)|copyright\b|all rights reserved|alle rechte vorbehalten|tous droits réservés)", re.I
+)
 _UPDATED = re.compile(
     r"^(?:this (?:story|article|post|report) (?:has been|was|is being) (?:updated|corrected|originally published)|"
     r"(?:correction|clarification|editor'?s note)\s{0,3}:|this story is developing|"
@@ -557,7 +575,9 @@ def _furniture(s: str) -> str:
         return "caption"
     if n <= 400:
         tail = low[-160:]
-        gate = any(c in tail for c in "/|·—–([:") or tail.rstrip(" .)").endswith(("getty images", "shutterstock", "istockphoto"))
+        gate = any(c in tail for c in "/|·—–([:") or tail.rstrip(" .)").endswith(
+            ("getty images", "shutterstock", "istockphoto")
+        )
         if gate and any(h in tail for h in _CREDIT_HINTS) and _CREDIT_TAIL.search(s[-160:]):
             return "caption"
         if _CAPTION_START.match(s):
@@ -625,7 +645,7 @@ def _features(idx: int, s: str, lang: str | None, stops: frozenset[str]) -> _Lin
 
 
 _TITLE_CASE_WORDS = frozenset(
-    ["To", "Of", "In", "At", "On", "For", "And", "With", "From", "By", "As", "Is", "Are", "After", "Over", "Into", "Up", "Its", "Has", "Be", "Not", "Or", "Will", "Was", "Your", "How"]
+    ("To Of In At On For And With From By As Is Are After Over Into Up Its Has Be Not Or Will Was Your How").split()
 )
 
 

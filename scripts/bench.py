@@ -76,7 +76,8 @@ def make_corpus(n: int, seed: int = 0, words: int = 600) -> list[dict[str, str]]
     """``n`` records: 80% originals, 10% edited reprints, 10% sharing a re-reported quote."""
     rng = random.Random(seed)
     quotes = [
-        "\u201c" + " ".join(_sentence(rng) for _ in range(2)) + "\u201d the minister said." for _ in range(max(1, n // 50))
+        "\u201c" + " ".join(_sentence(rng) for _ in range(2)) + "\u201d the minister said."
+        for _ in range(max(1, n // 50))
     ]
     records: list[dict[str, str]] = []
     originals: list[list[str]] = []
@@ -195,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{args.docs} synthetic documents (~600 words, JSONL)\n")
         print("| pipeline | workers | docs/s | docs/s per core | peak RSS MB | passages | duplicates |")
         print("|---|---:|---:|---:|---:|---:|---:|")
-        print(f"| baseline (ftfy + langdetect + datasketch MinHash/LSH) | 1 | {base['docs_per_s']:.0f} | {base['docs_per_s']:.0f} | | | |")
+        print(
+            f"| baseline (ftfy + langdetect + datasketch MinHash/LSH) | 1 | {base['docs_per_s']:.0f} | {base['docs_per_s']:.0f} | | | |"
+        )
         one = None
         for w, res, m in rows:
             rate = args.docs / float(res["wall"])  # type: ignore[arg-type]
@@ -213,7 +216,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\nbaseline per stage (docs/s): " + ", ".join(f"{k} {v:.0f}" for k, v in base.items()))
         if len(rows) > 1 and one:
             best = args.docs / float(rows[-1][1]["wall"])  # type: ignore[arg-type]
-            print(f"\nspeed-up {rows[-1][0]} workers vs 1: {best / one:.2f}x; vs baseline: {best / base['docs_per_s']:.1f}x")
+            print(
+                f"\nspeed-up {rows[-1][0]} workers vs 1: {best / one:.2f}x; vs baseline: {best / base['docs_per_s']:.1f}x"
+            )
 
         if args.html_docs:
             import trafilatura
@@ -227,7 +232,9 @@ def main(argv: list[str] | None = None) -> int:
             write_jsonl(hinp, pages)
             res = run_corpuskit(hinp, Path(tmp) / "html-out", 1)
             ours = len(pages) / float(res["wall"])  # type: ignore[arg-type]
-            print(f"\nHTML, {len(pages)} pages, 1 core: trafilatura.extract {traf:.0f} pages/s; corpuskit run {ours:.0f} pages/s ({ours / traf:.0%})")
+            print(
+                f"\nHTML, {len(pages)} pages, 1 core: trafilatura.extract {traf:.0f} pages/s; corpuskit run {ours:.0f} pages/s ({ours / traf:.0%})"
+            )
     return 0
 
 

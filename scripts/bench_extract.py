@@ -172,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
         preds = {k: fn(k) for k in keys}
         dt = time.perf_counter() - t0
         s = score(truth, preds)
-        rows.append({"system": name, "precision": s.precision, "recall": s.recall, "f1": s.f1, "docs_per_s": len(keys) / dt})
+        rows.append(
+            {"system": name, "precision": s.precision, "recall": s.recall, "f1": s.f1, "docs_per_s": len(keys) / dt}
+        )
         print(f"{name}: F1 {s.f1:.3f}", file=sys.stderr)
     print(f"{len(keys)} pages; token 4-gram shingles, per-document P/R averaged, F1 of the means\n")
     print("| system | precision | recall | F1 | docs/s |")

@@ -79,7 +79,10 @@ def test_sample_page(page: str) -> None:
 
 
 def test_sample_pages_cover_three_scripts() -> None:
-    langs = {detect_stopword_language((PAGES / f"{p}.txt").read_text(encoding="utf-8")) for p in ("en_daily", "de_zeitung", "ja_shinbun")}
+    langs = {
+        detect_stopword_language((PAGES / f"{p}.txt").read_text(encoding="utf-8"))
+        for p in ("en_daily", "de_zeitung", "ja_shinbun")
+    }
     assert langs == {"en", "de", "ja"}
 
 
@@ -123,7 +126,9 @@ def test_date_line(row: dict[str, object]) -> None:
 
 def test_authors_only_from_head_or_about_section() -> None:
     # "By ..." lines of a teaser list after the story are not the story's authors.
-    text = "\n".join([HEAD[2], "By Jane Smith", *BODY, "Latest in World", "Markets rally on rate hopes", "By Someone Else"])
+    text = "\n".join(
+        [HEAD[2], "By Jane Smith", *BODY, "Latest in World", "Markets rally on rate hopes", "By Someone Else"]
+    )
     assert strip_boilerplate(text, CFG).authors == ["Jane Smith"]
     about = "\n".join([HEAD[2], *BODY, "About the Authors", "By Jane Smith", "See full bio"])
     assert strip_boilerplate(about, CFG).authors == ["Jane Smith"]

@@ -20,7 +20,13 @@ def test_article_text_and_metadata() -> None:
     assert "What happens next" in paras  # body subheading stays
     assert "“We are ready to talk at any time,” the union's spokesperson said." in paras
     assert paras[-1].startswith("Local businesses on the islands")
-    for furniture in ("Home", "Related stories", "Ferry fares to rise in April", "All rights reserved", "By Jane Smith"):
+    for furniture in (
+        "Home",
+        "Related stories",
+        "Ferry fares to rise in April",
+        "All rights reserved",
+        "By Jane Smith",
+    ):
         assert furniture not in ex.text
     assert ex.title == "Harbour strike halts ferry services"
     assert ex.title not in paras  # the headline is moved out of the text, not copied
