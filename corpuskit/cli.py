@@ -190,6 +190,10 @@ def run_cmd(
         Optional[str],
         typer.Option(help="Spark master URL for --engine spark (default: local[N], N = --workers).", metavar="URL"),
     ] = None,
+    parquet: Annotated[
+        bool,
+        typer.Option("--parquet", help="With --engine spark, also write documents.parquet/ and passages.parquet/."),
+    ] = False,
 ) -> None:
     """Read articles, clean them, link duplicates and re-reported passages, write the corpus."""
     from .pipeline import run
@@ -218,9 +222,10 @@ def run_cmd(
         _err(str(e))
         raise typer.Exit(2) from None
     spark = engine is Engine.spark
-    if spark_master is not None and not spark:
-        _err("--spark-master needs --engine spark")
-        raise typer.Exit(2)
+    for given, flag in ((spark_master is not None, "--spark-master"), (parquet, "--parquet")):
+        if given and not spark:
+            _err(f"{flag} needs --engine spark")
+            raise typer.Exit(2)
     if spark:
         from .engines import SPARK_INSTALL_HINT, spark_available
 
@@ -237,7 +242,9 @@ def run_cmd(
                 from .engines.spark import run_spark
 
                 master = spark_master or f"local[{cfg.workers}]"
-                result = run_spark(inputs, out, cfg, master=master, progress=prog, write_report_html=not no_report)
+                result = run_spark(
+                    inputs, out, cfg, master=master, parquet=parquet, progress=prog, write_report_html=not no_report
+                )
             else:
                 result = run(
                     inputs, out, cfg, progress=prog, write_report_html=not no_report, resume=resume, index=index

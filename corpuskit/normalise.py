@@ -46,6 +46,13 @@ _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\u2060
 _SPACES = re.compile("[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _LINE_SEPS = re.compile("\r\n?|[\u2028\u2029\x85\x0b\x0c]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+# Any character one of the three substitutions above would change: clean text (most
+# text) skips them, since a regex that finds nothing costs a fraction of one that rewrites.
+_UNTIDY = re.compile(
+    "[\r\x85\u2028\u2029\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\u2060\ufeff\u00ad"
+    "\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]"
+)
+_SUSPECT = re.compile(f"{_FTFY_NEEDED.pattern}|{_UNTIDY.pattern}")
 
 
 def normalise_text(text: str) -> str:
@@ -60,17 +67,41 @@ def normalise_text(text: str) -> str:
     """
     if not text:
         return ""
+    for _ in range(_MAX_PASSES):
+        text, again = _normalise_once(text)
+        if not again:
+            break
+    return text
+
+
+# ftfy is not always idempotent ("À\r\x83¢"), and what the steps after it change can make
+# new mojibake ("\xadÀ\x86" → "À†", which is "ˠ"; "Â\t0" → "Â 0"): a text ftfy saw and
+# changed goes round again, until a pass changes nothing (rare: only repaired text pays).
+_MAX_PASSES = 4
+
+
+def _normalise_once(text: str) -> tuple[str, bool]:
+    """One pass of :func:`normalise_text`, and whether another one may change the text."""
+    given = text
+    suspect = _SUSPECT.search(text) is not None  # one scan instead of two on clean text
+    repaired = False
     if not text.isascii():
-        if _FTFY_NEEDED.search(text):
+        if suspect and _FTFY_NEEDED.search(text):
             text = ftfy.fix_text(text, _FTFY)
+            repaired = True
         text = unicodedata.normalize("NFC", text)
-    text = _LINE_SEPS.sub("\n", text)
-    text = _INVISIBLE.sub("", text)
-    text = _SPACES.sub(" ", text)
-    lines = [line.strip() for line in text.split("\n")]
-    text = "\n".join(lines)
-    text = _BLANK_RUNS.sub("\n\n", text)
-    return text.strip("\n ")
+    if suspect and _UNTIDY.search(text):
+        text = _LINE_SEPS.sub("\n", text)
+        text = _INVISIBLE.sub("", text)
+        text = _SPACES.sub(" ", text)
+    elif "  " in text:
+        text = _SPACES.sub(" ", text)
+    if " \n" in text or "\n " in text:
+        text = "\n".join([line.strip() for line in text.split("\n")])
+    if "\n\n\n" in text:
+        text = _BLANK_RUNS.sub("\n\n", text)
+    text = text.strip("\n ")
+    return text, repaired and text != given and _FTFY_NEEDED.search(text) is not None
 
 
 _FOLD_MAP = {

@@ -37,8 +37,16 @@ __all__ = [
 
 _JSON_OPTS = orjson.OPT_APPEND_NEWLINE
 
-OUTPUT_NAMES: tuple[str, ...] = ("documents.jsonl", "passages.jsonl", "report.html", "manifest.json")
-"""Every file a run may write, in the order they are moved into place (the manifest last)."""
+OUTPUT_NAMES: tuple[str, ...] = (
+    "documents.jsonl",
+    "passages.jsonl",
+    "documents.parquet",
+    "passages.parquet",
+    "report.html",
+    "manifest.json",
+)
+"""Every file (or Parquet directory) a run may write, in the order they are moved into
+place (the manifest last)."""
 
 
 @contextlib.contextmanager
@@ -139,14 +147,29 @@ def staged_output(
 
 
 def _commit(stage_dir: Path, out_dir: Path, names: Sequence[str]) -> None:
-    written = [n for n in names if (stage_dir / n).is_file()]
+    written = [n for n in names if (stage_dir / n).exists()]
     for name in written:
-        os.replace(stage_dir / name, out_dir / name)
+        _move(stage_dir / name, out_dir / name, stage_dir)
     for name in names:
         if name not in written:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(out_dir / name)
+            _remove(out_dir / name)
     _fsync_dir(out_dir)
+
+
+def _move(src: Path, dst: Path, stage_dir: Path) -> None:
+    """Rename ``src`` over ``dst``. A directory (a Parquet dataset) cannot replace a full
+    one in one rename: the old one is first renamed into the staging area (removed with it)."""
+    if src.is_dir() and dst.is_dir():
+        os.replace(dst, stage_dir / f".replaced-{dst.name}")
+    os.replace(src, dst)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
 
 def _fsync_dir(path: Path) -> None:

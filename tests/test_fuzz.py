@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -100,8 +101,17 @@ def test_normalise_idempotent_on_any_text(text: str) -> None:
     assert len(fold_text(once)) == len(once)
 
 
-def test_normalise_idempotent_with_c1_controls() -> None:
-    once = normalise_text("\x80\r\x9b\u00ba")  # found by the property test above: ftfy re-read its own output
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\x80\r\x9b\u00ba",  # found by the property test above: ftfy re-read its own output
+        "\xadÀ\x86",  # likewise: the soft hyphen removed after ftfy left new mojibake ("À†" is "ˠ")
+        "Â\t0",  # and the tab made a space after ftfy ("Â " is a mis-decoded no-break space)
+        "À\r\x83¢",  # ftfy's output read by ftfy again
+    ],
+)
+def test_normalise_idempotent_on_found_cases(text: str) -> None:
+    once = normalise_text(text)
     assert normalise_text(once) == once
 
 

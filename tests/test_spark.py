@@ -189,11 +189,36 @@ def test_strict_stops_at_the_first_rejected_record(spark: Any, tmp_path: Path) -
 def test_cli_engine_spark(spark: Any, tmp_path: Path) -> None:
     f = tmp_path / "in.jsonl"
     _jsonl(f, [{"id": "a", "text": "The council voted on Tuesday to keep the library open on Sundays."}])
-    r = CliRunner().invoke(app, ["run", str(f), "-o", str(tmp_path / "out"), "--engine", "spark", "--no-report"])
-    assert r.exit_code == 0, r.output
-    assert "read 1: kept 1" in r.output
-    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    out = tmp_path / "out"
+    for _ in range(2):  # the second run replaces the first one's Parquet directories
+        r = CliRunner().invoke(app, ["run", str(f), "-o", str(out), "--engine", "spark", "--no-report", "--parquet"])
+        assert r.exit_code == 0, r.output
+        assert "read 1: kept 1" in r.output
+    manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["engine"]["name"] == "spark"
+    assert "documents.parquet" in manifest["outputs"]
+    rows = spark.read.parquet(str(out / "documents.parquet")).collect()
+    assert [(r["id"], r["status"]) for r in rows] == [("a", "kept")]
+    assert spark.read.parquet(str(out / "passages.parquet")).count() == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "documents.jsonl",
+        "documents.parquet",
+        "manifest.json",
+        "passages.jsonl",
+        "passages.parquet",
+    ]
+    # a local run afterwards leaves no stale Parquet beside its own output
+    r = CliRunner().invoke(app, ["run", str(f), "-o", str(out), "--no-report", "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert not (out / "documents.parquet").exists()
+
+
+def test_parquet_needs_the_spark_engine(tmp_path: Path) -> None:
+    f = tmp_path / "in.jsonl"
+    _jsonl(f, [{"id": "a", "text": "The council voted on Tuesday to keep the library open on Sundays."}])
+    r = CliRunner().invoke(app, ["run", str(f), "-o", str(tmp_path / "out"), "--parquet"])
+    assert r.exit_code == 2
+    assert "--parquet needs --engine spark" in r.output
 
 
 # ---------------------------------------------------------------------------------------

@@ -1130,9 +1130,6 @@ def _write(
     spark.sparkContext.setJobDescription("corpuskit: write")
     outputs = ["documents.jsonl", "passages.jsonl", "manifest.json"] + (["report.html"] if write_report_html else [])
     if parquet:
-        documents, passages_df = _frames(spark, ordered, passages)
-        documents.write.mode("overwrite").parquet((out / "documents.parquet").resolve().as_uri())
-        passages_df.write.mode("overwrite").parquet((out / "passages.parquet").resolve().as_uri())
         outputs += ["documents.parquet", "passages.parquet"]
     tally = _Tally()
     manifest: dict[str, Any] = {}
@@ -1140,6 +1137,10 @@ def _write(
         with staged_output(
             out, out / _STAGE_DIR, on_commit=lambda: job.tick("written", sum(tally.status.values()))
         ) as stage:
+            if parquet:  # written by the executors, into the staging area like the rest
+                documents, passages_df = _frames(spark, ordered, passages)
+                documents.write.parquet((stage / "documents.parquet").resolve().as_uri())
+                passages_df.write.parquet((stage / "passages.parquet").resolve().as_uri())
             write_jsonl(
                 stage / "documents.jsonl", (tally.add(d) for d in ordered.toLocalIterator(prefetchPartitions=True))
             )
