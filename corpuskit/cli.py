@@ -7,6 +7,7 @@ under ``--strict``; 2 usage error (bad option, missing input); 3 output cannot b
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -188,7 +189,10 @@ def run_cmd(
     ] = Engine.local,
     spark_master: Annotated[
         Optional[str],
-        typer.Option(help="Spark master URL for --engine spark (default: local[N], N = --workers).", metavar="URL"),
+        typer.Option(
+            help="Spark master URL for --engine spark (default: spark-submit's, else local[N], N = --workers).",
+            metavar="URL",
+        ),
     ] = None,
     parquet: Annotated[
         bool,
@@ -241,7 +245,7 @@ def run_cmd(
             if spark:
                 from .engines.spark import run_spark
 
-                master = spark_master or f"local[{cfg.workers}]"
+                master = spark_master or (None if _under_spark_submit() else f"local[{cfg.workers}]")
                 result = run_spark(
                     inputs, out, cfg, master=master, parquet=parquet, progress=prog, write_report_html=not no_report
                 )
@@ -368,6 +372,12 @@ def index_vacuum_cmd(path: _IndexPath) -> None:
 
 
 _PROCESS_ENDS_WITH_COMMAND = False
+
+
+def _under_spark_submit() -> bool:
+    """Started by ``spark-submit`` (it hands its JVM to the Python process): the master and
+    settings are the ones given to ``spark-submit``."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
 def main() -> None:

@@ -241,6 +241,36 @@ def test_cli_engine_spark_without_pyspark(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 needs_pyspark = pytest.mark.skipif(not HAVE_PYSPARK, reason="the Spark module needs pyspark to import")
 
+
+@needs_pyspark
+@pytest.mark.parametrize(
+    ("env", "args", "master"),
+    [
+        ({}, ["--workers", "3"], "local[3]"),
+        ({"PYSPARK_GATEWAY_PORT": "40000"}, [], None),  # under spark-submit: its master
+        ({"PYSPARK_GATEWAY_PORT": "40000"}, ["--spark-master", "local[1]"], "local[1]"),
+    ],
+)
+def test_cli_spark_master(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], args: list[str], master: str | None
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_run_spark(inputs: Any, out: Any, cfg: Any, *, master: str | None, **kw: Any) -> Any:
+        seen["master"] = master
+        raise RejectedRecordError("x", "stop here")
+
+    monkeypatch.delenv("PYSPARK_GATEWAY_PORT", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr(engine, "run_spark", fake_run_spark)
+    f = tmp_path / "in.jsonl"
+    _jsonl(f, [{"text": "x"}])
+    r = CliRunner().invoke(app, ["run", str(f), "-o", str(tmp_path / "o"), "--engine", "spark", *args])
+    assert r.exit_code == 1, r.output
+    assert seen == {"master": master}
+
+
 _ID = st.sampled_from(["a", "b", "a~2", "a~3", "b~2", "a~2~2", "c"])
 
 
