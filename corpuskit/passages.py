@@ -69,7 +69,7 @@ import heapq
 import zlib
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,6 +135,7 @@ _WINDOW_MARGIN = 200  # tokens of context on each side of a seed unit when align
 _GIANT_WINDOW = 2000  # merged windows longer than this are aligned seed by seed
 _MINHASH_SEED = 0x9E3779B97F4A7C15
 _ID_BYTES = 6
+_NONE = np.zeros(0, dtype=np.int64)  # what a released per-document array becomes
 
 
 # ---------------------------------------------------------------------------------------
@@ -298,13 +299,31 @@ def passage_units(text: str, cfg: PassageConfig) -> PassageUnits:
     return PassageUnits(tokens, units, offsets, shingles, token_shingles, _fingerprint(text, cfg))
 
 
-def _units_for(doc: Document, cfg: PassageConfig) -> PassageUnits:
+def _units_for(doc: Document, cfg: PassageConfig, *, keep: bool = True) -> PassageUnits:
     pu = doc.work.get("units")
     if isinstance(pu, PassageUnits) and pu.fingerprint == _fingerprint(doc.text, cfg):
         return pu
     pu = passage_units(doc.text, cfg)
-    doc.work["units"] = pu
+    if keep:
+        doc.work["units"] = pu
     return pu
+
+
+@dataclass(slots=True)
+class _Light:
+    """What candidate finding needs of one document's units: not its tokens, which are
+    most of :class:`PassageUnits` and are built again only for documents with candidates.
+    Fields are emptied as the steps that need them finish."""
+
+    units: np.ndarray
+    offsets: np.ndarray
+    shingles: np.ndarray
+    token_shingles: np.ndarray
+
+
+def _light(doc: Document, cfg: PassageConfig) -> _Light:
+    pu = _units_for(doc, cfg, keep=False)
+    return _Light(pu.units, pu.offsets, pu.shingles, pu.token_shingles)
 
 
 # ---------------------------------------------------------------------------------------
@@ -382,21 +401,27 @@ def _bucket_pairs(order: np.ndarray, skeys: np.ndarray, unit_doc: np.ndarray, ca
 
 @jit
 def _count_min(sh: np.ndarray, bits: int) -> np.ndarray:
+    # 16-bit counters that stop at 65535: every threshold that reads them is far lower.
     shift = np.uint64(64 - bits)
     mix = np.uint64(0x9E3779B97F4A7C15)
-    one = np.zeros(1 << bits, dtype=np.uint32)
-    two = np.zeros(1 << bits, dtype=np.uint32)
+    top = np.uint16(0xFFFF)
+    one = np.zeros(1 << bits, dtype=np.uint16)
+    two = np.zeros(1 << bits, dtype=np.uint16)
     for x in sh:
-        one[x >> shift] += 1
-        two[(x * mix) >> shift] += 1
-    out = np.empty(sh.shape[0], dtype=np.int64)
+        i = x >> shift
+        j = (x * mix) >> shift
+        if one[i] < top:
+            one[i] += np.uint16(1)
+        if two[j] < top:
+            two[j] += np.uint16(1)
+    out = np.empty(sh.shape[0], dtype=np.int32)
     for i in range(sh.shape[0]):
         x = sh[i]
         out[i] = min(one[x >> shift], two[(x * mix) >> shift])
     return out
 
 
-def _frequency(pus: list[PassageUnits]) -> list[np.ndarray]:
+def _frequency(pus: Sequence[_Light]) -> list[np.ndarray]:
     """Per document, how often the shingle starting at each token occurs in the whole batch.
 
     A count-min sketch (two rows of about one counter per shingle, min of the two): never
@@ -493,9 +518,14 @@ def _count_shared(sh: np.ndarray, off: np.ndarray, pairs: np.ndarray) -> np.ndar
 
 
 def _candidate_units(
-    pus: list[PassageUnits], cfg: PassageConfig, dfs: list[np.ndarray], df_common: int
+    pus: Sequence[_Light], cfg: PassageConfig, dfs: list[np.ndarray], df_common: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Candidate unit pairs ``(k, 2)`` (global unit ids), the unit→doc map and unit ranges."""
+    """Candidate unit pairs ``(k, 2)`` (global unit ids), the unit→doc map and unit ranges.
+
+    Memory is the limit at scale: each per-document array is released once it has been
+    copied into the batch arrays (``pus`` keeps only ``units``), and each batch array once
+    the next step no longer needs it.
+    """
     n_docs = len(pus)
     counts = np.fromiter((p.units.shape[0] for p in pus), dtype=np.int64, count=n_docs)
     unit_doc = np.repeat(np.arange(n_docs, dtype=np.int64), counts)
@@ -503,20 +533,28 @@ def _candidate_units(
     if nunits < 2:
         return np.zeros((0, 2), dtype=np.int64), unit_doc, np.zeros((0, 2), dtype=np.int32)
     units = np.concatenate([p.units for p in pus])
-    sh = np.concatenate([p.shingles for p in pus])
     sh_counts = np.fromiter((p.shingles.shape[0] for p in pus), dtype=np.int64, count=n_docs)
     # Global unit offsets into the concatenated shingles.
     off = np.zeros(nunits + 1, dtype=np.int64)
     base = np.repeat(np.concatenate(([0], np.cumsum(sh_counts)[:-1])), counts)
     off[1:] = np.concatenate([p.offsets[1:] for p in pus]) + base
-
-    df = np.concatenate([_unit_df(d, p.units, p.offsets, cfg.shingle) for p, d in zip(pus, dfs, strict=True)])
     # Damping: a shingle in df > DF_DAMP documents takes part in each permutation with
     # probability DF_DAMP / df (as a threshold on a second hash; all ones = always).
+    sh = np.empty(int(sh_counts.sum()), dtype=np.uint64)
     keep = np.full(sh.shape[0], np.iinfo(np.uint64).max, dtype=np.uint64)
-    damped = df > DF_DAMP
-    keep[damped] = (DF_DAMP / df[damped] * 2.0**64).astype(np.uint64)
+    rare_mask = np.empty(sh.shape[0], dtype=bool)
+    at = 0
+    for p, d in zip(pus, dfs, strict=True):
+        n = p.shingles.shape[0]
+        sh[at : at + n] = p.shingles
+        df = _unit_df(d, p.units, p.offsets, cfg.shingle)
+        damped = df > DF_DAMP
+        keep[at : at + n][damped] = (DF_DAMP / df[damped] * 2.0**64).astype(np.uint64)
+        rare_mask[at : at + n] = df <= df_common
+        p.shingles = p.offsets = _NONE
+        at += n
     sigs = _minhash(sh, keep, off, _permutations(cfg.num_perm))
+    del keep
     bands, rows = recall_params(cfg.threshold, cfg.num_perm, recall=LSH_RECALL)
     # Banding is tuned for recall. Two cheap checks before any alignment: the whole
     # signatures agree on enough values, and the units share enough distinctive shingles
@@ -539,7 +577,9 @@ def _candidate_units(
     first[1:] = flat[1:] != flat[:-1]
     flat = flat[first]  # each pair once
     pairs = np.stack([flat // nunits, flat % nunits], axis=1)
-    rare_sh, rare_off = _sorted_by_unit(sh, df <= df_common, off)
+    del sigs
+    rare_sh, rare_off = _sorted_by_unit(sh, rare_mask, off)
+    del sh, rare_mask
     pairs = pairs[_count_shared(rare_sh, rare_off, pairs) >= MIN_SHARED_SHINGLES]
     return pairs, unit_doc, units
 
@@ -565,8 +605,8 @@ def _align_pairs(
     pairs: np.ndarray,
     unit_doc: np.ndarray,
     units: np.ndarray,
-    pus: list[PassageUnits],
-    rare: list[np.ndarray],
+    pus: Mapping[int, PassageUnits],
+    rare: Mapping[int, np.ndarray],
     cfg: PassageConfig,
 ) -> list[_Match]:
     """Align the paragraphs behind each candidate unit pair; one list for all doc pairs."""
@@ -651,7 +691,11 @@ class _Group:
 
 class _Grouper:
     def __init__(
-        self, matches: list[_Match], pus: list[PassageUnits], rare: list[np.ndarray], cfg: PassageConfig
+        self,
+        matches: list[_Match],
+        pus: Mapping[int, PassageUnits],
+        rare: Mapping[int, np.ndarray],
+        cfg: PassageConfig,
     ) -> None:
         self.matches = matches
         self.pus = pus
@@ -928,7 +972,10 @@ def _passage_id(text: str) -> str:
 
 
 def _build(
-    groups: list[list[tuple[int, int, int]]], docs: list[Document], pus: list[PassageUnits], cfg: PassageConfig
+    groups: list[list[tuple[int, int, int]]],
+    docs: list[Document],
+    pus: Mapping[int, PassageUnits],
+    cfg: PassageConfig,
 ) -> list[Passage]:
     n_docs = len(docs)
     built: list[tuple[str, list[_Src], int, str]] = []
@@ -991,11 +1038,18 @@ def find_passages(docs: Sequence[Document], cfg: PassageConfig) -> list[Passage]
         d.passages = []
     if len(sel) < 2:
         return []
-    pus = [_units_for(d, cfg) for d in sel]
-    dfs = _frequency(pus)
-    df_common = max(DF_COMMON_MIN, len(pus) // DF_COMMON_SHARE)
-    rare = [_rare_starts(pu, df, df_common) for pu, df in zip(pus, dfs, strict=True)]
-    pairs, unit_doc, units = _candidate_units(pus, cfg, dfs, df_common)
+    light = [_light(d, cfg) for d in sel]
+    dfs = _frequency(light)
+    for v in light:
+        v.token_shingles = _NONE
+    df_common = max(DF_COMMON_MIN, len(sel) // DF_COMMON_SHARE)
+    pairs, unit_doc, units = _candidate_units(light, cfg, dfs, df_common)
+    del light
+    # Tokens again, for the documents that have candidates only.
+    involved = np.unique(unit_doc[pairs.ravel()]).tolist()
+    pus = {i: _units_for(sel[i], cfg) for i in involved}
+    rare = {i: _rare_starts(pus[i], dfs[i], df_common) for i in involved}
+    del dfs
     matches = _align_pairs(pairs, unit_doc, units, pus, rare, cfg)
     groups = _Grouper(matches, pus, rare, cfg).run()
     passages = _build(groups, sel, pus, cfg)

@@ -384,11 +384,20 @@ def _finish(
     tick: Progress,
     ckpt: Checkpoints,
 ) -> list[Document]:
+    """Consumes ``docs`` (the list is emptied): with worker processes the finished records
+    are new objects, and the prepared ones are let go chunk by chunk instead of living on
+    beside them until the stage ends."""
     t = time.perf_counter()
     out: list[Document] = []
+    pending = deque(docs)
+    docs.clear()
+
+    def consumed() -> Iterator[Document]:
+        while pending:
+            yield pending.popleft()
 
     def tasks() -> Iterator[tuple[list[Document], bytes, Any]]:
-        for chunk in _chunks(docs, _CHUNK):
+        for chunk in _chunks(consumed(), _CHUNK):
             tpl = {s: templates[s] for s in sorted({d.work.get("site", "") for d in chunk}) if s in templates}
             yield chunk, orjson.dumps({s: sorted(v) for s, v in tpl.items()}), (chunk, cfg, tpl)
 
