@@ -1,6 +1,8 @@
+"""``python -m corpuskit``; also a file ``spark-submit`` can run (hence the absolute import)."""
+
 from __future__ import annotations
 
-from .cli import main
+from corpuskit.cli import main
 
 if __name__ == "__main__":
     main()

@@ -21,7 +21,7 @@ document stays kept, and a new document that duplicates it gets ``duplicate_of``
 earlier id. So batches 1, 2, 3 run one after another give the same duplicate links and
 passages as one run over all three, whenever every earlier batch's documents rank before
 the later ones under the keep policy (``keep="earliest"`` with batches split by date:
-the realistic case). ``docs/index.md`` lists the corner cases where they differ.
+the realistic case). The README (Incremental runs) lists the cases where they differ.
 
 **Passages across batches.** A passage found in this run that overlaps a stored passage
 (a shared source span) *is* that passage: it keeps its ``passage_id`` and gains this

@@ -107,7 +107,7 @@ _SUFFIXED = re.compile(r"~\d+$")
 DAEMON_MODULE = "corpuskit.engines.spark"
 """Value for ``spark.python.daemon.module``: the process that forks Spark's Python workers
 imports corpuskit and loads its compiled kernels once, so a new worker starts warm instead
-of spending seconds on imports (set by default for local sessions; see docs/spark.md for a
+of spending seconds on imports (set by default for local sessions; see the README (Spark) for a
 cluster, where the executors' Python must have corpuskit installed)."""
 
 # A new local session: loopback only, no web UI, warm Python workers.
