@@ -12,7 +12,8 @@ then measures in one run:
 
 Usage::
 
-    python scripts/bench.py --docs 20000 --workers 1 2 --baseline-docs 2000 --html-docs 500
+    python scripts/bench.py --docs 20000 --workers 1 2 --baseline-docs 2000 --html-docs 2000 \\
+        --html-dir ../shared/benchmarks/scrapinghub-aeb/html
 """
 
 from __future__ import annotations
@@ -178,6 +179,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--baseline-docs", type=int, default=2000, help="baseline is slow: measured on the first N")
     ap.add_argument("--html-docs", type=int, default=0)
+    ap.add_argument(
+        "--html-dir",
+        type=Path,
+        default=None,
+        help="real pages too: a folder of *.html or *.html.gz (e.g. the benchmark's html/), read as given",
+    )
+    ap.add_argument("--html-repeat", type=int, default=3, help="passes over --html-dir (start-up is amortised)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
@@ -235,7 +243,47 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"\nHTML, {len(pages)} pages, 1 core: trafilatura.extract {traf:.0f} pages/s; corpuskit run {ours:.0f} pages/s ({ours / traf:.0%})"
             )
+        if args.html_dir:
+            html_real(args.html_dir, args.html_repeat, Path(tmp))
     return 0
+
+
+def html_real(folder: Path, repeat: int, tmp: Path) -> None:
+    """Real pages: ``trafilatura.extract`` (default, and with the metadata corpuskit also
+    extracts) in this process, against ``corpuskit run`` over the same pages as JSONL."""
+    import gzip
+
+    import trafilatura
+
+    files = sorted([*folder.glob("*.html"), *folder.glob("*.html.gz")])
+    pages = [
+        (gzip.decompress(f.read_bytes()) if f.suffix == ".gz" else f.read_bytes()).decode("utf-8", "replace")
+        for f in files
+    ]
+    rates = {}
+    for name, kw in (("default", {}), ("with_metadata", {"with_metadata": True})):
+        t = time.perf_counter()
+        for _ in range(repeat):
+            for page in pages:
+                trafilatura.extract(page, **kw)
+        rates[name] = repeat * len(pages) / (time.perf_counter() - t)
+    inp = tmp / "real-pages.jsonl"
+    with open(inp, "wb") as fh:
+        for k in range(repeat):  # each pass a distinct record (ids), same page
+            for i, page in enumerate(pages):
+                fh.write(orjson.dumps({"id": f"p{k}-{i}", "html": page}) + b"\n")
+    res = run_corpuskit(inp, tmp / "real-out", 1)
+    ours = repeat * len(pages) / float(res["wall"])  # type: ignore[arg-type]
+    print(f"\nReal pages ({len(pages)} from {folder}, {repeat} passes), 1 core:")
+    print("| extraction | pages/s | corpuskit run vs it |")
+    print("|---|---:|---:|")
+    print(f"| trafilatura.extract (default: no metadata) | {rates['default']:.1f} | {ours / rates['default']:.0%} |")
+    print(
+        f"| trafilatura.extract(with_metadata=True) | {rates['with_metadata']:.1f} | {ours / rates['with_metadata']:.0%} |"
+    )
+    print(
+        f"| corpuskit run (extraction, metadata, post-filter, language, signatures, dedup, passages) | {ours:.1f} | |"
+    )
 
 
 if __name__ == "__main__":
