@@ -330,15 +330,24 @@ class _Postings:
             keep = drop[at] != keys
             keys, vals = keys[keep], vals[keep]
         self.con.executemany("DELETE FROM postings WHERE kind = ? AND seg = ?", [(self.kind, s) for s in segs])
-        self._write(segs[0], keys, vals)
+        self._write(segs[0], keys, vals, runs=True)
 
     def compact(self, drop: np.ndarray | None = None) -> None:
         segs = [s for s, _ in self.runs()]
         if len(segs) > 1 or (segs and drop is not None):
             self.merge(segs, drop)
 
-    def _write(self, seg: int, keys: np.ndarray, vals: np.ndarray) -> None:
-        order = np.lexsort((*vals.T[::-1], keys))  # by key, then value: one order for one content
+    def _write(self, seg: int, keys: np.ndarray, vals: np.ndarray, *, runs: bool = False) -> None:
+        """Store one run sorted by key, then value (one order for one content).
+
+        ``runs``: the input is sorted runs, oldest first. Later runs hold later document
+        rows, so a stable sort by key alone gives the same order as the full sort, at a
+        fraction of its cost (a merge of sorted runs, not a sort); checked, and the full
+        sort is the fallback.
+        """
+        order = np.argsort(keys, kind="stable") if runs else None
+        if order is None or not _value_sorted(keys[order], vals[order]):
+            order = np.lexsort((*vals.T[::-1], keys))
         keys = np.ascontiguousarray(keys[order], dtype="<i8")
         vals = np.ascontiguousarray(vals[order], dtype="<i4")
         self.con.executemany(
@@ -353,6 +362,27 @@ class _Postings:
     def count(self) -> int:
         row = self.con.execute("SELECT COALESCE(SUM(n), 0) FROM postings WHERE kind = ?", (self.kind,)).fetchone()
         return int(row[0])
+
+
+def _value_sorted(keys: np.ndarray, vals: np.ndarray) -> bool:
+    """Whether rows with equal (sorted) ``keys`` have their ``vals`` rows in ascending order.
+
+    >>> _value_sorted(np.array([1, 1, 2]), np.array([[3, 1], [3, 2], [0, 0]]))
+    True
+    >>> _value_sorted(np.array([1, 1]), np.array([[4, 0], [3, 9]]))
+    False
+    """
+    same = np.flatnonzero(keys[1:] == keys[:-1])
+    if same.shape[0] == 0:
+        return True
+    a, b = vals[same], vals[same + 1]
+    # lexicographic a <= b over the columns
+    ok = np.zeros(same.shape[0], dtype=bool)
+    undecided = np.ones(same.shape[0], dtype=bool)
+    for c in range(vals.shape[1]):
+        ok |= undecided & (a[:, c] < b[:, c])
+        undecided &= a[:, c] == b[:, c]
+    return bool((ok | undecided).all())
 
 
 def _expand(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -299,14 +299,13 @@ def passage_units(text: str, cfg: PassageConfig) -> PassageUnits:
     return PassageUnits(tokens, units, offsets, shingles, token_shingles, _fingerprint(text, cfg))
 
 
-def _units_for(doc: Document, cfg: PassageConfig, *, keep: bool = True) -> PassageUnits:
+def _units_for(doc: Document, cfg: PassageConfig) -> PassageUnits:
+    """The units a caller left in ``doc.work["units"]`` (the index does), else new ones
+    (not kept: they are most of the memory passage finding uses)."""
     pu = doc.work.get("units")
     if isinstance(pu, PassageUnits) and pu.fingerprint == _fingerprint(doc.text, cfg):
         return pu
-    pu = passage_units(doc.text, cfg)
-    if keep:
-        doc.work["units"] = pu
-    return pu
+    return passage_units(doc.text, cfg)
 
 
 @dataclass(slots=True)
@@ -322,7 +321,7 @@ class _Light:
 
 
 def _light(doc: Document, cfg: PassageConfig) -> _Light:
-    pu = _units_for(doc, cfg, keep=False)
+    pu = _units_for(doc, cfg)
     return _Light(pu.units, pu.offsets, pu.shingles, pu.token_shingles)
 
 
