@@ -27,12 +27,12 @@ from .boilerplate import TemplateIndex, site_key
 from .checkpoint import Checkpoints, Keyed, Ready
 from .config import RunConfig
 from .dedup import DedupStats, deduplicate
-from .errors import OutputError, RejectedRecordError
+from .errors import RejectedRecordError
 from .passages import drop_passages, find_passages
 from .readers import Discovered, discover_inputs, read_inputs
 from .records import Document, DupKind, Passage
 from .stages import _chunks, finish_documents, prepare_documents
-from .writers import staged_output, write_json, write_jsonl
+from .writers import prepare_output_dir, staged_output, write_json, write_jsonl
 
 __all__ = ["Progress", "RunResult", "run"]
 
@@ -176,13 +176,7 @@ def run(
     the output is written, and an index built with other options is refused up front.
     """
     cfg = cfg or RunConfig()
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"{out}: cannot create output directory: {e.strerror or e}") from e
-    if not out.is_dir():
-        raise OutputError(f"{out}: not a directory")
+    out = prepare_output_dir(out_dir)
     timer = _Timer()
     tick = progress or (lambda stage, n: None)
     t_all = time.perf_counter()

@@ -29,6 +29,7 @@ __all__ = [
     "OUTPUT_NAMES",
     "atomic_writer",
     "dumps_record",
+    "prepare_output_dir",
     "read_jsonl",
     "staged_output",
     "write_json",
@@ -47,6 +48,18 @@ OUTPUT_NAMES: tuple[str, ...] = (
 )
 """Every file (or Parquet directory) a run may write, in the order they are moved into
 place (the manifest last)."""
+
+
+def prepare_output_dir(out_dir: Path | str) -> Path:
+    """Create ``out_dir`` if needed; :class:`OutputError` when it cannot be, or is not a directory."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"{out}: cannot create output directory: {e.strerror or e}") from e
+    if not out.is_dir():
+        raise OutputError(f"{out}: not a directory")
+    return out
 
 
 @contextlib.contextmanager

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 from dataclasses import replace
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -18,23 +15,14 @@ from corpuskit.normalise import fold_text, normalise_text
 from corpuskit.records import Document
 from corpuskit.signatures import minhash_signature, shingle_hashes
 
+from .conftest import load_script
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
 
 
-def _script(name: str) -> ModuleType:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-make_corpus = _script("make_dedup_corpus")
-score_dedup = _script("score_dedup")
+make_corpus = load_script("make_dedup_corpus")
+score_dedup = load_script("score_dedup")
 ARTICLES = {a.id: a for a in make_corpus.load_articles()}
 
 

@@ -6,13 +6,10 @@ stripper, passage finder; and a few seconds of the readers' fuzz target
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import io
 import json
-import sys
 import tempfile
 from pathlib import Path
-from types import ModuleType
 
 import orjson
 import pytest
@@ -26,6 +23,8 @@ from corpuskit.passages import find_passages
 from corpuskit.readers import decode_bytes, read_inputs
 from corpuskit.records import Document
 from corpuskit.stages import prepare_document
+
+from .conftest import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 4096
@@ -181,16 +180,7 @@ def test_passage_offsets_are_valid(bodies: list[list[str]], canonical: str) -> N
             assert 0 <= r.start < r.end <= len(d.text)
 
 
-def _fuzz_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fuzz_readers", ROOT / "scripts" / "fuzz_readers.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_fuzz_readers_for_a_few_seconds(tmp_path: Path) -> None:
-    fuzz = _fuzz_script()
+    fuzz = load_script("fuzz_readers")
     stats = fuzz.fuzz(seconds=4.0, seed=1, crash_dir=tmp_path)
     assert stats.runs > 50 and stats.crashes == 0, stats

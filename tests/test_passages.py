@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
-import sys
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -22,18 +19,11 @@ from corpuskit.normalise import normalise_text
 from corpuskit.passages import drop_passages, find_passages, passage_units
 from corpuskit.records import Document, Passage
 
+from .conftest import load_script
+
 ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).parent / "cases"
 LOOKALIKE = Path(__file__).parent / "data" / "passages" / "lookalike"
-
-
-def _script(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _docs(rows: Sequence[dict[str, Any]]) -> list[Document]:
@@ -208,8 +198,8 @@ def test_lookalike_articles() -> None:
 
 def test_gold_corpus_scores() -> None:
     """Generated quotes with realistic edits: span precision and recall >= 0.95 (IoU 0.8)."""
-    make = _script("make_passage_corpus")
-    score = _script("score_passages")
+    make = load_script("make_passage_corpus")
+    score = load_script("score_passages")
     corpus = make.build(n_docs=240, n_statements=90, seed=11)
     docs = [Document(id=d["id"], source=d["id"], text=d["text"], date=d["date"]) for d in corpus.docs]
     s = score.score(docs, corpus.gold, PassageConfig())

@@ -10,21 +10,20 @@ its original, unrelated records really share no passage-length run of words).
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import io
 import json
 import re
-import sys
 import unicodedata
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import lxml.html
 import pytest
 from warcio.archiveiterator import ArchiveIterator
+
+from .conftest import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -38,16 +37,6 @@ INPUT_SUFFIXES = (".html", ".htm", ".txt", ".jsonl", ".jsonl.gz", ".ndjson", ".w
 # --------------------------------------------------------------------------------------
 # A plain loader: hint -> raw record, independent of corpuskit
 # --------------------------------------------------------------------------------------
-
-
-def _load_script() -> ModuleType:
-    path = ROOT / "scripts" / "make_samples.py"
-    spec = importlib.util.spec_from_file_location("make_samples", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_samples"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _html_charset(data: bytes) -> str:
@@ -163,7 +152,7 @@ def _body_words(hint: str) -> list[str]:
 
 
 def test_generated_files_are_exactly_what_the_script_writes(tmp_path: Path) -> None:
-    script = _load_script()
+    script = load_script("make_samples")
     written = script.build(tmp_path)
     assert [p.relative_to(tmp_path).as_posix() for p in written] == list(script.GENERATED)
     for rel in script.GENERATED:

@@ -12,11 +12,9 @@ import json
 import os
 import random
 import shutil
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -32,7 +30,7 @@ from corpuskit.pipeline import run
 from corpuskit.readers import _make_unique, read_inputs
 from corpuskit.records import DOCUMENT_FIELDS, Document
 
-from .conftest import ROOT, SAMPLES
+from .conftest import SAMPLES, load_script
 
 HAVE_PYSPARK = importlib.util.find_spec("pyspark") is not None
 HAVE_JAVA = bool(shutil.which("java") or os.environ.get("JAVA_HOME"))
@@ -44,17 +42,6 @@ if HAVE_PYSPARK:
     from corpuskit.engines import spark as engine
 
 LOCAL = RunConfig(workers=1)
-
-
-def _script(name: str) -> ModuleType:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -100,7 +87,7 @@ def test_samples_same_output_as_local(spark: Any, tmp_path: Path) -> None:
 def _tricky_corpus(root: Path) -> Path:
     """The near-duplicate test corpus split over two files, with ids given twice across
     them (and one that looks renamed), plus an exact copy and a rejected line."""
-    rows = _script("make_dedup_corpus").build_corpus(_script("make_dedup_corpus").load_articles())
+    rows = load_script("make_dedup_corpus").build_corpus(load_script("make_dedup_corpus").load_articles())
     body = rows[0]["text"]
     extra_a = [{"id": "same", "text": body}, {"id": "same~2", "text": rows[1]["text"] + "\n\nA closing line."}]
     extra_b = [{"id": "same", "text": rows[2]["text"]}, {"id": "late-copy", "text": body, "date": "2024-01-01"}]
@@ -135,7 +122,7 @@ def test_near_duplicate_corpus_same_output_as_local(spark: Any, tmp_path: Path) 
 def test_process_dataframe_decides_as_for_jsonl(spark: Any, tmp_path: Path) -> None:
     """A DataFrame row is read like a JSONL line: with ``source`` set to the file, the
     records are the ones the local engine writes for that file."""
-    rows = _script("make_dedup_corpus").build_corpus(_script("make_dedup_corpus").load_articles())[:60]
+    rows = load_script("make_dedup_corpus").build_corpus(load_script("make_dedup_corpus").load_articles())[:60]
     rows += [json.loads(line) for line in (SAMPLES / "wire.jsonl").read_text().splitlines()]
     rows.append({"id": "empty", "title": "no body"})
     path = tmp_path / "rows.jsonl"

@@ -65,7 +65,7 @@ from ..dedup import (
     text_key,
     word_count,
 )
-from ..errors import ConfigError, CorpuskitError, OutputError, RejectedRecordError
+from ..errors import ConfigError, CorpuskitError, RejectedRecordError
 from ..lsh import band_keys
 from ..normalise import fold_text
 from ..passages import drop_passages, find_passages
@@ -74,7 +74,7 @@ from ..readers import Discovered, _make_unique, discover_inputs, read_inputs
 from ..records import Document, Passage, PassageRef
 from ..signatures import minhash_signature, shingle_hashes
 from ..stages import finish_document, prepare_document
-from ..writers import staged_output, write_json, write_jsonl
+from ..writers import prepare_output_dir, staged_output, write_json, write_jsonl
 from . import SPARK_INSTALL_HINT
 
 try:
@@ -1071,13 +1071,7 @@ def run_spark(
     records are in ``documents.jsonl``, never all in the driver's memory).
     """
     cfg = cfg or RunConfig()
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"{out}: cannot create output directory: {e.strerror or e}") from e
-    if not out.is_dir():
-        raise OutputError(f"{out}: not a directory")
+    out = prepare_output_dir(out_dir)
     t_all = time.perf_counter()
     tick = progress or (lambda stage, n: None)
     found = discover_inputs(inputs)  # a missing input fails here, before Spark starts
