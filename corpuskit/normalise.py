@@ -31,11 +31,14 @@ _FTFY = ftfy.TextFixerConfig(
     explain=False,
 )
 
-# ftfy repairs mojibake, C1 controls, terminal escapes and surrogates. UTF-8 read as a
-# single-byte codepage always shows a lead byte in U+00C0..U+00FF (or a C1 control),
+# ftfy repairs mojibake, C1 controls, terminal escapes and surrogates. UTF-8 read as
+# Latin-1 or Windows-1252 always shows a lead byte in U+00C0..U+00FF (or a C1 control),
 # and the control characters ftfy removes are listed too, so text with none of these has
 # nothing ftfy would change (a property test checks it), and skips its cost (curly
-# quotes and dashes alone are the common case in English news).
+# quotes and dashes alone are the common case in English news). The price: mojibake of
+# the rarer codepages ftfy also knows (MacRoman "»¨", Cyrillic Windows-1251 "Р°") is
+# repaired only when the text also shows one of these characters; ftfy's own detector
+# would cost more than ftfy's whole fix on clean text (about 0.75 ms per article).
 _FTFY_NEEDED = re.compile(
     "[\u0080-\u009f\u00c0-\u00ff\x00-\x08\x0b\x0e-\x1f\x7f\u206a-\u206f\ud800-\udfff\ufff9-\ufffd"
     "\U0001d173-\U0001d17a\U000e0000-\U000e007f]"
