@@ -148,6 +148,7 @@ class Checkpoints:
             orjson.dumps([_FORMAT, __version__, cfg.to_dict()], option=orjson.OPT_SORT_KEYS), digest_size=32
         ).digest()
         self._root = self.work_dir / "chunks"
+        self._made: set[Path] = set()  # chunk directories created (a mkdir per chunk adds up)
         self._lock: IO[bytes] | None = None
         try:
             self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -231,7 +232,9 @@ class Checkpoints:
         path = self._path(stage, key)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in self._made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(path.parent)
             # No fsync: a checkpoint torn by a crash fails its key check and is recomputed.
             tmp.write_bytes(payload)
             os.replace(tmp, path)
