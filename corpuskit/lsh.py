@@ -24,6 +24,7 @@ __all__ = [
     "collision_probability",
     "optimal_params",
     "recall_params",
+    "run_pairs",
     "sorted_unique",
 ]
 
@@ -142,27 +143,37 @@ def sorted_unique(keys: np.ndarray) -> np.ndarray:
     return keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
 
 
+def run_pairs(run_start: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
+    """``lo * n + hi`` for every pair of ``ids`` within one run (``run_start[k]``: element
+    ``k`` starts a new run; ``run_start[0]`` is true), not deduplicated.
+
+    >>> run_pairs(np.array([True, False, False, True, False]), np.array([4, 0, 2, 1, 3]), 5).tolist()
+    [4, 14, 2, 8]
+    """
+    size = ids.shape[0]
+    starts = np.flatnonzero(run_start)
+    ends = np.append(starts[1:], size)
+    run_end = np.repeat(ends, ends - starts)
+    count = run_end - np.arange(size) - 1  # later members of the same run
+    total = int(count.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    left = np.repeat(np.arange(size), count)
+    first = np.cumsum(count) - count
+    right = left + 1 + (np.arange(total) - np.repeat(first, count))
+    a = ids[left].astype(np.int64)
+    b = ids[right].astype(np.int64)
+    return np.minimum(a, b) * n + np.maximum(a, b)
+
+
 def _pairs_in_runs(keys: np.ndarray) -> np.ndarray:
     """All ``i * n + j`` (``i < j``) for documents with equal keys (int64, unsorted, unique)."""
     n = keys.shape[0]
     order = np.argsort(keys, kind="stable")
     sk = keys[order]
-    # End (exclusive) of the run each sorted position belongs to.
-    boundary = np.flatnonzero(sk[1:] != sk[:-1]) + 1
-    ends = np.append(boundary, n)
-    run_end = np.repeat(ends, np.diff(np.concatenate(([0], ends))))
-    count = run_end - np.arange(n) - 1  # later members of the same run
-    total = int(count.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    left = np.repeat(np.arange(n), count)
-    first = np.cumsum(count) - count
-    right = left + 1 + (np.arange(total) - np.repeat(first, count))
-    i = order[left].astype(np.int64)
-    j = order[right].astype(np.int64)
-    lo = np.minimum(i, j)
-    hi = np.maximum(i, j)
-    return lo * n + hi
+    run_start = np.ones(n, dtype=bool)
+    run_start[1:] = sk[1:] != sk[:-1]
+    return run_pairs(run_start, order, n)
 
 
 def candidate_pairs(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:

@@ -64,6 +64,58 @@ class _Timer:
     def add(self, stage: str, seconds: float) -> None:
         self.timings[stage] = round(self.timings.get(stage, 0.0) + seconds, 3)
 
+    def since(self, stage: str, t0: float) -> None:
+        self.add(stage, time.perf_counter() - t0)
+
+
+def output_names(report: bool) -> list[str]:
+    """What a run writes, for the manifest (the Spark engine may add its Parquet folders)."""
+    return ["documents.jsonl", "passages.jsonl", "manifest.json"] + (["report.html"] if report else [])
+
+
+def manifest_head(
+    inputs: Sequence[str],
+    found: Discovered,
+    cfg: RunConfig,
+    counts: dict[str, Any],
+    languages: Counter[str],
+    outputs: list[str],
+) -> dict[str, Any]:
+    """The manifest fields every engine writes (an engine or the index adds its own)."""
+    return {
+        "corpuskit": __version__,
+        "inputs": list(inputs),
+        "skipped_files": found.skipped,
+        "config": cfg.to_dict(),
+        "counts": counts,
+        "languages": dict(sorted(languages.items())),
+        "outputs": outputs,
+    }
+
+
+def write_report_and_manifest(
+    stage: Path,
+    manifest: dict[str, Any],
+    timings: dict[str, float],
+    timed: Callable[[str, float], None],
+    t_all: float,
+    report: bool,
+) -> None:
+    """The last writes of a run into its staging area: the report (which reads the
+    manifest, so a first manifest is written before it), then the manifest with the final
+    timings. ``timed(stage, t0)`` adds the seconds since ``t0`` to ``timings``."""
+    if report:
+        t = time.perf_counter()
+        manifest["timings"] = dict(timings)
+        write_json(stage / "manifest.json", manifest)
+        from .report import write_report
+
+        write_report(stage)
+        timed("report", t)
+    timed("total", t_all)
+    manifest["timings"] = dict(timings)
+    write_json(stage / "manifest.json", manifest)
+
 
 class _Workers:
     """A process pool that survives a worker dying (segfault, OOM kill) mid-task.
@@ -254,33 +306,15 @@ def _run(
 
     t = time.perf_counter()
     counts = _counts(docs, passages, dstats)
-    manifest = {
-        "corpuskit": __version__,
-        "inputs": list(inputs),
-        "skipped_files": found.skipped,
-        "config": cfg.to_dict(),
-        "counts": counts,
-        "languages": dict(sorted(Counter(d.lang or "null" for d in docs if d.status != "rejected").items())),
-        "outputs": ["documents.jsonl", "passages.jsonl", "manifest.json"]
-        + (["report.html"] if write_report_html else []),
-    }
+    languages = Counter(d.lang or "null" for d in docs if d.status != "rejected")
+    manifest = manifest_head(inputs, found, cfg, counts, languages, output_names(write_report_html))
     if index_summary is not None:
         manifest["index"] = {"path": str(index), **index_summary}
     with staged_output(out, ckpt.work_dir / "output", on_commit=lambda: tick("written", len(docs))) as stage:
         write_jsonl(stage / "documents.jsonl", (d.to_dict() for d in docs))
         write_jsonl(stage / "passages.jsonl", (p.to_dict() for p in passages))
         timer.add("write", time.perf_counter() - t)
-        if write_report_html:
-            t = time.perf_counter()
-            manifest["timings"] = dict(timer.timings)
-            write_json(stage / "manifest.json", manifest)
-            from .report import write_report
-
-            write_report(stage)
-            timer.add("report", time.perf_counter() - t)
-        timer.add("total", time.perf_counter() - t_all)
-        manifest["timings"] = dict(timer.timings)
-        write_json(stage / "manifest.json", manifest)
+        write_report_and_manifest(stage, manifest, timer.timings, timer.since, t_all, write_report_html)
     return RunResult(
         out_dir=out,
         counts=counts,

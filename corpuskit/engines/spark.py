@@ -51,7 +51,6 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._version import __version__
 from ..boilerplate import line_hash, site_key
 from ..config import DedupConfig, RunConfig
 from ..dedup import (
@@ -66,15 +65,15 @@ from ..dedup import (
     word_count,
 )
 from ..errors import ConfigError, CorpuskitError, RejectedRecordError
-from ..lsh import band_keys
+from ..lsh import band_keys, run_pairs
 from ..normalise import fold_text
 from ..passages import drop_passages, find_passages
-from ..pipeline import Progress, RunResult
+from ..pipeline import Progress, RunResult, manifest_head, output_names, write_report_and_manifest
 from ..readers import Discovered, _make_unique, discover_inputs, read_inputs
 from ..records import Document, Passage, PassageRef
 from ..signatures import minhash_signature, shingle_hashes
 from ..stages import finish_document, prepare_document
-from ..writers import prepare_output_dir, staged_output, write_json, write_jsonl
+from ..writers import prepare_output_dir, staged_output, write_jsonl
 from . import SPARK_INSTALL_HINT
 
 try:
@@ -511,19 +510,7 @@ def _band_blocks(reps: Iterable[Document], cfg: DedupConfig, parts: int) -> Iter
 def _pairs_in_runs(run_start: np.ndarray, ids: np.ndarray, n_records: int) -> np.ndarray:
     """Codes ``lo * n_records + hi`` of every pair of ``ids`` within a run (``run_start[k]``:
     element ``k`` starts a new run), unique and sorted."""
-    size = ids.size
-    starts = np.flatnonzero(run_start)
-    ends = np.append(starts[1:], size)
-    run_end = np.repeat(ends, ends - starts)
-    count = run_end - np.arange(size) - 1  # later members of the same run
-    total = int(count.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    left = np.repeat(np.arange(size), count)
-    first = np.cumsum(count) - count
-    right = left + 1 + (np.arange(total) - np.repeat(first, count))
-    a, b = ids[left], ids[right]
-    return np.unique(np.minimum(a, b) * n_records + np.maximum(a, b))
+    return np.unique(run_pairs(run_start, ids, n_records))
 
 
 def _bucket_pairs(blocks: Iterable[tuple[int, _Block]], n_records: int, parts: int) -> Iterator[tuple[int, np.ndarray]]:
@@ -1122,7 +1109,7 @@ def _write(
     """The local engine's files, from records streamed in order; Parquet on request."""
     t = time.perf_counter()
     spark.sparkContext.setJobDescription("corpuskit: write")
-    outputs = ["documents.jsonl", "passages.jsonl", "manifest.json"] + (["report.html"] if write_report_html else [])
+    outputs = output_names(write_report_html)
     if parquet:
         outputs += ["documents.parquet", "passages.parquet"]
     tally = _Tally()
@@ -1139,34 +1126,15 @@ def _write(
                 stage / "documents.jsonl", (tally.add(d) for d in ordered.toLocalIterator(prefetchPartitions=True))
             )
             write_jsonl(stage / "passages.jsonl", (p.to_dict() for p in passages))
-            counts = tally.counts(passages)
-            manifest = {
-                "corpuskit": __version__,
-                "inputs": list(inputs),
-                "skipped_files": found.skipped,
-                "config": cfg.to_dict(),
-                "counts": counts,
-                "languages": dict(sorted(tally.languages.items())),
-                "outputs": outputs,
-                "engine": {
-                    "name": "spark",
-                    "spark": spark.version,
-                    "master": spark.sparkContext.master,
-                    "partitions": job.parts,
-                },
+            manifest = manifest_head(inputs, found, cfg, tally.counts(passages), tally.languages, outputs)
+            manifest["engine"] = {
+                "name": "spark",
+                "spark": spark.version,
+                "master": spark.sparkContext.master,
+                "partitions": job.parts,
             }
             job.timed("write", t)
-            if write_report_html:
-                t = time.perf_counter()
-                manifest["timings"] = dict(job.timings)
-                write_json(stage / "manifest.json", manifest)
-                from ..report import write_report
-
-                write_report(stage)
-                job.timed("report", t)
-            job.timed("total", t_all)
-            manifest["timings"] = dict(job.timings)
-            write_json(stage / "manifest.json", manifest)
+            write_report_and_manifest(stage, manifest, job.timings, job.timed, t_all, write_report_html)
     finally:
         shutil.rmtree(out / _STAGE_DIR, ignore_errors=True)
     return RunResult(out_dir=out, counts=manifest["counts"], manifest=manifest, passages=passages)
