@@ -28,10 +28,10 @@ import os
 import re
 import stat
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import orjson
 
@@ -48,6 +48,8 @@ __all__ = [
     "discover_inputs",
     "expand_inputs",
     "read_inputs",
+    "record_authors",
+    "record_body",
     "text_encoding",
 ]
 
@@ -788,22 +790,16 @@ def _jsonl_record(line: bytes, path: str, lineno: int) -> Document:
         doc_id = _clean_str(str(raw_id))
     else:
         doc_id = f"{path}:{lineno}"
-    text, html = obj.get("text"), obj.get("html")
-    body = text if isinstance(text, str) and text.strip() else html if isinstance(html, str) and html.strip() else None
-    if body is None:
+    found = record_body(obj)
+    if found is None:
         return _reject(path, "no text or html field", line=lineno, doc_id=doc_id, fmt=fmt)
     doc = Document(id=doc_id, source=path, source_line=lineno)
     doc.input_format = fmt
-    doc.raw = _clean_str(body)
-    doc.raw_kind = "text" if body is text else "html"
+    doc.raw, doc.raw_kind = found
     doc.url = _opt_str(obj.get("url"))
     doc.title = _opt_str(obj.get("title"))
     doc.date = _opt_str(obj.get("date"))
-    authors = obj.get("authors", obj.get("author"))
-    if isinstance(authors, str):
-        doc.authors = [a.strip() for a in _clean_str(authors).split(";") if a.strip()]
-    elif isinstance(authors, list):
-        doc.authors = [name for a in authors if (name := _opt_str(a))]
+    doc.authors = record_authors(obj.get("authors", obj.get("author")))
     extra = {
         k: v for k, v in obj.items() if k not in ("id", "text", "html", "url", "title", "date", "authors", "author")
     }
@@ -816,6 +812,34 @@ def _jsonl_record(line: bytes, path: str, lineno: int) -> Document:
     if encoding is not None:
         doc.meta["encoding"] = encoding
     return doc
+
+
+def record_body(obj: Mapping[str, Any]) -> tuple[str, Literal["text", "html"]] | None:
+    """The body of a JSON-like record: ``text`` when it has any, else ``html`` (lone
+    surrogates replaced); ``None`` when neither has.
+
+    >>> record_body({"text": " ", "html": "<p>Rain.</p>"})
+    ('<p>Rain.</p>', 'html')
+    """
+    text, html = obj.get("text"), obj.get("html")
+    if isinstance(text, str) and text.strip():
+        return _clean_str(text), "text"
+    if isinstance(html, str) and html.strip():
+        return _clean_str(html), "html"
+    return None
+
+
+def record_authors(value: object) -> list[str]:
+    """Authors of a JSON-like record: names separated by ``;``, or a list of names.
+
+    >>> record_authors("Ann Lee; ; Bo Chu"), record_authors(["Ann Lee", None, 7, ["x"]])
+    (['Ann Lee', 'Bo Chu'], ['Ann Lee', '7'])
+    """
+    if isinstance(value, str):
+        return [a.strip() for a in _clean_str(value).split(";") if a.strip()]
+    if isinstance(value, (list, tuple)):
+        return [name for a in value if (name := _opt_str(a))]
+    return []
 
 
 def _opt_str(v: object) -> str | None:

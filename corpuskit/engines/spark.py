@@ -40,7 +40,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -69,7 +69,7 @@ from ..lsh import band_keys, run_pairs
 from ..normalise import fold_text
 from ..passages import drop_passages, find_passages
 from ..pipeline import Progress, RunResult, manifest_head, output_names, write_report_and_manifest
-from ..readers import Discovered, _make_unique, discover_inputs, read_inputs
+from ..readers import Discovered, _make_unique, discover_inputs, read_inputs, record_authors, record_body
 from ..records import Document, Passage, PassageRef
 from ..signatures import minhash_signature, shingle_hashes
 from ..stages import finish_document, prepare_document
@@ -338,22 +338,16 @@ def row_document(
     doc = Document(id=doc_id, source=src, source_line=line)
     doc.input_format = "jsonl"  # template lines: a row without a URL has no site, like a JSONL record
     doc.order = index
-    text, html = row.get("text"), row.get("html")
-    body = text if isinstance(text, str) and text.strip() else html if isinstance(html, str) and html.strip() else None
-    if body is None:
+    found = record_body(row)
+    if found is None:
         return doc.reject("no text or html field")
-    if len(body.encode("utf-8", "surrogatepass")) > max_doc_bytes:
+    if len(found[0].encode("utf-8")) > max_doc_bytes:
         return doc.reject(f"too large: over max_doc_bytes={max_doc_bytes}")
-    doc.raw = body
-    doc.raw_kind = "text" if body is text else "html"
+    doc.raw, doc.raw_kind = found
     doc.url = _scalar(row.get("url"))
     doc.title = _scalar(row.get("title"))
     doc.date = _scalar(row.get("date"))
-    authors = row.get("authors", row.get("author"))
-    if isinstance(authors, str):
-        doc.authors = [a.strip() for a in authors.split(";") if a.strip()]
-    elif isinstance(authors, (list, tuple)):
-        doc.authors = [str(a).strip() for a in authors if a is not None and str(a).strip()]
+    doc.authors = record_authors(row.get("authors", row.get("author")))
     extra = {k: v for k, v in row.items() if k not in _ROW_FIELDS and v is not None}
     if extra:
         doc.meta["input"] = json.loads(json.dumps(extra, ensure_ascii=True, default=_json_default))
@@ -726,32 +720,40 @@ class _Job:
         self.cached.clear()
         self.broadcasts.clear()
 
+    def per_record(
+        self,
+        docs: RDD[Document],
+        fn: Callable[[Iterable[Document]], Iterator[Document]],
+        job: str,
+        stage: str,
+        tick: str,
+        n: int,
+    ) -> RDD[Document]:
+        """A per-record stage, computed and kept now (timed as ``stage``); under ``strict``
+        the first rejected record stops the run here."""
+        t = time.perf_counter()
+        self.sc.setJobDescription(f"corpuskit: {job}")
+        out = self.keep(docs.mapPartitions(fn))
+        out.count()
+        self.timed(stage, t)
+        self.tick(tick, n)
+        if self.cfg.strict:
+            _raise_first_rejected(out)
+        return out
+
     def process(self, docs: RDD[Document], n: int) -> tuple[RDD[Document], list[Passage]]:
         """Every stage after reading: the final records (any order) and the passages."""
         cfg, sc = self.cfg, self.sc
-        t = time.perf_counter()
-        sc.setJobDescription("corpuskit: read and extract")
-        prepared = self.keep(docs.mapPartitions(partial(_prepare_part, cfg=cfg)))
-        prepared.count()
-        self.timed("read+extract", t)
-        self.tick("read", n)
-        if cfg.strict:
-            _raise_first_rejected(prepared)
+        prepared = self.per_record(docs, partial(_prepare_part, cfg=cfg), "read and extract", "read+extract", "read", n)
 
         t = time.perf_counter()
         sc.setJobDescription("corpuskit: template lines")
         templates = self.broadcast(self.templates(prepared))
         self.timed("templates", t)
 
-        t = time.perf_counter()
-        sc.setJobDescription("corpuskit: clean, language, signatures")
-        finished = self.keep(prepared.mapPartitions(partial(_finish_part, cfg=cfg, templates=templates)))
-        finished.count()
+        finish = partial(_finish_part, cfg=cfg, templates=templates)
+        finished = self.per_record(prepared, finish, "clean, language, signatures", "clean+lang+signatures", "clean", n)
         prepared.unpersist()
-        self.timed("clean+lang+signatures", t)
-        self.tick("clean", n)
-        if cfg.strict:
-            _raise_first_rejected(finished)
 
         t = time.perf_counter()
         sc.setJobDescription("corpuskit: near-duplicates")
