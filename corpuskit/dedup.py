@@ -220,7 +220,7 @@ def _signatures(docs: list[Document], cfg: DedupConfig) -> np.ndarray:
             missing.append(i)
     for lo in range(0, len(missing), 1024):
         chunk = missing[lo : lo + 1024]
-        texts = [fold_text(docs[i].text) for i in chunk]
+        texts = [fold_text(docs[i].read_text()) for i in chunk]
         sigs[chunk] = signature_matrix(texts, num_perm=cfg.num_perm, shingle=cfg.shingle, seed=cfg.seed)
     return sigs
 
@@ -260,7 +260,7 @@ class _Verifier:
         if got is not None:
             self.cache.move_to_end(i)
             return got
-        got = shingle_hashes(fold_text(self.docs[i].text), self.shingle)
+        got = shingle_hashes(fold_text(self.docs[i].read_text()), self.shingle)
         self.cache[i] = got
         if len(self.cache) > _CACHE_SETS:
             self.cache.popitem(last=False)
@@ -530,6 +530,16 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
+def _words(doc: Document) -> int:
+    w = doc.work.pop("words", None)  # counted where the text was made (a worker)
+    return w if isinstance(w, int) else word_count(doc.read_text())
+
+
+def _text_key_of(doc: Document) -> bytes:
+    k = doc.work.pop("text_key", None)
+    return bytes.fromhex(k) if isinstance(k, str) else text_key(doc.read_text())
+
+
 def cluster_id(doc_id: str) -> str:
     """The id of the cluster kept document ``doc_id`` heads: derived from the id alone, so a
     cluster that grows in a later batch (:mod:`corpuskit.index`) keeps it.
@@ -574,7 +584,7 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig, *, prior: Sequence[D
     new = [d for d in docs if d.status == "kept"]
     live = fixed_docs + new
     stats.documents = len(new)
-    words = [word_count(d.text) for d in live]
+    words = [_words(d) for d in live]
     # Earlier heads first, then earlier duplicates, then this batch (by the keep policy).
     tier = [0 if d.status == "kept" else 1 for d in fixed_docs] + [2] * len(new)
     keys = [(t, *keep_key(d, cfg, w)) for t, d, w in zip(tier, live, words, strict=True)]
@@ -583,7 +593,7 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig, *, prior: Sequence[D
     # 1. exact groups; the best-ranked copy stands for its group from here on.
     groups: dict[bytes, list[int]] = {}
     for k in ranked:
-        groups.setdefault(text_key(live[k].text), []).append(k)
+        groups.setdefault(_text_key_of(live[k]), []).append(k)
     rep_rows = [g[0] for g in groups.values()]  # still in rank order
     reps = [live[k] for k in rep_rows]
     fixed = sum(1 for k in rep_rows if k < n_fixed)  # earlier documents rank first: a prefix

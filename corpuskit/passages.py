@@ -302,10 +302,11 @@ def passage_units(text: str, cfg: PassageConfig) -> PassageUnits:
 def _units_for(doc: Document, cfg: PassageConfig) -> PassageUnits:
     """The units a caller left in ``doc.work["units"]`` (the index does), else new ones
     (not kept: they are most of the memory passage finding uses)."""
+    text = doc.read_text()
     pu = doc.work.get("units")
-    if isinstance(pu, PassageUnits) and pu.fingerprint == _fingerprint(doc.text, cfg):
+    if isinstance(pu, PassageUnits) and pu.fingerprint == _fingerprint(text, cfg):
         return pu
-    return passage_units(doc.text, cfg)
+    return passage_units(text, cfg)
 
 
 @dataclass(slots=True)
@@ -978,12 +979,16 @@ def _build(
 ) -> list[Passage]:
     n_docs = len(docs)
     built: list[tuple[str, list[_Src], int, str]] = []
+    texts: dict[int, str] = {}
     for spans in groups:
         srcs: list[_Src] = []
         for d, t0, t1 in spans:
             doc, tk = docs[d], pus[d].tokens
-            start, end = char_span(tk, doc.text, t0, t1)
-            srcs.append(_Src(doc, tk, t0, t1, start, end, doc.text[start:end]))
+            text = texts.get(d)
+            if text is None:
+                text = texts[d] = doc.read_text()
+            start, end = char_span(tk, text, t0, t1)
+            srcs.append(_Src(doc, tk, t0, t1, start, end, text[start:end]))
         srcs.sort(key=lambda s: (s.doc.id, s.start, s.end))
         n_sources = len({id(s.doc) for s in srcs})
         if n_sources < 2:
@@ -1020,8 +1025,22 @@ def _build(
     return passages
 
 
-def _doc_order(doc: Document) -> tuple[str, str, int, str]:
-    return (doc.id, doc.source, doc.source_line if doc.source_line is not None else -1, doc.text)
+def _doc_order(doc: Document) -> tuple[str, str, int]:
+    return (doc.id, doc.source, doc.source_line if doc.source_line is not None else -1)
+
+
+def _in_order(docs: list[Document]) -> list[Document]:
+    """``docs`` by id, source and line, then (only where those tie) by text."""
+    docs.sort(key=_doc_order)
+    i = 0
+    while i < len(docs):
+        j = i + 1
+        while j < len(docs) and _doc_order(docs[j]) == _doc_order(docs[i]):
+            j += 1
+        if j - i > 1:
+            docs[i:j] = sorted(docs[i:j], key=Document.read_text)
+        i = j
+    return docs
 
 
 def find_passages(docs: Sequence[Document], cfg: PassageConfig) -> list[Passage]:
@@ -1032,7 +1051,7 @@ def find_passages(docs: Sequence[Document], cfg: PassageConfig) -> list[Passage]
     Returns passages sorted by ``(-n_documents, passage_id)``. Identical input gives
     identical output whatever the order of ``docs`` (documents are visited by ``id``).
     """
-    sel = sorted((d for d in docs if d.status == "kept" and d.text), key=_doc_order)
+    sel = _in_order([d for d in docs if d.status == "kept" and d.has_text])
     for d in sel:
         d.passages = []
     if len(sel) < 2:
@@ -1150,20 +1169,23 @@ def drop_passages(docs: Sequence[Document], passages: list[Passage]) -> None:
             continue
         items = sorted(spans[doc_id], key=lambda it: (it[0].start, it[0].end, it[1].passage_id))
         keep = [_is_canonical(s, p) for s, p in items]
+        if all(keep):
+            continue
+        old = doc.read_text()
         ranges: list[tuple[int, int]] = []
         owners: list[str] = []
         for k, (s, p) in enumerate(items):
             if keep[k]:
                 continue
             lo = max(items[k - 1][0].end if k else 0, ranges[-1][1] if ranges else 0)
-            hi = items[k + 1][0].start if k + 1 < len(items) else len(doc.text)
-            ranges.append(_cut_bounds(doc.text, s.start, s.end, lo, hi))
+            hi = items[k + 1][0].start if k + 1 < len(items) else len(old)
+            ranges.append(_cut_bounds(old, s.start, s.end, lo, hi))
             owners.append(p.passage_id)
         if not ranges:
             continue
         cuts = _Cuts(ranges)
-        old = doc.text
-        doc.text = cuts.apply(old)
+        new = cuts.apply(old)
+        doc.replace_text(new)
         dropped = {(s.start, s.end, p.passage_id) for (s, p), k in zip(items, keep, strict=True) if not k}
         for ref in doc.passages:
             a = cuts.at(ref.start)
@@ -1174,7 +1196,7 @@ def drop_passages(docs: Sequence[Document], passages: list[Passage]) -> None:
             if k:
                 s.start, s.end = a, cuts.at(s.end)
                 p.canonical["start"], p.canonical["end"] = s.start, s.end
-                s.text = doc.text[s.start : s.end]
+                s.text = new[s.start : s.end]
             else:
                 s.start, s.end, s.text = a, a, ""
         doc.passages.sort(key=lambda r: (r.start, r.end, r.passage_id))

@@ -31,6 +31,7 @@ from .errors import RejectedRecordError
 from .passages import drop_passages, find_passages
 from .readers import Discovered, discover_inputs, read_inputs
 from .records import Document, DupKind, Passage
+from .spill import TextSpill
 from .stages import _chunks, finish_documents, prepare_documents
 from .writers import prepare_output_dir, staged_output, write_json, write_jsonl
 
@@ -51,10 +52,16 @@ class RunResult:
     out_dir: Path
     counts: dict[str, Any]
     manifest: dict[str, Any]
-    documents: list[Document] = field(default_factory=list, repr=False)
     passages: list[Passage] = field(default_factory=list, repr=False)
     reused_chunks: dict[str, int] = field(default_factory=dict)
     """Chunks per stage taken from a killed run's checkpoints (``resume=True``)."""
+
+    @property
+    def documents(self) -> list[Document]:
+        """Every document record the run wrote, read back from ``documents.jsonl`` (a run
+        does not hold all texts in memory, so they are loaded only when asked for)."""
+        with open(self.out_dir / "documents.jsonl", "rb") as fh:
+            return [Document.from_dict(orjson.loads(line)) for line in fh if line.strip()]
 
 
 class _Timer:
@@ -241,7 +248,8 @@ def run(
             store.check(cfg)
     ckpt = Checkpoints(out, cfg, resume=resume)
     try:
-        result = _run(inputs, out, cfg, found, ckpt, timer, tick, stdin, write_report_html, t_all, index)
+        with TextSpill(ckpt.work_dir) as spill:
+            result = _run(inputs, out, cfg, found, ckpt, timer, tick, stdin, write_report_html, t_all, index, spill)
     except BaseException:
         ckpt.close()  # checkpoints stay for --resume
         raise
@@ -261,12 +269,14 @@ def _run(
     write_report_html: bool,
     t_all: float,
     index: Path | str | None,
+    spill: TextSpill,
 ) -> RunResult:
+    # Texts wait in ``spill`` between stages: memory holds records and compact state only.
     pool = _Workers(cfg.workers) if cfg.workers > 1 else None
     try:
-        docs = _prepare(inputs, found, cfg, pool, timer, tick, stdin, ckpt)
+        docs = _prepare(inputs, found, cfg, pool, timer, tick, stdin, ckpt, spill)
         templates = _templates(docs, cfg, timer)
-        docs = _finish(docs, cfg, templates, pool, timer, tick, ckpt)
+        docs = _finish(docs, cfg, templates, pool, timer, tick, ckpt, spill)
     except BaseException:
         if pool is not None:
             pool.shutdown(kill=True)
@@ -283,6 +293,7 @@ def _run(
         from .index import CorpusIndex
 
         t = time.perf_counter()
+        spill.unpark_all(docs)  # the index stores and compares whole texts
         with CorpusIndex(index) as store:
             update = store.update(docs, cfg)
         dstats, passages, index_summary = update.dedup, update.passages, update.summary
@@ -319,7 +330,6 @@ def _run(
         out_dir=out,
         counts=counts,
         manifest=manifest,
-        documents=docs,
         passages=passages,
         reused_chunks=dict(ckpt.reused),
     )
@@ -334,6 +344,7 @@ def _prepare(
     tick: Progress,
     stdin: IO[bytes] | None,
     ckpt: Checkpoints,
+    spill: TextSpill,
 ) -> list[Document]:
     t = time.perf_counter()
     reader = read_inputs(
@@ -349,6 +360,7 @@ def _prepare(
     for chunk in ckpt.map("prepare", prepare_documents, tasks, _mapper(cfg, pool)):
         if cfg.strict:
             _strict_check(chunk)
+        spill.park_all(chunk)
         docs.extend(chunk)
         tick("read", len(docs))
     timer.add("read+extract", time.perf_counter() - t)
@@ -397,7 +409,7 @@ def _templates(docs: list[Document], cfg: RunConfig, timer: _Timer) -> dict[str,
         site = site_key(d.source, d.url)
         d.work["site"] = site
         sites.add(site)
-        index.add(site, d.text)
+        index.add(site, d.read_text())
     templates = {s: tpl for s in sorted(sites) if (tpl := index.template_for(s))}
     timer.add("templates", time.perf_counter() - t)
     return templates
@@ -411,6 +423,7 @@ def _finish(
     timer: _Timer,
     tick: Progress,
     ckpt: Checkpoints,
+    spill: TextSpill,
 ) -> list[Document]:
     """Consumes ``docs`` (the list is emptied): with worker processes the finished records
     are new objects, and the prepared ones are let go chunk by chunk instead of living on
@@ -426,12 +439,14 @@ def _finish(
 
     def tasks() -> Iterator[tuple[list[Document], bytes, Any]]:
         for chunk in _chunks(consumed(), _CHUNK):
+            spill.unpark_all(chunk)
             tpl = {s: templates[s] for s in sorted({d.work.get("site", "") for d in chunk}) if s in templates}
             yield chunk, orjson.dumps({s: sorted(v) for s, v in tpl.items()}), (chunk, cfg, tpl)
 
     for chunk in ckpt.map("finish", finish_documents, tasks(), _mapper(cfg, pool)):
         if cfg.strict:
             _strict_check(chunk)
+        spill.park_all(chunk)
         out.extend(chunk)
         tick("clean", len(out))
     timer.add("clean+lang+signatures", time.perf_counter() - t)

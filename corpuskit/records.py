@@ -9,7 +9,10 @@ and travels through every stage; stages fill in fields, they never create loose 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .spill import Parked
 
 __all__ = [
     "DOCUMENT_FIELDS",
@@ -73,6 +76,23 @@ class Document:
     raw: str | bytes | None = None
     raw_kind: Literal["html", "text"] = "text"
     work: dict[str, Any] = field(default_factory=dict, repr=False)
+    parked: Parked | None = field(default=None, repr=False, compare=False)
+
+    def read_text(self) -> str:
+        """The text, also when a run has parked it on disk (:mod:`corpuskit.spill`) and
+        ``text`` is empty meanwhile."""
+        return self.text if self.parked is None else self.parked.read()
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.text) or (self.parked is not None and self.parked.size > 0)
+
+    def replace_text(self, text: str) -> None:
+        """Set the text; a parked document stays parked (the new text is written out)."""
+        if self.parked is None:
+            self.text = text
+        else:
+            self.parked = self.parked.spill.write(text)
 
     def reject(self, reason: str) -> Document:
         """Mark the document rejected; the reason names the source and line."""
@@ -81,6 +101,7 @@ class Document:
         self.reject_reason = f"{reason} ({where})"
         self.raw = None
         self.text = ""
+        self.parked = None
         return self
 
     @property
@@ -103,7 +124,7 @@ class Document:
             "sitename": self.sitename,
             "lang": self.lang,
             "lang_reason": self.lang_reason,
-            "text": self.text,
+            "text": self.read_text(),
             "status": self.status,
             "duplicate_of": self.duplicate_of,
             "similarity": self.similarity,

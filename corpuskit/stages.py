@@ -19,6 +19,7 @@ import numpy as np
 
 from .boilerplate import postfilter_extracted, strip_boilerplate
 from .config import RunConfig
+from .dedup import text_key, word_count
 from .extract import extract_html
 from .language import detect_language
 from .normalise import fold_text, normalise_text
@@ -137,6 +138,9 @@ def _finish(doc: Document, cfg: RunConfig, template: frozenset[int]) -> Document
         doc.work["sig"] = minhash_signature(
             fold_text(doc.text), num_perm=d.num_perm, shingle=d.shingle, seed=d.seed
         ).astype(np.uint32)  # values are < 2**32 (datasketch keeps them in uint64): half the memory
+        # What deduplication needs of the text, so it never has to read it back.
+        doc.work["words"] = word_count(doc.text)
+        doc.work["text_key"] = text_key(doc.text).hex()
     return doc
 
 
