@@ -66,19 +66,23 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import tempfile
 import zlib
 from bisect import bisect_right
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict, defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import IO, Any, TypeVar
 
 import numpy as np
 
 from .align import BARRIER, PIECE, Alignment, Tokens, align, char_span, jit, matching_blocks, tokenize, word_diff
 from .config import PassageConfig
 from .dedup import parse_date
-from .lsh import band_keys, recall_params
+from .errors import OutputError
+from .lsh import band_keys, recall_params, sorted_unique
 from .normalise import fold_text
 from .records import Document, Passage, PassageRef, SourceSpan
 
@@ -135,7 +139,8 @@ _WINDOW_MARGIN = 200  # tokens of context on each side of a seed unit when align
 _GIANT_WINDOW = 2000  # merged windows longer than this are aligned seed by seed
 _MINHASH_SEED = 0x9E3779B97F4A7C15
 _ID_BYTES = 6
-_NONE = np.zeros(0, dtype=np.int64)  # what a released per-document array becomes
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 # ---------------------------------------------------------------------------------------
@@ -299,31 +304,388 @@ def passage_units(text: str, cfg: PassageConfig) -> PassageUnits:
     return PassageUnits(tokens, units, offsets, shingles, token_shingles, _fingerprint(text, cfg))
 
 
-def _units_for(doc: Document, cfg: PassageConfig) -> PassageUnits:
+def _units_for(doc: Document, cfg: PassageConfig, text: str | None = None) -> PassageUnits:
     """The units a caller left in ``doc.work["units"]`` (the index does), else new ones
     (not kept: they are most of the memory passage finding uses)."""
-    text = doc.read_text()
+    text = doc.read_text() if text is None else text
     pu = doc.work.get("units")
     if isinstance(pu, PassageUnits) and pu.fingerprint == _fingerprint(text, cfg):
         return pu
     return passage_units(text, cfg)
 
 
+def _threaded(fn: Callable[[T], R], items: Iterable[T], threads: int, chunk: int = 16) -> Iterator[R]:
+    """``map(fn, items)`` in order, on ``threads`` threads: the kernels release the GIL."""
+    if threads <= 1:
+        yield from map(fn, items)
+        return
+
+    def run(batch: list[T]) -> list[R]:
+        return [fn(x) for x in batch]
+
+    pending: deque[Future[list[R]]] = deque()
+    with ThreadPoolExecutor(threads) as ex:
+        batch: list[T] = []
+        for x in items:
+            batch.append(x)
+            if len(batch) >= chunk:
+                pending.append(ex.submit(run, batch))
+                batch = []
+                if len(pending) >= 2 * threads:
+                    yield from pending.popleft().result()
+        if batch:
+            pending.append(ex.submit(run, batch))
+        while pending:
+            yield from pending.popleft().result()
+
+
+# ---------------------------------------------------------------------------------------
+# batch state on disk: unit shingles, shingle counts, signature bands
+# ---------------------------------------------------------------------------------------
+
+_COUNT_BUFFER = 1 << 22  # shingles counted in memory before the counting goes to disk
+_COUNT_PARTS = 64  # disk partitions of the counting, by the hashes' top bits
+_SIGN_BLOCK = 1 << 15  # units signed together
+_PAIR_STEP = 1 << 20  # candidate pairs compared per step of the agreement sweep
+_CACHE_DOCS = 2048  # documents whose tokens stay in memory for alignment and grouping
+
+
+class _Scratch:
+    """The anonymous temporary files of one :func:`find_passages` call."""
+
+    def __init__(self, directory: Path | str | None) -> None:
+        self.directory = directory
+        self.files: list[IO[bytes]] = []
+
+    def new(self) -> IO[bytes]:
+        fh = tempfile.TemporaryFile(dir=self.directory, prefix="passages-")  # noqa: SIM115 - closed in close()
+        self.files.append(fh)
+        return fh
+
+    def close(self) -> None:
+        for fh in self.files:
+            fh.close()
+
+
+def _read_array(fh: IO[bytes], dtype: type[np.generic], count: int, at: int | None = None) -> np.ndarray:
+    if at is not None:
+        fh.seek(at)
+    n = np.dtype(dtype).itemsize * count
+    data = fh.read(n)
+    if len(data) != n:
+        raise OSError("passage scratch file is truncated")
+    return np.frombuffer(data, dtype=dtype)
+
+
+def _runs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values and run lengths of a sorted array."""
+    if x.shape[0] == 0:
+        return x, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], x[1:] != x[:-1])))
+    return x[starts], np.diff(np.append(starts, x.shape[0]))
+
+
+class _Counts:
+    """How often each shingle occurs in the batch, exactly, for those occurring more than
+    ``floor`` times (the only counts damping and commonness read).
+
+    Counts are occurrences rather than documents ("df" below): a three-word shingle rarely
+    repeats inside one article. Shingles are counted in memory up to ``_COUNT_BUFFER``;
+    beyond, they go sorted to ``_COUNT_PARTS`` disk partitions by their top bits (hashes are
+    uniform), and each partition is counted on its own: memory stays bounded at any size.
+    """
+
+    def __init__(self, scratch: _Scratch) -> None:
+        self.scratch = scratch
+        self.pending: list[np.ndarray] = []
+        self.size = 0
+        self.parts: list[IO[bytes]] = []
+
+    def add(self, sh: np.ndarray) -> None:
+        self.pending.append(sh)
+        self.size += sh.shape[0]
+        if self.size >= _COUNT_BUFFER:
+            self._spill()
+
+    def _take(self) -> np.ndarray:
+        x = np.sort(np.concatenate(self.pending)) if self.pending else np.zeros(0, dtype=np.uint64)
+        self.pending, self.size = [], 0
+        return x
+
+    def _spill(self) -> None:
+        x = self._take()
+        if not self.parts:
+            self.parts = [self.scratch.new() for _ in range(_COUNT_PARTS)]
+        shift = np.uint64(64 - _COUNT_PARTS.bit_length() + 1)
+        cuts = np.searchsorted(x >> shift, np.arange(1, _COUNT_PARTS, dtype=np.uint64))
+        for fh, piece in zip(self.parts, np.split(x, cuts), strict=True):
+            fh.write(piece.tobytes())
+
+    def frequent(self, floor: int) -> _Frequent:
+        """The shingles seen more than ``floor`` times, and their counts."""
+        if not self.parts:
+            keys, counts = _runs(self._take())
+            hit = counts > floor
+            return _Frequent(keys[hit], counts[hit])
+        self._spill()
+        out_k: list[np.ndarray] = []
+        out_c: list[np.ndarray] = []
+        for fh in self.parts:
+            size = fh.seek(0, 2) // 8
+            keys, counts = _runs(np.sort(_read_array(fh, np.uint64, size, 0)))
+            hit = counts > floor
+            out_k.append(keys[hit])
+            out_c.append(counts[hit])
+        return _Frequent(np.concatenate(out_k), np.concatenate(out_c))
+
+
+@jit
+def _hash_build(keys: np.ndarray, counts: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    # Open addressing with linear probing; key 0 marks an empty slot (the caller keeps the
+    # count of shingle 0 itself). Keys are distinct.
+    size = 1 << bits
+    mask = np.uint64(size - 1)
+    shift = np.uint64(64 - bits)
+    tk = np.zeros(size, dtype=np.uint64)
+    tc = np.zeros(size, dtype=np.int64)
+    for n in range(keys.shape[0]):
+        x = keys[n]
+        if x == 0:
+            continue
+        i = (x * _MIX) >> shift
+        while tk[i] != 0:
+            i = (i + np.uint64(1)) & mask
+        tk[i] = x
+        tc[i] = counts[n]
+    return tk, tc
+
+
+@jit
+def _hash_lookup(tk: np.ndarray, tc: np.ndarray, bits: int, zero: int, sh: np.ndarray) -> np.ndarray:
+    mask = np.uint64(tk.shape[0] - 1)
+    shift = np.uint64(64 - bits)
+    out = np.ones(sh.shape[0], dtype=np.int64)
+    for n in range(sh.shape[0]):
+        x = sh[n]
+        if x == 0:
+            out[n] = zero
+            continue
+        i = (x * _MIX) >> shift
+        while tk[i] != 0:
+            if tk[i] == x:
+                out[n] = tc[i]
+                break
+            i = (i + np.uint64(1)) & mask
+    return out
+
+
+class _Frequent:
+    """The shingles seen more than ``DF_DAMP`` times and their counts, as a hash table
+    (a lookup per token of every verified document: a binary search is several times
+    slower). Any other shingle reads as 1."""
+
+    def __init__(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        self.bits = max(4, (2 * int(keys.shape[0])).bit_length())
+        self.zero = int(counts[0]) if keys.shape[0] and keys[0] == 0 else 1  # keys are sorted
+        self.keys, self.counts = _hash_build(keys, counts, self.bits)
+
+    def __call__(self, sh: np.ndarray) -> np.ndarray:
+        return _hash_lookup(self.keys, self.counts, self.bits, self.zero, sh)
+
+
+def _unit_df(units: np.ndarray, off: np.ndarray, sh: np.ndarray, freq: _Frequent, k: int) -> np.ndarray:
+    """Occurrences of each unit shingle; a unit shorter than ``k`` words is one shingle of
+    its own width, rare by definition."""
+    df = freq(sh)
+    short = (units[:, 1] - units[:, 0]) < k
+    df[off[:-1][short]] = 1
+    return df
+
+
+def _unit_offsets(units: np.ndarray, k: int) -> np.ndarray:
+    """``offsets`` of :class:`PassageUnits` from its units: a unit has ``len - k + 1``
+    shingles, one if it is shorter than ``k``."""
+    ln = (units[:, 1] - units[:, 0]).astype(np.int64)
+    off = np.zeros(units.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.where(ln >= k, ln - k + 1, 1), out=off[1:])
+    return off
+
+
 @dataclass(slots=True)
-class _Light:
-    """What candidate finding needs of one document's units: not its tokens, which are
-    most of :class:`PassageUnits` and are built again only for documents with candidates.
-    Fields are emptied as the steps that need them finish."""
+class _Signed:
+    """Unit signatures on disk: per block of units, its columns in groups of ``rows`` (the
+    LSH bands, then any columns left over), so one band is read without the others."""
 
+    fh: IO[bytes]
+    sizes: list[int]
+    num_perm: int
+    rows: int
+
+    @property
+    def groups(self) -> int:
+        return -(-self.num_perm // self.rows)
+
+    def group(self, g: int) -> np.ndarray:
+        """Columns ``g * rows`` onwards of every unit's signature, ``(units, width)``."""
+        c0 = g * self.rows
+        width = min(self.rows, self.num_perm - c0)
+        parts = []
+        base = 0
+        for n in self.sizes:
+            parts.append(_read_array(self.fh, np.uint32, n * width, base + n * c0 * 4).reshape(n, width))
+            base += n * self.num_perm * 4
+        if not parts:
+            return np.zeros((0, width), dtype=np.uint32)
+        return np.concatenate(parts)
+
+
+def _scan_units(
+    sel: Sequence[Document], cfg: PassageConfig, scratch: _Scratch, threads: int
+) -> tuple[np.ndarray, IO[bytes], _Counts]:
+    """Units of every document (in ``sel`` order) to disk, their shingles counted."""
+    counts = _Counts(scratch)
+    fh = scratch.new()
+    n_units = np.zeros(len(sel), dtype=np.int64)
+    for i, pu in enumerate(_threaded(lambda d: _units_for(d, cfg), sel, threads)):
+        n_units[i] = pu.units.shape[0]
+        counts.add(pu.token_shingles)
+        fh.write(np.ascontiguousarray(pu.units, dtype=np.int32).tobytes())
+        fh.write(pu.shingles.tobytes())
+    return n_units, fh, counts
+
+
+def _sign_units(
+    n_units: np.ndarray,
+    units_fh: IO[bytes],
+    freq: _Frequent,
+    cfg: PassageConfig,
+    scratch: _Scratch,
+    threads: int,
+) -> _Signed:
+    """Frequency-damped MinHash of every unit, written by column groups (:class:`_Signed`).
+
+    Damping: a shingle in df > DF_DAMP documents takes part in each permutation with
+    probability DF_DAMP / df (as a threshold on a second hash; all ones = always).
+    """
+    perms = _permutations(cfg.num_perm)
+    k = cfg.shingle
+    _, rows = recall_params(cfg.threshold, cfg.num_perm, recall=LSH_RECALL)
+    out = _Signed(scratch.new(), [], cfg.num_perm, rows)
+    units_fh.seek(0)
+
+    def blocks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        us: list[np.ndarray] = []
+        shs: list[np.ndarray] = []
+        size = 0
+        for n in n_units.tolist():
+            u = _read_array(units_fh, np.int32, 2 * n).reshape(n, 2)
+            us.append(u)
+            shs.append(_read_array(units_fh, np.uint64, int(_unit_offsets(u, k)[-1])))
+            size += n
+            if size >= _SIGN_BLOCK:
+                yield np.concatenate(us), np.concatenate(shs)
+                us, shs, size = [], [], 0
+        if size:
+            yield np.concatenate(us), np.concatenate(shs)
+
+    def sign(block: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        units, sh = block
+        off = _unit_offsets(units, k)
+        df = _unit_df(units, off, sh, freq, k)
+        keep = np.full(sh.shape[0], np.iinfo(np.uint64).max, dtype=np.uint64)
+        damped = df > DF_DAMP
+        keep[damped] = (DF_DAMP / df[damped] * 2.0**64).astype(np.uint64)
+        return _minhash(sh, keep, off, perms)
+
+    for sigs in _threaded(sign, blocks(), threads, chunk=1):
+        for g in range(out.groups):
+            out.fh.write(np.ascontiguousarray(sigs[:, g * rows : (g + 1) * rows]).tobytes())
+        out.sizes.append(sigs.shape[0])
+    return out
+
+
+def _candidate_pairs(signed: _Signed, unit_doc: np.ndarray, cfg: PassageConfig) -> np.ndarray:
+    """Candidate unit pairs ``(k, 2)`` (global unit ids, ``lo < hi``) from the LSH bands.
+
+    Banding is tuned for recall. A pair must then agree on enough signature values (units
+    sharing only a name or a stock phrase fail; the distinctive-shingle check follows when
+    the documents' tokens are at hand). One band is in memory at a time.
+    """
+    nunits = unit_doc.shape[0]
+    if nunits < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    bands, rows = recall_params(cfg.threshold, cfg.num_perm, recall=LSH_RECALL)
+    bits = max(1, int(nunits - 1).bit_length())
+    low = np.uint64((1 << bits) - 1)
+    ids = np.arange(nunits, dtype=np.uint64)
+    found = []
+    for band in range(bands):
+        # The unit id in the low bits makes every key distinct, so a plain sort gives one
+        # deterministic order (units by id within a bucket).
+        keys = np.sort((band_keys(signed.group(band), band, rows, first=0) & ~low) | ids)
+        order = (keys & low).astype(np.int64)
+        found.append(_bucket_pairs(order, keys >> np.uint64(bits), unit_doc, BUCKET_CAP, nunits))
+        del keys, order
+    flat = sorted_unique(np.concatenate(found))  # each pair once
+    del found
+    agree = np.zeros(flat.shape[0], dtype=np.int32)
+    a, b = flat // nunits, flat % nunits
+    for g in range(signed.groups):
+        cols = signed.group(g)
+        for lo in range(0, flat.shape[0], _PAIR_STEP):
+            hi = lo + _PAIR_STEP
+            agree[lo:hi] += np.count_nonzero(cols[a[lo:hi]] == cols[b[lo:hi]], axis=1)
+        del cols
+    hit = agree >= ESTIMATE_SHARE * cfg.threshold * cfg.num_perm
+    return np.stack([a[hit], b[hit]], axis=1)
+
+
+# ---------------------------------------------------------------------------------------
+# per-document state for verification, computed again when needed (bounded cache)
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True, eq=False)
+class _DocState:
+    """What verification and grouping need of one document: its tokens, paragraph starts,
+    units, and which shingles are distinctive (per token; per unit, sorted)."""
+
+    text: str
+    tokens: Tokens
+    paragraphs: np.ndarray
     units: np.ndarray
-    offsets: np.ndarray
-    shingles: np.ndarray
-    token_shingles: np.ndarray
+    rare: np.ndarray  # per token: the shingle starting there is not common (True past the end)
+    rare_sh: np.ndarray  # per unit u: rare_sh[rare_off[u]:rare_off[u + 1]], sorted
+    rare_off: np.ndarray
 
 
-def _light(doc: Document, cfg: PassageConfig) -> _Light:
-    pu = _units_for(doc, cfg)
-    return _Light(pu.units, pu.offsets, pu.shingles, pu.token_shingles)
+class _DocCache:
+    """:class:`_DocState` by document index, rebuilt from the text when not cached: memory
+    holds the ``_CACHE_DOCS`` most recently used, whatever the batch size."""
+
+    def __init__(self, sel: Sequence[Document], cfg: PassageConfig, freq: _Frequent, df_common: int) -> None:
+        self.sel = sel
+        self.cfg = cfg
+        self.freq = freq
+        self.df_common = df_common
+        self.lru: OrderedDict[int, _DocState] = OrderedDict()
+
+    def __getitem__(self, i: int) -> _DocState:
+        st = self.lru.get(i)
+        if st is not None:
+            self.lru.move_to_end(i)
+            return st
+        text = self.sel[i].read_text()
+        pu = _units_for(self.sel[i], self.cfg, text)
+        rare = np.ones(len(pu.tokens), dtype=bool)
+        rare[: pu.token_shingles.shape[0]] = self.freq(pu.token_shingles) <= self.df_common
+        unit_rare = _unit_df(pu.units, pu.offsets, pu.shingles, self.freq, self.cfg.shingle) <= self.df_common
+        rare_sh, rare_off = _sorted_by_unit(pu.shingles, unit_rare, pu.offsets)
+        st = _DocState(text, pu.tokens, pu.paragraphs, pu.units, rare, rare_sh, rare_off)
+        self.lru[i] = st
+        if len(self.lru) > _CACHE_DOCS:
+            self.lru.popitem(last=False)
+        return st
 
 
 # ---------------------------------------------------------------------------------------
@@ -400,81 +762,6 @@ def _bucket_pairs(order: np.ndarray, skeys: np.ndarray, unit_doc: np.ndarray, ca
 
 
 @jit
-def _count_min(sh: np.ndarray, bits: int) -> np.ndarray:
-    # 16-bit counters that stop at 65535: every threshold that reads them is far lower.
-    shift = np.uint64(64 - bits)
-    mix = np.uint64(0x9E3779B97F4A7C15)
-    top = np.uint16(0xFFFF)
-    one = np.zeros(1 << bits, dtype=np.uint16)
-    two = np.zeros(1 << bits, dtype=np.uint16)
-    for x in sh:
-        i = x >> shift
-        j = (x * mix) >> shift
-        if one[i] < top:
-            one[i] += np.uint16(1)
-        if two[j] < top:
-            two[j] += np.uint16(1)
-    out = np.empty(sh.shape[0], dtype=np.int32)
-    for i in range(sh.shape[0]):
-        x = sh[i]
-        out[i] = min(one[x >> shift], two[(x * mix) >> shift])
-    return out
-
-
-def _frequency(pus: Sequence[_Light]) -> list[np.ndarray]:
-    """Per document, how often the shingle starting at each token occurs in the whole batch.
-
-    A count-min sketch (two rows of about one counter per shingle, min of the two): never
-    an underestimate, and off only by the few shingles colliding in both rows, which the
-    damping and commonness thresholds (tens of occurrences) do not notice. Counts are
-    occurrences rather than documents ("df" below): a three-word shingle rarely repeats
-    inside one article.
-    """
-    lengths = [p.token_shingles.shape[0] for p in pus]
-    total = sum(lengths)
-    if not total:
-        return [np.zeros(0, dtype=np.int64) for _ in pus]
-    bits = min(max(16, total.bit_length()), 28)
-    df = _count_min(np.concatenate([p.token_shingles for p in pus]), bits)
-    return np.split(df, np.cumsum(lengths)[:-1])
-
-
-def _rare_starts(pu: PassageUnits, df: np.ndarray, df_common: int) -> np.ndarray:
-    """Per token: is the shingle starting there not common? (``True`` past the end.)"""
-    out = np.ones(len(pu.tokens), dtype=bool)
-    out[: df.shape[0]] = df <= df_common
-    return out
-
-
-@jit
-def _unit_df(df: np.ndarray, units: np.ndarray, off: np.ndarray, k: int) -> np.ndarray:
-    # Same layout as _unit_shingles: a unit's shingles start at its first len - k + 1 tokens.
-    out = np.ones(off[-1], dtype=np.int64)
-    for u in range(units.shape[0]):
-        a = units[u, 0]
-        ln = units[u, 1] - a
-        if ln >= k:
-            for s in range(ln - k + 1):
-                out[off[u] + s] = df[a + s]
-    return out
-
-
-@jit
-def _agreement(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    out = np.empty(pairs.shape[0], dtype=np.int64)
-    p = sigs.shape[1]
-    for k in range(pairs.shape[0]):
-        a = pairs[k, 0]
-        b = pairs[k, 1]
-        c = 0
-        for j in range(p):
-            if sigs[a, j] == sigs[b, j]:
-                c += 1
-        out[k] = c
-    return out
-
-
-@jit
 def _sorted_by_unit(sh: np.ndarray, keep: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     nu = off.shape[0] - 1
     out_off = np.zeros(nu + 1, dtype=np.int64)
@@ -496,18 +783,21 @@ def _sorted_by_unit(sh: np.ndarray, keep: np.ndarray, off: np.ndarray) -> tuple[
 
 
 @jit
-def _count_shared(sh: np.ndarray, off: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    out = np.empty(pairs.shape[0], dtype=np.int64)
-    for k in range(pairs.shape[0]):
-        i = off[pairs[k, 0]]
-        ie = off[pairs[k, 0] + 1]
-        j = off[pairs[k, 1]]
-        je = off[pairs[k, 1] + 1]
+def _count_shared(
+    sa: np.ndarray, oa: np.ndarray, sb: np.ndarray, ob: np.ndarray, ua: np.ndarray, ub: np.ndarray
+) -> np.ndarray:
+    # Per pair k: shingles units ua[k] (of a) and ub[k] (of b) share, both sorted.
+    out = np.empty(ua.shape[0], dtype=np.int64)
+    for k in range(ua.shape[0]):
+        i = oa[ua[k]]
+        ie = oa[ua[k] + 1]
+        j = ob[ub[k]]
+        je = ob[ub[k] + 1]
         c = 0
         while i < ie and j < je:
-            if sh[i] < sh[j]:
+            if sa[i] < sb[j]:
                 i += 1
-            elif sh[i] > sh[j]:
+            elif sa[i] > sb[j]:
                 j += 1
             else:
                 c += 1
@@ -515,73 +805,6 @@ def _count_shared(sh: np.ndarray, off: np.ndarray, pairs: np.ndarray) -> np.ndar
                 j += 1
         out[k] = c
     return out
-
-
-def _candidate_units(
-    pus: Sequence[_Light], cfg: PassageConfig, dfs: list[np.ndarray], df_common: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Candidate unit pairs ``(k, 2)`` (global unit ids), the unit→doc map and unit ranges.
-
-    Memory is the limit at scale: each per-document array is released once it has been
-    copied into the batch arrays (``pus`` keeps only ``units``), and each batch array once
-    the next step no longer needs it.
-    """
-    n_docs = len(pus)
-    counts = np.fromiter((p.units.shape[0] for p in pus), dtype=np.int64, count=n_docs)
-    unit_doc = np.repeat(np.arange(n_docs, dtype=np.int64), counts)
-    nunits = int(counts.sum())
-    if nunits < 2:
-        return np.zeros((0, 2), dtype=np.int64), unit_doc, np.zeros((0, 2), dtype=np.int32)
-    units = np.concatenate([p.units for p in pus])
-    sh_counts = np.fromiter((p.shingles.shape[0] for p in pus), dtype=np.int64, count=n_docs)
-    # Global unit offsets into the concatenated shingles.
-    off = np.zeros(nunits + 1, dtype=np.int64)
-    base = np.repeat(np.concatenate(([0], np.cumsum(sh_counts)[:-1])), counts)
-    off[1:] = np.concatenate([p.offsets[1:] for p in pus]) + base
-    # Damping: a shingle in df > DF_DAMP documents takes part in each permutation with
-    # probability DF_DAMP / df (as a threshold on a second hash; all ones = always).
-    sh = np.empty(int(sh_counts.sum()), dtype=np.uint64)
-    keep = np.full(sh.shape[0], np.iinfo(np.uint64).max, dtype=np.uint64)
-    rare_mask = np.empty(sh.shape[0], dtype=bool)
-    at = 0
-    for p, d in zip(pus, dfs, strict=True):
-        n = p.shingles.shape[0]
-        sh[at : at + n] = p.shingles
-        df = _unit_df(d, p.units, p.offsets, cfg.shingle)
-        damped = df > DF_DAMP
-        keep[at : at + n][damped] = (DF_DAMP / df[damped] * 2.0**64).astype(np.uint64)
-        rare_mask[at : at + n] = df <= df_common
-        p.shingles = p.offsets = _NONE
-        at += n
-    sigs = _minhash(sh, keep, off, _permutations(cfg.num_perm))
-    del keep
-    bands, rows = recall_params(cfg.threshold, cfg.num_perm, recall=LSH_RECALL)
-    # Banding is tuned for recall. Two cheap checks before any alignment: the whole
-    # signatures agree on enough values, and the units share enough distinctive shingles
-    # exactly (units sharing only a name or a stock phrase fail one or the other).
-    min_agree = ESTIMATE_SHARE * cfg.threshold * cfg.num_perm
-    bits = max(1, int(nunits - 1).bit_length())
-    low = np.uint64((1 << bits) - 1)
-    ids = np.arange(nunits, dtype=np.uint64)
-    found = []
-    for band in range(bands):
-        # The unit id in the low bits makes every key distinct, so a plain sort gives one
-        # deterministic order (units by id within a bucket).
-        keys = np.sort((band_keys(sigs, band, rows) & ~low) | ids)
-        order = (keys & low).astype(np.int64)
-        flat = _bucket_pairs(order, keys >> np.uint64(bits), unit_doc, BUCKET_CAP, nunits)
-        cand = np.stack([flat // nunits, flat % nunits], axis=1)
-        found.append(flat[_agreement(sigs, cand) >= min_agree])
-    flat = np.sort(np.concatenate(found))
-    first = np.ones(flat.shape[0], dtype=bool)
-    first[1:] = flat[1:] != flat[:-1]
-    flat = flat[first]  # each pair once
-    pairs = np.stack([flat // nunits, flat % nunits], axis=1)
-    del sigs
-    rare_sh, rare_off = _sorted_by_unit(sh, rare_mask, off)
-    del sh, rare_mask
-    pairs = pairs[_count_shared(rare_sh, rare_off, pairs) >= MIN_SHARED_SHINGLES]
-    return pairs, unit_doc, units
 
 
 # ---------------------------------------------------------------------------------------
@@ -602,14 +825,13 @@ def _para_of(paras: np.ndarray, t: int) -> int:
 
 
 def _align_pairs(
-    pairs: np.ndarray,
-    unit_doc: np.ndarray,
-    units: np.ndarray,
-    pus: Mapping[int, PassageUnits],
-    rare: Mapping[int, np.ndarray],
-    cfg: PassageConfig,
+    pairs: np.ndarray, unit_doc: np.ndarray, first_unit: np.ndarray, docs: _DocCache, cfg: PassageConfig
 ) -> list[_Match]:
-    """Align the paragraphs behind each candidate unit pair; one list for all doc pairs."""
+    """Align the paragraphs behind each candidate unit pair; one list for all doc pairs.
+
+    A pair is aligned only if its units share :data:`MIN_SHARED_SHINGLES` distinctive
+    shingles exactly (checked here, where the documents' tokens are at hand).
+    """
     if pairs.shape[0] == 0:
         return []
     da = unit_doc[pairs[:, 0]]
@@ -622,11 +844,14 @@ def _align_pairs(
     matches: list[_Match] = []
     for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
         a_doc, b_doc = int(da[s]), int(db[s])
-        pa, pb = pus[a_doc], pus[b_doc]
+        pa, pb = docs[a_doc], docs[b_doc]
+        la = pairs[s:e, 0] - first_unit[a_doc]
+        lb = pairs[s:e, 1] - first_unit[b_doc]
+        ok = _count_shared(pa.rare_sh, pa.rare_off, pb.rare_sh, pb.rare_off, la, lb) >= MIN_SHARED_SHINGLES
         windows: dict[tuple[int, int], list[tuple[int, int, int, int]]] = {}
-        for ua, ub in pairs[s:e].tolist():
-            a0, a1 = int(units[ua, 0]), int(units[ua, 1])
-            b0, b1 = int(units[ub, 0]), int(units[ub, 1])
+        for ua, ub in zip(la[ok].tolist(), lb[ok].tolist(), strict=True):
+            a0, a1 = int(pa.units[ua, 0]), int(pa.units[ua, 1])
+            b0, b1 = int(pb.units[ub, 0]), int(pb.units[ub, 1])
             ia, ib = _para_of(pa.paragraphs, a0), _para_of(pb.paragraphs, b0)
             # The paragraphs holding the two units (never across a paragraph break).
             w = (
@@ -652,7 +877,7 @@ def _align_pairs(
                     b_offset=y0,
                     a_flags=pa.tokens.flags[x0:x1],
                     b_flags=pb.tokens.flags[y0:y1],
-                    a_rare=rare[a_doc][x0:x1],
+                    a_rare=pa.rare[x0:x1],
                     shingle=cfg.shingle,
                 ):
                     key = (al.a0, al.a1, al.b0, al.b1)
@@ -693,13 +918,11 @@ class _Grouper:
     def __init__(
         self,
         matches: list[_Match],
-        pus: Mapping[int, PassageUnits],
-        rare: Mapping[int, np.ndarray],
+        docs: _DocCache,
         cfg: PassageConfig,
     ) -> None:
         self.matches = matches
-        self.pus = pus
-        self.rare = rare
+        self.docs = docs
         self.cfg = cfg
         self.used: dict[int, np.ndarray] = {}
         self.version = 0
@@ -817,15 +1040,17 @@ class _Grouper:
     def take(self, doc: int, lo: int, hi: int) -> None:
         u = self.used.get(doc)
         if u is None:
-            u = np.zeros(len(self.pus[doc].tokens), dtype=bool)
+            u = np.zeros(len(self.docs[doc].tokens), dtype=bool)
             self.used[doc] = u
         u[lo:hi] = True
 
     def rescue(self, g: _Group) -> list[_Proj]:
         """Documents aligned with a member but not with the representative: verify directly."""
         inside = {g.doc} | {p.doc for p in g.members}
-        rkeys = self.pus[g.doc].tokens.keys[g.x0 : g.x1]
-        rflags = self.pus[g.doc].tokens.flags[g.x0 : g.x1]
+        rep = self.docs[g.doc]
+        rkeys = rep.tokens.keys[g.x0 : g.x1]
+        rflags = rep.tokens.flags[g.x0 : g.x1]
+        rrare = rep.rare[g.x0 : g.x1]
         extra: list[_Proj] = []
         frontier = list(g.members)
         while frontier:
@@ -838,7 +1063,7 @@ class _Grouper:
                     p = self.project(bl, mem.doc, z_doc, mem.y0, mem.y1)
                     if p is None:
                         continue
-                    zt = self.pus[z_doc]
+                    zt = self.docs[z_doc]
                     ia = _para_of(zt.paragraphs, p.y0)
                     w0 = max(int(zt.paragraphs[ia]), p.y0 - 2 * len(rkeys))
                     w1 = min(int(zt.paragraphs[ia + 1]), p.y1 + 2 * len(rkeys))
@@ -852,7 +1077,7 @@ class _Grouper:
                         b_offset=w0,
                         a_flags=rflags,
                         b_flags=zt.tokens.flags[w0:w1],
-                        a_rare=self.rare[g.doc][g.x0 : g.x1],
+                        a_rare=rrare,
                         shingle=self.cfg.shingle,
                     ):
                         q = self.project(al, g.doc, z_doc, g.x0, g.x1)
@@ -902,16 +1127,12 @@ class _Grouper:
 @dataclass(slots=True)
 class _Src:
     doc: Document
-    tokens: Tokens
+    keys: np.ndarray  # the span's token keys
     t0: int
     t1: int
     start: int
     end: int
     text: str
-
-    @property
-    def keys(self) -> np.ndarray:
-        return self.tokens.keys[self.t0 : self.t1]
 
 
 def _shared(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -971,24 +1192,15 @@ def _passage_id(text: str) -> str:
     return "p-" + hashlib.blake2b(words.encode("utf-8", "surrogatepass"), digest_size=_ID_BYTES).hexdigest()
 
 
-def _build(
-    groups: list[list[tuple[int, int, int]]],
-    docs: list[Document],
-    pus: Mapping[int, PassageUnits],
-    cfg: PassageConfig,
-) -> list[Passage]:
-    n_docs = len(docs)
+def _build(groups: list[list[tuple[int, int, int]]], docs: _DocCache, cfg: PassageConfig) -> list[Passage]:
+    n_docs = len(docs.sel)
     built: list[tuple[str, list[_Src], int, str]] = []
-    texts: dict[int, str] = {}
     for spans in groups:
         srcs: list[_Src] = []
         for d, t0, t1 in spans:
-            doc, tk = docs[d], pus[d].tokens
-            text = texts.get(d)
-            if text is None:
-                text = texts[d] = doc.read_text()
-            start, end = char_span(tk, text, t0, t1)
-            srcs.append(_Src(doc, tk, t0, t1, start, end, text[start:end]))
+            st = docs[d]
+            start, end = char_span(st.tokens, st.text, t0, t1)
+            srcs.append(_Src(docs.sel[d], st.tokens.keys[t0:t1].copy(), t0, t1, start, end, st.text[start:end]))
         srcs.sort(key=lambda s: (s.doc.id, s.start, s.end))
         n_sources = len({id(s.doc) for s in srcs})
         if n_sources < 2:
@@ -1043,34 +1255,51 @@ def _in_order(docs: list[Document]) -> list[Document]:
     return docs
 
 
-def find_passages(docs: Sequence[Document], cfg: PassageConfig) -> list[Passage]:
+def find_passages(
+    docs: Sequence[Document],
+    cfg: PassageConfig,
+    *,
+    threads: int = 1,
+    scratch_dir: Path | str | None = None,
+) -> list[Passage]:
     """Find passages re-reported across the kept documents; set ``doc.passages``.
 
     Considers documents with ``status == "kept"`` and non-empty ``text``; each of them gets
     ``doc.passages`` (sorted by ``(start, end, passage_id)``), the others are untouched.
     Returns passages sorted by ``(-n_documents, passage_id)``. Identical input gives
-    identical output whatever the order of ``docs`` (documents are visited by ``id``).
+    identical output whatever the order of ``docs`` (documents are visited by ``id``) and
+    whatever ``threads``.
+
+    Memory does not grow with the text: units and signatures go to anonymous scratch files
+    in ``scratch_dir`` (the system's temporary directory by default), one LSH band is in
+    memory at a time, and tokens are rebuilt from the text for the documents being
+    verified (a bounded cache). Raises :class:`OutputError` when the scratch files cannot
+    be written.
     """
     sel = _in_order([d for d in docs if d.status == "kept" and d.has_text])
     for d in sel:
         d.passages = []
     if len(sel) < 2:
         return []
-    light = [_light(d, cfg) for d in sel]
-    dfs = _frequency(light)
-    for v in light:
-        v.token_shingles = _NONE
-    df_common = max(DF_COMMON_MIN, len(sel) // DF_COMMON_SHARE)
-    pairs, unit_doc, units = _candidate_units(light, cfg, dfs, df_common)
-    del light
-    # Tokens again, for the documents that have candidates only.
-    involved = np.unique(unit_doc[pairs.ravel()]).tolist()
-    pus = {i: _units_for(sel[i], cfg) for i in involved}
-    rare = {i: _rare_starts(pus[i], dfs[i], df_common) for i in involved}
-    del dfs
-    matches = _align_pairs(pairs, unit_doc, units, pus, rare, cfg)
-    groups = _Grouper(matches, pus, rare, cfg).run()
-    passages = _build(groups, sel, pus, cfg)
+    scratch = _Scratch(scratch_dir)
+    try:
+        n_units, units_fh, counts = _scan_units(sel, cfg, scratch, threads)
+        freq = counts.frequent(DF_DAMP)
+        del counts
+        signed = _sign_units(n_units, units_fh, freq, cfg, scratch, threads)
+        unit_doc = np.repeat(np.arange(len(sel), dtype=np.int32), n_units)
+        pairs = _candidate_pairs(signed, unit_doc, cfg)
+    except OSError as e:
+        where = scratch_dir if scratch_dir is not None else tempfile.gettempdir()
+        raise OutputError(f"{where}: cannot write passage scratch files: {e.strerror or e}") from e
+    finally:
+        scratch.close()
+    first_unit = np.concatenate(([0], np.cumsum(n_units)[:-1]))
+    cache = _DocCache(sel, cfg, freq, max(DF_COMMON_MIN, len(sel) // DF_COMMON_SHARE))
+    matches = _align_pairs(pairs, unit_doc, first_unit, cache, cfg)
+    del pairs, unit_doc
+    groups = _Grouper(matches, cache, cfg).run()
+    passages = _build(groups, cache, cfg)
     index = {d.id: d for d in sel}
     for p in passages:
         for s in p.sources:

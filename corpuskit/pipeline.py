@@ -309,7 +309,7 @@ def _run(
 
         t = time.perf_counter()
         if cfg.passages.mode != "off":
-            passages = find_passages(docs, cfg.passages)
+            passages = find_passages(docs, cfg.passages, threads=cfg.workers, scratch_dir=ckpt.work_dir)
             if cfg.passages.mode == "drop":
                 drop_passages(docs, passages)
         timer.add("passages", time.perf_counter() - t)
