@@ -82,7 +82,7 @@ from .align import BARRIER, PIECE, Alignment, Tokens, align, char_span, jit, mat
 from .config import PassageConfig
 from .dedup import parse_date
 from .errors import OutputError
-from .lsh import band_keys, recall_params, sorted_unique
+from .lsh import band_keys, recall_params
 from .normalise import fold_text
 from .records import Document, Passage, PassageRef, SourceSpan
 
@@ -604,6 +604,59 @@ def _sign_units(
     return out
 
 
+@jit
+def _set_add(table: np.ndarray, bits: int, keys: np.ndarray, start: int, count: int, limit: int) -> tuple[int, int]:
+    # Insert keys[start:] (never 0: 0 marks an empty slot) until ``count`` reaches ``limit``;
+    # returns where it stopped and the new count.
+    mask = np.uint64(table.shape[0] - 1)
+    shift = np.uint64(64 - bits)
+    for k in range(start, keys.shape[0]):
+        if count >= limit:
+            return k, count
+        x = np.uint64(keys[k])
+        i = (x * _MIX) >> shift
+        while True:
+            t = table[i]
+            if t == 0:
+                table[i] = x
+                count += 1
+                break
+            if t == x:
+                break
+            i = (i + np.uint64(1)) & mask
+    return keys.shape[0], count
+
+
+class _PairSet:
+    """Distinct pair keys (``lo * n + hi``, never 0), as an open-addressing hash set.
+
+    Every band of a widely shared unit yields the same pairs again; a set keeps each once
+    as the bands go by (memory: the distinct pairs, not bands times them).
+    """
+
+    def __init__(self) -> None:
+        self.bits = 16
+        self.table = np.zeros(1 << self.bits, dtype=np.uint64)
+        self.count = 0
+
+    def add(self, keys: np.ndarray) -> None:
+        at = 0
+        while at < keys.shape[0]:
+            limit = int(0.6 * self.table.shape[0])
+            at, self.count = _set_add(self.table, self.bits, keys, at, self.count, limit)
+            if self.count >= limit:
+                old = self.table[self.table != 0]
+                self.bits += 1
+                self.table = np.zeros(1 << self.bits, dtype=np.uint64)
+                _, self.count = _set_add(self.table, self.bits, old, 0, 0, old.shape[0] + 1)
+
+    def sorted(self) -> np.ndarray:
+        out = self.table[self.table != 0]
+        self.table = np.zeros(0, dtype=np.uint64)
+        out.sort()
+        return out.view(np.int64)  # keys are < 2**63
+
+
 def _candidate_pairs(signed: _Signed, unit_doc: np.ndarray, cfg: PassageConfig) -> np.ndarray:
     """Candidate unit pairs ``(k, 2)`` (global unit ids, ``lo < hi``) from the LSH bands.
 
@@ -618,26 +671,25 @@ def _candidate_pairs(signed: _Signed, unit_doc: np.ndarray, cfg: PassageConfig) 
     bits = max(1, int(nunits - 1).bit_length())
     low = np.uint64((1 << bits) - 1)
     ids = np.arange(nunits, dtype=np.uint64)
-    found = []
+    found = _PairSet()
     for band in range(bands):
         # The unit id in the low bits makes every key distinct, so a plain sort gives one
         # deterministic order (units by id within a bucket).
         keys = np.sort((band_keys(signed.group(band), band, rows, first=0) & ~low) | ids)
         order = (keys & low).astype(np.int64)
-        found.append(_bucket_pairs(order, keys >> np.uint64(bits), unit_doc, BUCKET_CAP, nunits))
+        found.add(_bucket_pairs(order, keys >> np.uint64(bits), unit_doc, BUCKET_CAP, nunits))
         del keys, order
-    flat = sorted_unique(np.concatenate(found))  # each pair once
+    flat = found.sorted()  # each pair once
     del found
-    agree = np.zeros(flat.shape[0], dtype=np.int32)
-    a, b = flat // nunits, flat % nunits
+    agree = np.zeros(flat.shape[0], dtype=np.int16)  # num_perm <= 512
     for g in range(signed.groups):
         cols = signed.group(g)
         for lo in range(0, flat.shape[0], _PAIR_STEP):
-            hi = lo + _PAIR_STEP
-            agree[lo:hi] += np.count_nonzero(cols[a[lo:hi]] == cols[b[lo:hi]], axis=1)
+            f = flat[lo : lo + _PAIR_STEP]
+            agree[lo : lo + f.shape[0]] += np.count_nonzero(cols[f // nunits] == cols[f % nunits], axis=1)
         del cols
-    hit = agree >= ESTIMATE_SHARE * cfg.threshold * cfg.num_perm
-    return np.stack([a[hit], b[hit]], axis=1)
+    flat = flat[agree >= ESTIMATE_SHARE * cfg.threshold * cfg.num_perm]
+    return np.stack([flat // nunits, flat % nunits], axis=1)
 
 
 # ---------------------------------------------------------------------------------------
