@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import os
 import tempfile
 import zlib
 from bisect import bisect_right
@@ -346,8 +347,7 @@ def _threaded(fn: Callable[[T], R], items: Iterable[T], threads: int, chunk: int
 _COUNT_BUFFER = 1 << 22  # shingles counted in memory before the counting goes to disk
 _COUNT_PARTS = 64  # disk partitions of the counting, by the hashes' top bits
 _SIGN_BLOCK = 1 << 15  # units signed together
-_PAIR_STEP = 1 << 20  # candidate pairs compared per step of the agreement sweep
-_CACHE_DOCS = 2048  # documents whose tokens stay in memory for alignment and grouping
+_CACHE_BYTES = 64 << 20  # verification state kept in memory (the most recently used)
 
 
 class _Scratch:
@@ -367,14 +367,15 @@ class _Scratch:
             fh.close()
 
 
-def _read_array(fh: IO[bytes], dtype: type[np.generic], count: int, at: int | None = None) -> np.ndarray:
-    if at is not None:
-        fh.seek(at)
-    n = np.dtype(dtype).itemsize * count
-    data = fh.read(n)
-    if len(data) != n:
-        raise OSError("passage scratch file is truncated")
-    return np.frombuffer(data, dtype=dtype)
+def _pread(fd: int, size: int, at: int) -> bytes:
+    """``size`` bytes at ``at`` (no shared file position: threads may read at once)."""
+    data = os.pread(fd, size, at)
+    while len(data) < size:
+        more = os.pread(fd, size - len(data), at + len(data))
+        if not more:
+            raise OSError("passage scratch file is truncated")
+        data += more
+    return data
 
 
 def _runs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -431,8 +432,9 @@ class _Counts:
         out_k: list[np.ndarray] = []
         out_c: list[np.ndarray] = []
         for fh in self.parts:
-            size = fh.seek(0, 2) // 8
-            keys, counts = _runs(np.sort(_read_array(fh, np.uint64, size, 0)))
+            fh.flush()
+            size = fh.seek(0, 2)
+            keys, counts = _runs(np.sort(np.frombuffer(_pread(fh.fileno(), size, 0), dtype=np.uint64)))
             hit = counts > floor
             out_k.append(keys[hit])
             out_c.append(counts[hit])
@@ -531,77 +533,153 @@ class _Signed:
         width = min(self.rows, self.num_perm - c0)
         parts = []
         base = 0
+        fd = self.fh.fileno()
         for n in self.sizes:
-            parts.append(_read_array(self.fh, np.uint32, n * width, base + n * c0 * 4).reshape(n, width))
+            data = _pread(fd, n * width * 4, base + n * c0 * 4)
+            parts.append(np.frombuffer(data, dtype=np.uint32).reshape(n, width))
             base += n * self.num_perm * 4
         if not parts:
             return np.zeros((0, width), dtype=np.uint32)
         return np.concatenate(parts)
 
 
+_SCAN_LAYOUT = (np.uint64, np.uint64, np.uint64, np.int32, np.int32, np.int32, np.uint8)
+_STATE_LAYOUT = (np.uint64, np.uint64, np.int64, np.int64, np.int32, np.int32, np.int32, np.uint8, np.uint8)
+
+
+def _pack(arrays: Sequence[np.ndarray]) -> bytes:
+    """Arrays as one blob: their sizes, then their bytes (widest items first, so every
+    array of :func:`_unpack` is aligned)."""
+    head = np.array([a.size for a in arrays], dtype=np.int64).tobytes()
+    return head + b"".join(np.ascontiguousarray(a).tobytes() for a in arrays)
+
+
+def _unpack(blob: bytes, layout: Sequence[type[np.generic]]) -> list[np.ndarray]:
+    sizes = np.frombuffer(blob, dtype=np.int64, count=len(layout)).tolist()
+    at = 8 * len(layout)
+    out = []
+    for size, dtype in zip(sizes, layout, strict=True):
+        out.append(np.frombuffer(blob, dtype=dtype, count=size, offset=at))
+        at += size * np.dtype(dtype).itemsize
+    return out
+
+
+def _scan_blob(pu: PassageUnits) -> bytes:
+    t = pu.tokens
+    return _pack((t.keys, pu.token_shingles, pu.shingles, t.starts, t.ends, pu.units, t.flags))
+
+
+def _scan_texts(task: tuple[list[str], PassageConfig]) -> list[bytes]:
+    """Pool task: the units of a chunk of texts, packed (see :func:`_scan_units`)."""
+    texts, cfg = task
+    return [_scan_blob(passage_units(t, cfg)) for t in texts]
+
+
+PoolMap = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]
+"""``pool_map(fn, tasks)``: ``map`` in order, perhaps in worker processes."""
+
+
 def _scan_units(
-    sel: Sequence[Document], cfg: PassageConfig, scratch: _Scratch, threads: int
-) -> tuple[np.ndarray, IO[bytes], _Counts]:
-    """Units of every document (in ``sel`` order) to disk, their shingles counted."""
+    sel: Sequence[Document], cfg: PassageConfig, scratch: _Scratch, pool_map: PoolMap | None
+) -> tuple[np.ndarray, np.ndarray, IO[bytes], _Counts]:
+    """Tokens and units of every document (in ``sel`` order), packed to a scratch file;
+    their shingles counted. Returns units per document, blob sizes, the file, the counts."""
     counts = _Counts(scratch)
     fh = scratch.new()
     n_units = np.zeros(len(sel), dtype=np.int64)
-    for i, pu in enumerate(_threaded(lambda d: _units_for(d, cfg), sel, threads)):
-        n_units[i] = pu.units.shape[0]
-        counts.add(pu.token_shingles)
-        fh.write(np.ascontiguousarray(pu.units, dtype=np.int32).tobytes())
-        fh.write(pu.shingles.tobytes())
-    return n_units, fh, counts
+    sizes = np.zeros(len(sel), dtype=np.int64)
+    blobs: Iterable[bytes]
+    if pool_map is None:
+        blobs = (_scan_blob(_units_for(d, cfg)) for d in sel)
+    else:
+        tasks = (([d.read_text() for d in sel[i : i + 32]], cfg) for i in range(0, len(sel), 32))
+        blobs = (b for chunk in pool_map(_scan_texts, tasks) for b in chunk)
+    for i, blob in enumerate(blobs):
+        _, token_shingles, _, _, _, units, _ = _unpack(blob, _SCAN_LAYOUT)
+        n_units[i] = units.shape[0] // 2
+        counts.add(token_shingles.copy())  # not a view: the blob is let go
+        fh.write(blob)
+        sizes[i] = len(blob)
+    fh.flush()
+    return n_units, sizes, fh, counts
 
 
 def _sign_units(
-    n_units: np.ndarray,
-    units_fh: IO[bytes],
+    sizes: np.ndarray,
+    scan_fh: IO[bytes],
     freq: _Frequent,
+    df_common: int,
     cfg: PassageConfig,
     scratch: _Scratch,
     threads: int,
-) -> _Signed:
-    """Frequency-damped MinHash of every unit, written by column groups (:class:`_Signed`).
+) -> tuple[_Signed, IO[bytes], np.ndarray]:
+    """Frequency-damped MinHash of every unit, written by column groups (:class:`_Signed`),
+    and each document's verification state (:class:`_DocState`) packed to a second file.
 
     Damping: a shingle in df > DF_DAMP documents takes part in each permutation with
     probability DF_DAMP / df (as a threshold on a second hash; all ones = always).
+    Returns the signatures, the state file and the state blobs' offsets (one more than
+    documents).
     """
     perms = _permutations(cfg.num_perm)
     k = cfg.shingle
     _, rows = recall_params(cfg.threshold, cfg.num_perm, recall=LSH_RECALL)
-    out = _Signed(scratch.new(), [], cfg.num_perm, rows)
-    units_fh.seek(0)
+    signed = _Signed(scratch.new(), [], cfg.num_perm, rows)
+    state_fh = scratch.new()
+    state_at = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
+    fd = scan_fh.fileno()
 
-    def blocks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        us: list[np.ndarray] = []
-        shs: list[np.ndarray] = []
-        size = 0
-        for n in n_units.tolist():
-            u = _read_array(units_fh, np.int32, 2 * n).reshape(n, 2)
-            us.append(u)
-            shs.append(_read_array(units_fh, np.uint64, int(_unit_offsets(u, k)[-1])))
-            size += n
-            if size >= _SIGN_BLOCK:
-                yield np.concatenate(us), np.concatenate(shs)
-                us, shs, size = [], [], 0
-        if size:
-            yield np.concatenate(us), np.concatenate(shs)
+    def blocks() -> Iterator[list[list[np.ndarray]]]:
+        block: list[list[np.ndarray]] = []
+        n = 0
+        at = 0
+        for size in sizes.tolist():
+            block.append(_unpack(_pread(fd, size, at), _SCAN_LAYOUT))
+            at += size
+            n += block[-1][5].shape[0] // 2
+            if n >= _SIGN_BLOCK:
+                yield block
+                block, n = [], 0
+        if block:
+            yield block
 
-    def sign(block: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        units, sh = block
+    def sign(block: list[list[np.ndarray]]) -> tuple[np.ndarray, list[bytes]]:
+        units = np.concatenate([d[5] for d in block]).reshape(-1, 2)
+        sh = np.concatenate([d[2] for d in block])
         off = _unit_offsets(units, k)
         df = _unit_df(units, off, sh, freq, k)
         keep = np.full(sh.shape[0], np.iinfo(np.uint64).max, dtype=np.uint64)
         damped = df > DF_DAMP
         keep[damped] = (DF_DAMP / df[damped] * 2.0**64).astype(np.uint64)
-        return _minhash(sh, keep, off, perms)
+        sigs = _minhash(sh, keep, off, perms)
+        del keep
+        rare_sh, rare_off = _sorted_by_unit(sh, df <= df_common, off)
+        token_rare = freq(np.concatenate([d[1] for d in block])) <= df_common
+        states = []
+        u0 = t0 = 0
+        for keys, token_shingles, _, starts, ends, units_d, flags in block:
+            nu, nts = units_d.shape[0] // 2, token_shingles.shape[0]
+            rare = np.ones(keys.shape[0], dtype=np.uint8)
+            rare[:nts] = token_rare[t0 : t0 + nts]
+            ro = rare_off[u0 : u0 + nu + 1]
+            paras = np.append(np.flatnonzero(flags & BARRIER), keys.shape[0]).astype(np.int64)
+            states.append(_pack((keys, rare_sh[ro[0] : ro[-1]], ro - ro[0], paras, starts, ends, units_d, flags, rare)))
+            u0 += nu
+            t0 += nts
+        return sigs, states
 
-    for sigs in _threaded(sign, blocks(), threads, chunk=1):
-        for g in range(out.groups):
-            out.fh.write(np.ascontiguousarray(sigs[:, g * rows : (g + 1) * rows]).tobytes())
-        out.sizes.append(sigs.shape[0])
-    return out
+    i = 0
+    for sigs, states in _threaded(sign, blocks(), threads, chunk=1):
+        for g in range(signed.groups):
+            signed.fh.write(np.ascontiguousarray(sigs[:, g * rows : (g + 1) * rows]).tobytes())
+        signed.sizes.append(sigs.shape[0])
+        for blob in states:
+            state_fh.write(blob)
+            state_at[i + 1] = state_at[i] + len(blob)
+            i += 1
+    signed.fh.flush()
+    state_fh.flush()
+    return signed, state_fh, state_at
 
 
 @jit
@@ -657,7 +735,21 @@ class _PairSet:
         return out.view(np.int64)  # keys are < 2**63
 
 
-def _candidate_pairs(signed: _Signed, unit_doc: np.ndarray, cfg: PassageConfig) -> np.ndarray:
+@jit
+def _agree_counts(cols: np.ndarray, flat: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(flat.shape[0], dtype=np.uint16)
+    for k in range(flat.shape[0]):
+        a = flat[k] // n
+        b = flat[k] % n
+        c = 0
+        for j in range(cols.shape[1]):
+            if cols[a, j] == cols[b, j]:
+                c += 1
+        out[k] = c
+    return out
+
+
+def _candidate_pairs(signed: _Signed, unit_doc: np.ndarray, cfg: PassageConfig, threads: int) -> np.ndarray:
     """Candidate unit pairs ``(k, 2)`` (global unit ids, ``lo < hi``) from the LSH bands.
 
     Banding is tuned for recall. A pair must then agree on enough signature values (units
@@ -671,23 +763,22 @@ def _candidate_pairs(signed: _Signed, unit_doc: np.ndarray, cfg: PassageConfig) 
     bits = max(1, int(nunits - 1).bit_length())
     low = np.uint64((1 << bits) - 1)
     ids = np.arange(nunits, dtype=np.uint64)
-    found = _PairSet()
-    for band in range(bands):
+
+    def band_pairs(band: int) -> np.ndarray:
         # The unit id in the low bits makes every key distinct, so a plain sort gives one
         # deterministic order (units by id within a bucket).
         keys = np.sort((band_keys(signed.group(band), band, rows, first=0) & ~low) | ids)
         order = (keys & low).astype(np.int64)
-        found.add(_bucket_pairs(order, keys >> np.uint64(bits), unit_doc, BUCKET_CAP, nunits))
-        del keys, order
+        return _bucket_pairs(order, keys >> np.uint64(bits), unit_doc, BUCKET_CAP, nunits)
+
+    found = _PairSet()
+    for pairs in _threaded(band_pairs, range(bands), threads, chunk=1):
+        found.add(pairs)
     flat = found.sorted()  # each pair once
     del found
-    agree = np.zeros(flat.shape[0], dtype=np.int16)  # num_perm <= 512
-    for g in range(signed.groups):
-        cols = signed.group(g)
-        for lo in range(0, flat.shape[0], _PAIR_STEP):
-            f = flat[lo : lo + _PAIR_STEP]
-            agree[lo : lo + f.shape[0]] += np.count_nonzero(cols[f // nunits] == cols[f % nunits], axis=1)
-        del cols
+    agree = np.zeros(flat.shape[0], dtype=np.uint16)  # num_perm <= 512
+    for counts in _threaded(lambda g: _agree_counts(signed.group(g), flat, nunits), range(signed.groups), threads, 1):
+        agree += counts
     flat = flat[agree >= ESTIMATE_SHARE * cfg.threshold * cfg.num_perm]
     return np.stack([flat // nunits, flat % nunits], axis=1)
 
@@ -702,41 +793,42 @@ class _DocState:
     """What verification and grouping need of one document: its tokens, paragraph starts,
     units, and which shingles are distinctive (per token; per unit, sorted)."""
 
-    text: str
     tokens: Tokens
     paragraphs: np.ndarray
     units: np.ndarray
     rare: np.ndarray  # per token: the shingle starting there is not common (True past the end)
     rare_sh: np.ndarray  # per unit u: rare_sh[rare_off[u]:rare_off[u + 1]], sorted
     rare_off: np.ndarray
+    nbytes: int
 
 
 class _DocCache:
-    """:class:`_DocState` by document index, rebuilt from the text when not cached: memory
-    holds the ``_CACHE_DOCS`` most recently used, whatever the batch size."""
+    """:class:`_DocState` by document index, read back from the state file
+    (:func:`_sign_units`); memory holds the most recently used, up to ``_CACHE_BYTES``."""
 
-    def __init__(self, sel: Sequence[Document], cfg: PassageConfig, freq: _Frequent, df_common: int) -> None:
+    def __init__(self, sel: Sequence[Document], fh: IO[bytes], at: np.ndarray) -> None:
         self.sel = sel
-        self.cfg = cfg
-        self.freq = freq
-        self.df_common = df_common
+        self.fd = fh.fileno()
+        self.at = at
         self.lru: OrderedDict[int, _DocState] = OrderedDict()
+        self.nbytes = 0
 
     def __getitem__(self, i: int) -> _DocState:
         st = self.lru.get(i)
         if st is not None:
             self.lru.move_to_end(i)
             return st
-        text = self.sel[i].read_text()
-        pu = _units_for(self.sel[i], self.cfg, text)
-        rare = np.ones(len(pu.tokens), dtype=bool)
-        rare[: pu.token_shingles.shape[0]] = self.freq(pu.token_shingles) <= self.df_common
-        unit_rare = _unit_df(pu.units, pu.offsets, pu.shingles, self.freq, self.cfg.shingle) <= self.df_common
-        rare_sh, rare_off = _sorted_by_unit(pu.shingles, unit_rare, pu.offsets)
-        st = _DocState(text, pu.tokens, pu.paragraphs, pu.units, rare, rare_sh, rare_off)
+        a, b = int(self.at[i]), int(self.at[i + 1])
+        keys, rare_sh, rare_off, paras, starts, ends, units, flags, rare = _unpack(
+            _pread(self.fd, b - a, a), _STATE_LAYOUT
+        )
+        st = _DocState(
+            Tokens(starts, ends, keys, flags), paras, units.reshape(-1, 2), rare.view(bool), rare_sh, rare_off, b - a
+        )
         self.lru[i] = st
-        if len(self.lru) > _CACHE_DOCS:
-            self.lru.popitem(last=False)
+        self.nbytes += st.nbytes
+        while self.nbytes > _CACHE_BYTES and len(self.lru) > 1:
+            self.nbytes -= self.lru.popitem(last=False)[1].nbytes
         return st
 
 
@@ -1250,9 +1342,10 @@ def _build(groups: list[list[tuple[int, int, int]]], docs: _DocCache, cfg: Passa
     for spans in groups:
         srcs: list[_Src] = []
         for d, t0, t1 in spans:
-            st = docs[d]
-            start, end = char_span(st.tokens, st.text, t0, t1)
-            srcs.append(_Src(docs.sel[d], st.tokens.keys[t0:t1].copy(), t0, t1, start, end, st.text[start:end]))
+            st, doc = docs[d], docs.sel[d]
+            text = doc.read_text()
+            start, end = char_span(st.tokens, text, t0, t1)
+            srcs.append(_Src(doc, st.tokens.keys[t0:t1].copy(), t0, t1, start, end, text[start:end]))
         srcs.sort(key=lambda s: (s.doc.id, s.start, s.end))
         n_sources = len({id(s.doc) for s in srcs})
         if n_sources < 2:
@@ -1312,6 +1405,7 @@ def find_passages(
     cfg: PassageConfig,
     *,
     threads: int = 1,
+    pool_map: PoolMap | None = None,
     scratch_dir: Path | str | None = None,
 ) -> list[Passage]:
     """Find passages re-reported across the kept documents; set ``doc.passages``.
@@ -1320,12 +1414,13 @@ def find_passages(
     ``doc.passages`` (sorted by ``(start, end, passage_id)``), the others are untouched.
     Returns passages sorted by ``(-n_documents, passage_id)``. Identical input gives
     identical output whatever the order of ``docs`` (documents are visited by ``id``) and
-    whatever ``threads``.
+    whatever ``threads`` and ``pool_map``.
 
     Memory does not grow with the text: units and signatures go to anonymous scratch files
     in ``scratch_dir`` (the system's temporary directory by default), one LSH band is in
     memory at a time, and tokens are rebuilt from the text for the documents being
-    verified (a bounded cache). Raises :class:`OutputError` when the scratch files cannot
+    verified (a bounded cache). ``threads`` run the compiled kernels (signatures, bands)
+    side by side; ``pool_map`` (``map`` in order over worker processes) tokenises. Raises :class:`OutputError` when the scratch files cannot
     be written.
     """
     sel = _in_order([d for d in docs if d.status == "kept" and d.has_text])
@@ -1333,25 +1428,29 @@ def find_passages(
         d.passages = []
     if len(sel) < 2:
         return []
+    df_common = max(DF_COMMON_MIN, len(sel) // DF_COMMON_SHARE)
     scratch = _Scratch(scratch_dir)
     try:
-        n_units, units_fh, counts = _scan_units(sel, cfg, scratch, threads)
+        n_units, sizes, scan_fh, counts = _scan_units(sel, cfg, scratch, pool_map)
         freq = counts.frequent(DF_DAMP)
         del counts
-        signed = _sign_units(n_units, units_fh, freq, cfg, scratch, threads)
+        signed, state_fh, state_at = _sign_units(sizes, scan_fh, freq, df_common, cfg, scratch, threads)
+        del freq
+        scan_fh.truncate(0)  # no longer needed
         unit_doc = np.repeat(np.arange(len(sel), dtype=np.int32), n_units)
-        pairs = _candidate_pairs(signed, unit_doc, cfg)
+        pairs = _candidate_pairs(signed, unit_doc, cfg, threads)
+        signed.fh.truncate(0)
+        first_unit = np.concatenate(([0], np.cumsum(n_units)[:-1]))
+        cache = _DocCache(sel, state_fh, state_at)
+        matches = _align_pairs(pairs, unit_doc, first_unit, cache, cfg)
+        del pairs, unit_doc
+        groups = _Grouper(matches, cache, cfg).run()
+        passages = _build(groups, cache, cfg)
     except OSError as e:
         where = scratch_dir if scratch_dir is not None else tempfile.gettempdir()
         raise OutputError(f"{where}: cannot write passage scratch files: {e.strerror or e}") from e
     finally:
         scratch.close()
-    first_unit = np.concatenate(([0], np.cumsum(n_units)[:-1]))
-    cache = _DocCache(sel, cfg, freq, max(DF_COMMON_MIN, len(sel) // DF_COMMON_SHARE))
-    matches = _align_pairs(pairs, unit_doc, first_unit, cache, cfg)
-    del pairs, unit_doc
-    groups = _Grouper(matches, cache, cfg).run()
-    passages = _build(groups, cache, cfg)
     index = {d.id: d for d in sel}
     for p in passages:
         for s in p.sources:

@@ -170,14 +170,22 @@ def _isolate(fn: Callable[[Any], Any], task: tuple[Any, ...], workers: _Workers)
     return out
 
 
-def _pool_map(fn: Callable[[T], R], tasks: Iterable[T | Ready[R]], workers: int, pool: _Workers | None) -> Iterator[R]:
+def _pool_map(
+    fn: Callable[[T], R],
+    tasks: Iterable[T | Ready[R]],
+    workers: int,
+    pool: _Workers | None,
+    *,
+    isolate: bool = True,
+) -> Iterator[R]:
     """Map ``fn`` over ``tasks`` in order, with at most ``2 * workers`` tasks in flight.
 
     The task iterator is consumed here, in the calling thread, not by the pool's feeder
     thread: an exception in it propagates, and a large input is never read ahead whole.
     A :class:`Ready` task (a checkpointed result) passes through without a worker. Tasks
     are chunks ``(documents, *args)`` and ``fn`` returns their documents: when a worker
-    dies, its chunk is retried document by document and the culprit is rejected.
+    dies, its chunk is retried document by document and the culprit is rejected (with
+    ``isolate=False``, for tasks that are not document chunks, it is run in this process).
     """
     if pool is None or workers <= 1:
         for task in tasks:
@@ -195,7 +203,11 @@ def _pool_map(fn: Callable[[T], R], tasks: Iterable[T | Ready[R]], workers: int,
             # every task in flight is lost with the pool: resubmit those after this one
             rest = list(pending)
             pending.clear()
-            value: R = _isolate(fn, task, pool)
+            if isolate:
+                value: R = _isolate(fn, task, pool)
+            else:
+                pool.restart()
+                value = fn(task)
             for t, f in rest:
                 pending.append((t, f if isinstance(f, Ready) else pool.pool.submit(fn, t)))
             return value
@@ -277,6 +289,7 @@ def _run(
         docs = _prepare(inputs, found, cfg, pool, timer, tick, stdin, ckpt, spill)
         templates = _templates(docs, cfg, timer)
         docs = _finish(docs, cfg, templates, pool, timer, tick, ckpt, spill)
+        dstats, passages, index_summary = _corpus_stages(docs, cfg, pool, timer, tick, ckpt, spill, index)
     except BaseException:
         if pool is not None:
             pool.shutdown(kill=True)
@@ -286,6 +299,37 @@ def _run(
         if pool is not None:
             pool.shutdown()
 
+    t = time.perf_counter()
+    counts = _counts(docs, passages, dstats)
+    languages = Counter(d.lang or "null" for d in docs if d.status != "rejected")
+    manifest = manifest_head(inputs, found, cfg, counts, languages, output_names(write_report_html))
+    if index_summary is not None:
+        manifest["index"] = {"path": str(index), **index_summary}
+    with staged_output(out, ckpt.work_dir / "output", on_commit=lambda: tick("written", len(docs))) as stage:
+        write_jsonl(stage / "documents.jsonl", (d.to_dict() for d in docs))
+        write_jsonl(stage / "passages.jsonl", (p.to_dict() for p in passages))
+        timer.add("write", time.perf_counter() - t)
+        write_report_and_manifest(stage, manifest, timer.timings, timer.since, t_all, write_report_html)
+    return RunResult(
+        out_dir=out,
+        counts=counts,
+        manifest=manifest,
+        passages=passages,
+        reused_chunks=dict(ckpt.reused),
+    )
+
+
+def _corpus_stages(
+    docs: list[Document],
+    cfg: RunConfig,
+    pool: _Workers | None,
+    timer: _Timer,
+    tick: Progress,
+    ckpt: Checkpoints,
+    spill: TextSpill,
+    index: Path | str | None,
+) -> tuple[DedupStats | None, list[Passage], dict[str, Any] | None]:
+    """Deduplication and passages over the whole batch (or the index update that does both)."""
     passages: list[Passage] = []
     dstats: DedupStats | None = None
     index_summary: dict[str, Any] | None = None
@@ -309,30 +353,18 @@ def _run(
 
         t = time.perf_counter()
         if cfg.passages.mode != "off":
-            passages = find_passages(docs, cfg.passages, threads=cfg.workers, scratch_dir=ckpt.work_dir)
+            passages = find_passages(
+                docs,
+                cfg.passages,
+                threads=cfg.workers,
+                pool_map=None if pool is None else _mapper(cfg, pool, isolate=False),
+                scratch_dir=ckpt.work_dir,
+            )
             if cfg.passages.mode == "drop":
                 drop_passages(docs, passages)
         timer.add("passages", time.perf_counter() - t)
         tick("passages", len(passages))
-
-    t = time.perf_counter()
-    counts = _counts(docs, passages, dstats)
-    languages = Counter(d.lang or "null" for d in docs if d.status != "rejected")
-    manifest = manifest_head(inputs, found, cfg, counts, languages, output_names(write_report_html))
-    if index_summary is not None:
-        manifest["index"] = {"path": str(index), **index_summary}
-    with staged_output(out, ckpt.work_dir / "output", on_commit=lambda: tick("written", len(docs))) as stage:
-        write_jsonl(stage / "documents.jsonl", (d.to_dict() for d in docs))
-        write_jsonl(stage / "passages.jsonl", (p.to_dict() for p in passages))
-        timer.add("write", time.perf_counter() - t)
-        write_report_and_manifest(stage, manifest, timer.timings, timer.since, t_all, write_report_html)
-    return RunResult(
-        out_dir=out,
-        counts=counts,
-        manifest=manifest,
-        passages=passages,
-        reused_chunks=dict(ckpt.reused),
-    )
+    return dstats, passages, index_summary
 
 
 def _prepare(
@@ -382,8 +414,10 @@ def _worker_init(parent: int) -> None:
         os._exit(1)
 
 
-def _mapper(cfg: RunConfig, pool: _Workers | None) -> Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]:
-    return lambda fn, tasks: _pool_map(fn, tasks, cfg.workers, pool)
+def _mapper(
+    cfg: RunConfig, pool: _Workers | None, *, isolate: bool = True
+) -> Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]:
+    return lambda fn, tasks: _pool_map(fn, tasks, cfg.workers, pool, isolate=isolate)
 
 
 def _strict_check(docs: list[Document]) -> None:
