@@ -316,7 +316,8 @@ def _units_for(doc: Document, cfg: PassageConfig, text: str | None = None) -> Pa
 
 
 def _threaded(fn: Callable[[T], R], items: Iterable[T], threads: int, chunk: int = 16) -> Iterator[R]:
-    """``map(fn, items)`` in order, on ``threads`` threads: the kernels release the GIL."""
+    """``map(fn, items)`` in order, on ``threads`` threads (the kernels release the GIL),
+    with at most ``threads + 1`` chunks in flight: results can be large."""
     if threads <= 1:
         yield from map(fn, items)
         return
@@ -332,7 +333,7 @@ def _threaded(fn: Callable[[T], R], items: Iterable[T], threads: int, chunk: int
             if len(batch) >= chunk:
                 pending.append(ex.submit(run, batch))
                 batch = []
-                if len(pending) >= 2 * threads:
+                if len(pending) > threads:
                     yield from pending.popleft().result()
         if batch:
             pending.append(ex.submit(run, batch))
@@ -346,8 +347,8 @@ def _threaded(fn: Callable[[T], R], items: Iterable[T], threads: int, chunk: int
 
 _COUNT_BUFFER = 1 << 22  # shingles counted in memory before the counting goes to disk
 _COUNT_PARTS = 64  # disk partitions of the counting, by the hashes' top bits
-_SIGN_BLOCK = 1 << 15  # units signed together
-_CACHE_BYTES = 64 << 20  # verification state kept in memory (the most recently used)
+_SIGN_BLOCK = 1 << 14  # units signed together
+_CACHE_BYTES = 32 << 20  # verification state kept in memory (the most recently used)
 
 
 class _Scratch:
@@ -766,10 +767,12 @@ def _candidate_pairs(signed: _Signed, unit_doc: np.ndarray, cfg: PassageConfig, 
 
     def band_pairs(band: int) -> np.ndarray:
         # The unit id in the low bits makes every key distinct, so a plain sort gives one
-        # deterministic order (units by id within a bucket).
-        keys = np.sort((band_keys(signed.group(band), band, rows, first=0) & ~low) | ids)
-        order = (keys & low).astype(np.int64)
-        return _bucket_pairs(order, keys >> np.uint64(bits), unit_doc, BUCKET_CAP, nunits)
+        # deterministic order (units by id within a bucket). In place: one array per band.
+        keys = band_keys(signed.group(band), band, rows, first=0)
+        keys &= ~low
+        keys |= ids
+        keys.sort()
+        return _bucket_pairs(keys, bits, unit_doc, BUCKET_CAP, nunits)
 
     found = _PairSet()
     for pairs in _threaded(band_pairs, range(bands), threads, chunk=1):
@@ -875,8 +878,11 @@ def _permutations(num_perm: int) -> np.ndarray:
 
 
 @jit
-def _bucket_pairs(order: np.ndarray, skeys: np.ndarray, unit_doc: np.ndarray, cap: int, nunits: int) -> np.ndarray:
-    n = order.shape[0]
+def _bucket_pairs(keys: np.ndarray, bits: int, unit_doc: np.ndarray, cap: int, nunits: int) -> np.ndarray:
+    # ``keys``: sorted, bucket key above ``bits``, unit id in the low ``bits``.
+    n = keys.shape[0]
+    low = np.uint64((1 << bits) - 1)
+    shift = np.uint64(bits)
     # Two passes: count, then fill.
     total = 0
     for phase in range(2):
@@ -886,13 +892,13 @@ def _bucket_pairs(order: np.ndarray, skeys: np.ndarray, unit_doc: np.ndarray, ca
         i = 0
         while i < n:
             j = i + 1
-            while j < n and skeys[j] == skeys[i]:
+            while j < n and (keys[j] >> shift) == (keys[i] >> shift):
                 j += 1
             for x in range(i, j):
                 stop = j if j - i <= cap else min(j, x + 1 + cap)
                 for y in range(x + 1, stop):
-                    ua = order[x]
-                    ub = order[y]
+                    ua = np.int64(keys[x] & low)
+                    ub = np.int64(keys[y] & low)
                     if unit_doc[ua] == unit_doc[ub]:
                         continue
                     if phase == 1:

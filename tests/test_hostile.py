@@ -558,6 +558,49 @@ def test_write_error_midway_keeps_the_previous_output(tmp_path: Path, monkeypatc
     assert _outputs(out) == before and not (out / ".corpuskit-work" / "output").exists()
 
 
+def test_full_disk_under_the_parked_texts_keeps_the_previous_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f = jsonl(tmp_path / "in.jsonl", {"id": "a", "text": ARTICLE}, {"id": "b", "text": SECOND})
+    out = tmp_path / "out"
+    run([str(f)], out, RunConfig(workers=1))
+    before = _outputs(out)
+    import corpuskit.spill as spill
+
+    def full(*args: Any) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(spill.os, "pwrite", full)
+    with pytest.raises(OutputError, match="text spill file: No space left"):
+        run([str(f)], out, RunConfig(workers=1))
+    monkeypatch.undo()
+    assert _outputs(out) == before
+
+
+def test_texts_are_parked_on_disk_while_the_run_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No stage after reading holds the texts of the batch: each is parked in the spill
+    file and read back where needed; the output is the same as with the texts in memory."""
+    import corpuskit.pipeline as pipeline
+
+    rows = [{"id": f"d{i}", "text": f"{i} {ARTICLE}" if i % 3 else SECOND} for i in range(12)]
+    f = jsonl(tmp_path / "in.jsonl", *rows)
+    seen: list[list[Document]] = []
+    real = pipeline.deduplicate
+
+    def spy(docs: list[Document], cfg: Any) -> Any:
+        seen.append(list(docs))
+        assert all(d.text == "" and d.parked is not None for d in docs if d.status != "rejected")
+        return real(docs, cfg)
+
+    monkeypatch.setattr(pipeline, "deduplicate", spy)
+    result = run([str(f)], tmp_path / "out", RunConfig(workers=2))
+    assert seen and result.counts["kept"] >= 2
+    written = [orjson.loads(line) for line in (tmp_path / "out" / "documents.jsonl").read_bytes().splitlines()]
+    assert [d.to_dict() for d in result.documents] == written  # read back from the output
+    assert all(d["text"] for d in written if d["status"] != "rejected")
+    assert not (tmp_path / "out" / ".corpuskit-work").exists()
+
+
 def test_another_run_into_the_same_directory_is_refused(tmp_path: Path) -> None:
     from corpuskit.checkpoint import Checkpoints
 

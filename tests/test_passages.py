@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -451,3 +452,71 @@ def test_python_kernels_give_the_same_passages(monkeypatch: pytest.MonkeyPatch) 
                 monkeypatch.setattr(mod, name, A.python_kernel(obj.py_func))
     docs = _lookalike()
     assert [p.to_dict() for p in find_passages(docs, PassageConfig())] == want
+
+
+# ---------------------------------------------------------------------------------------
+# out of core: the same passages however the work is split, spilled and cached
+# ---------------------------------------------------------------------------------------
+
+
+def _gold_docs() -> list[Document]:
+    corpus = load_script("make_passage_corpus").build(n_docs=160, n_statements=60, seed=5)
+    return [Document(id=d["id"], source=d["id"], text=d["text"], date=d["date"]) for d in corpus.docs]
+
+
+def _pool_map(fn: Any, tasks: Any) -> Any:
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2) as ex:
+        yield from ex.map(fn, tasks)
+
+
+def test_same_passages_however_the_work_is_split(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from corpuskit.spill import TextSpill
+
+    want = _snapshot(docs := _gold_docs(), find_passages(docs, PassageConfig()))
+    assert len(want[0]) > 20
+    # Counting on disk partitions, signatures in many small blocks, a cache that holds
+    # about one document (every lookup reads the state file again), threads and a pool.
+    monkeypatch.setattr(P, "_COUNT_BUFFER", 1000)
+    monkeypatch.setattr(P, "_SIGN_BLOCK", 64)
+    monkeypatch.setattr(P, "_CACHE_BYTES", 1)
+    docs = _gold_docs()
+    got = find_passages(docs, PassageConfig(), threads=2, pool_map=_pool_map, scratch_dir=tmp_path)
+    assert _snapshot(docs, got) == want
+    assert list(tmp_path.iterdir()) == []  # scratch files are anonymous: nothing left behind
+    # Texts parked on disk (as a run parks them) give the same passages too.
+    with TextSpill(tmp_path) as spill:
+        docs = _gold_docs()
+        spill.park_all(docs)
+        assert all(d.text == "" for d in docs)
+        got = find_passages(docs, PassageConfig())
+        assert _snapshot(docs, got) == want
+        drop_passages(docs, got)  # rewritten texts stay parked, offsets follow them
+        for p in got:
+            for s in p.sources:
+                assert next(d for d in docs if d.id == s.doc_id).read_text()[s.start : s.end] == s.text
+
+
+def test_counts_are_exact_in_memory_and_on_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    values = rng.integers(1, 400, size=20_000, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    want = {int(v): int(c) for v, c in zip(*np.unique(values, return_counts=True), strict=True)}
+    for buffer in (1 << 22, 777):
+        monkeypatch.setattr(P, "_COUNT_BUFFER", buffer)
+        scratch = P._Scratch(None)
+        counts = P._Counts(scratch)
+        for lo in range(0, values.shape[0], 1000):
+            counts.add(values[lo : lo + 1000])
+        freq = counts.frequent(P.DF_DAMP)
+        got = freq(np.array(sorted(want), dtype=np.uint64)).tolist()
+        assert got == [c if c > P.DF_DAMP else 1 for _, c in sorted(want.items())]
+        assert freq(np.array([0, 12345], dtype=np.uint64)).tolist() == [1, 1]  # never seen
+        scratch.close()
+
+
+def test_scratch_directory_that_cannot_be_written(tmp_path: Path) -> None:
+    from corpuskit.errors import OutputError
+
+    with pytest.raises(OutputError, match="passage scratch"):
+        find_passages(_lookalike(), PassageConfig(), scratch_dir=tmp_path / "missing")
