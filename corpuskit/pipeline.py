@@ -305,10 +305,12 @@ def _run(
     manifest = manifest_head(inputs, found, cfg, counts, languages, output_names(write_report_html))
     if index_summary is not None:
         manifest["index"] = {"path": str(index), **index_summary}
-    with staged_output(out, ckpt.work_dir / "output", on_commit=lambda: tick("written", len(docs))) as stage:
+    n_docs = len(docs)
+    with staged_output(out, ckpt.work_dir / "output", on_commit=lambda: tick("written", n_docs)) as stage:
         write_jsonl(stage / "documents.jsonl", (d.to_dict() for d in docs))
         write_jsonl(stage / "passages.jsonl", (p.to_dict() for p in passages))
         timer.add("write", time.perf_counter() - t)
+        docs.clear()  # written: the report reads them back, one at a time
         write_report_and_manifest(stage, manifest, timer.timings, timer.since, t_all, write_report_html)
     return RunResult(
         out_dir=out,

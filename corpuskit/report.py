@@ -64,6 +64,10 @@ LEAD_CHARS = 320
 FULL_TEXT_BUDGET = 3_000_000
 """Embed every document's full text while their total stays under this many characters."""
 
+MEMBER_TEXT_BUDGET = 20_000_000
+"""Cluster members' texts (for side-by-side diffs) are embedded whole up to this many
+characters in all; past it, each member carries a lead only (marked ``cut``)."""
+
 _MAX_DOC_CHARS = 200_000  # one cluster member's embedded text is cut here (diffs stay usable)
 _SIZE_BUCKETS = 10  # histogram bars: 2, 3, ..., 9, "10+"
 
@@ -286,6 +290,7 @@ class _DocTable:
         self.snippets: dict[tuple[str, int, int], tuple[str, str]] = {}
         self.full: list[int] = []  # rows holding a full text that is not a cluster member's
         self.text_chars = 0
+        self.member_chars = 0
         self.over_budget = False
         self.status: Counter[str] = Counter()
         self.kinds: Counter[str] = Counter()
@@ -335,10 +340,14 @@ class _DocTable:
         row["n"] = len(text)
         row["np"] = len(d.get("passages") or ())
         member = status == "duplicate" or bool(d.get("cluster_id"))
-        if member:
+        if member and self.member_chars < MEMBER_TEXT_BUDGET:
             row["text"] = text[:_MAX_DOC_CHARS]
+            self.member_chars += len(row["text"])
             if len(text) > _MAX_DOC_CHARS:
                 row["cut"] = True
+        elif member:
+            row["text"] = _lead(text)
+            row["cut"] = True
         elif not self.over_budget and self.text_chars + len(text) <= FULL_TEXT_BUDGET:
             row["text"] = text
             self.full.append(len(self.rows))
@@ -538,12 +547,23 @@ def _json_for_script(data: Any) -> str:
     >>> _json_for_script({"t": "</script><!--"})
     '{"t":"\\\\u003c/script>\\\\u003c!--"}'
     """
-    raw = orjson.dumps(data).decode()
-    return raw.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return _json_bytes_for_script(data).decode("utf-8")
+
+
+def _json_bytes_for_script(data: Any) -> bytes:
+    raw = orjson.dumps(data)
+    return raw.replace(b"<", b"\\u003c").replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
 
 
 def render_report(documents: Iterable[dict], passages: Iterable[dict], manifest: dict) -> str:
-    """The whole self-contained HTML page for one run.
+    """The whole self-contained HTML page for one run, as a string (see
+    :func:`render_report_parts`)."""
+    return b"".join(render_report_parts(documents, passages, manifest)).decode("utf-8")
+
+
+def render_report_parts(documents: Iterable[dict], passages: Iterable[dict], manifest: dict) -> list[bytes]:
+    """The page in parts, UTF-8: the data block (most of a large report) is one part, so
+    it is never copied into one string with the rest.
 
     ``documents`` and ``passages`` are the output records (``Document.to_dict()``,
     ``Passage.to_dict()``); ``documents`` is read once, in a stream. ``manifest`` may lack
@@ -586,11 +606,19 @@ def render_report(documents: Iterable[dict], passages: Iterable[dict], manifest:
         "VERSION": _esc(version) if version else "",
         "CSS": _template("report.css"),
         "OVERVIEW": overview,
-        "DATA": _json_for_script(data),
         "JS": js,
     }
     # One pass over the template: substituted values are never scanned for placeholders.
-    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], _template("report.html"))
+    parts: list[bytes] = []
+    template = _template("report.html")
+    at = 0
+    for m in _PLACEHOLDER.finditer(template):
+        parts.append(template[at : m.start()].encode("utf-8"))
+        name = m.group(1)
+        parts.append(_json_bytes_for_script(data) if name == "DATA" else values[name].encode("utf-8"))
+        at = m.end()
+    parts.append(template[at:].encode("utf-8"))
+    return parts
 
 
 def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -635,8 +663,9 @@ def write_report(out_dir: Path) -> Path:
             raise InputError(str(manifest_path), f"cannot read manifest: {e}") from e
         if isinstance(loaded, dict):
             manifest = loaded
-    page = render_report(_read_jsonl(docs_path), passages, manifest)
+    parts = render_report_parts(_read_jsonl(docs_path), passages, manifest)
     target = out / "report.html"
     with atomic_writer(target) as fh:
-        fh.write(page.encode("utf-8"))
+        for part in parts:
+            fh.write(part)
     return target

@@ -254,7 +254,7 @@
     add(grid, left, right);
     var stats = fmt(shared) + " words shared, " + fmt(removed) + " only in the kept text, " + fmt(added) +
       " only in the duplicate" + (res.coarse ? " (large difference: compared paragraph by paragraph)" : "") +
-      (kept.cut || dup.cut ? " \u2014 texts cut at 200,000 characters" : "") + ".";
+      (kept.cut || dup.cut ? " \u2014 texts cut in this report (documents.jsonl has them whole)" : "") + ".";
     add(box, grid, h("div", "diff-stats", stats));
     return box;
   }
