@@ -25,8 +25,10 @@ not depend on input order):
    second hash, so consistently across units), while a unit made only of such shingles (a
    widely quoted line) keeps its plain minimum. A candidate pair must then agree on at
    least ``ESTIMATE_SHARE * cfg.threshold`` of its signature values and share
-   :data:`MIN_SHARED_SHINGLES` distinctive shingles exactly. Oversized buckets link each
-   unit to its next :data:`BUCKET_CAP` neighbours only.
+   :data:`MIN_SHARED_SHINGLES` distinctive shingles exactly (a unit with fewer takes no part
+   in banding). Oversized buckets link each unit to its next :data:`BUCKET_CAP` neighbours
+   only. Shingle counts are exact for the shingles that matter (more than ``DF_DAMP``
+   occurrences), counted in memory or, past ``_COUNT_BUFFER``, in disk partitions.
 3. **Verification**: for each candidate document pair, the paragraphs holding the seeds are
    aligned token by token (:func:`corpuskit.align.align`): shared stretches of at least
    ``cfg.min_words`` words with similarity ``>= cfg.min_similarity``, bridging gaps of up
@@ -47,6 +49,13 @@ not depend on input order):
    sharing most words with the representative's passage, then with fewest words of its
    own, then closest to the others; ``medoid`` the highest mean similarity to the other
    variants; ``earliest`` the earliest ``date``, then ``complete``.
+
+Memory: the batch's per-unit state never sits in memory whole. Tokens and units go to an
+anonymous scratch file as they are made (in worker processes when the caller passes a
+``pool_map``), signatures to another by column groups (one LSH band is read at a time), and
+each document's verification state (tokens, paragraphs, distinctive shingles) to a third,
+read back through a bounded cache while aligning and grouping. What stays in memory is per
+unit a few bytes (owner, live flag), the candidate pairs and the aligned stretches.
 
 Spans: a source span starts at its first shared word and ends at its last shared word,
 plus sentence punctuation directly after it (``.``, ``?``, ``!!!``) — never an opening or
@@ -613,14 +622,15 @@ def _sign_units(
     cfg: PassageConfig,
     scratch: _Scratch,
     threads: int,
-) -> tuple[_Signed, IO[bytes], np.ndarray]:
+) -> tuple[_Signed, IO[bytes], np.ndarray, np.ndarray]:
     """Frequency-damped MinHash of every unit, written by column groups (:class:`_Signed`),
     and each document's verification state (:class:`_DocState`) packed to a second file.
 
     Damping: a shingle in df > DF_DAMP documents takes part in each permutation with
     probability DF_DAMP / df (as a threshold on a second hash; all ones = always).
-    Returns the signatures, the state file and the state blobs' offsets (one more than
-    documents).
+    Returns the signatures, the state file, the state blobs' offsets (one more than
+    documents) and, per unit, whether it has :data:`MIN_SHARED_SHINGLES` distinctive
+    shingles.
     """
     perms = _permutations(cfg.num_perm)
     k = cfg.shingle
@@ -644,7 +654,7 @@ def _sign_units(
         if block:
             yield block
 
-    def sign(block: list[list[np.ndarray]]) -> tuple[np.ndarray, list[bytes]]:
+    def sign(block: list[list[np.ndarray]]) -> tuple[np.ndarray, list[bytes], np.ndarray]:
         units = np.concatenate([d[5] for d in block]).reshape(-1, 2)
         sh = np.concatenate([d[2] for d in block])
         off = _unit_offsets(units, k)
@@ -667,10 +677,12 @@ def _sign_units(
             states.append(_pack((keys, rare_sh[ro[0] : ro[-1]], ro - ro[0], paras, starts, ends, units_d, flags, rare)))
             u0 += nu
             t0 += nts
-        return sigs, states
+        return sigs, states, np.diff(rare_off) >= MIN_SHARED_SHINGLES
 
     i = 0
-    for sigs, states in _threaded(sign, blocks(), threads, chunk=1):
+    live: list[np.ndarray] = []
+    for sigs, states, block_live in _threaded(sign, blocks(), threads, chunk=1):
+        live.append(block_live)
         for g in range(signed.groups):
             signed.fh.write(np.ascontiguousarray(sigs[:, g * rows : (g + 1) * rows]).tobytes())
         signed.sizes.append(sigs.shape[0])
@@ -680,7 +692,7 @@ def _sign_units(
             i += 1
     signed.fh.flush()
     state_fh.flush()
-    return signed, state_fh, state_at
+    return signed, state_fh, state_at, np.concatenate(live) if live else np.zeros(0, dtype=bool)
 
 
 @jit
@@ -750,12 +762,16 @@ def _agree_counts(cols: np.ndarray, flat: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _candidate_pairs(signed: _Signed, unit_doc: np.ndarray, cfg: PassageConfig, threads: int) -> np.ndarray:
+def _candidate_pairs(
+    signed: _Signed, unit_doc: np.ndarray, live: np.ndarray, cfg: PassageConfig, threads: int
+) -> np.ndarray:
     """Candidate unit pairs ``(k, 2)`` (global unit ids, ``lo < hi``) from the LSH bands.
 
     Banding is tuned for recall. A pair must then agree on enough signature values (units
     sharing only a name or a stock phrase fail; the distinctive-shingle check follows when
-    the documents' tokens are at hand). One band is in memory at a time.
+    the documents' tokens are at hand; a unit with fewer than :data:`MIN_SHARED_SHINGLES`
+    distinctive shingles, not ``live``, can never pass it and takes no part). One band is in
+    memory at a time.
     """
     nunits = unit_doc.shape[0]
     if nunits < 2:
@@ -772,7 +788,7 @@ def _candidate_pairs(signed: _Signed, unit_doc: np.ndarray, cfg: PassageConfig, 
         keys &= ~low
         keys |= ids
         keys.sort()
-        return _bucket_pairs(keys, bits, unit_doc, BUCKET_CAP, nunits)
+        return _bucket_pairs(keys, bits, unit_doc, live, BUCKET_CAP, nunits)
 
     found = _PairSet()
     for pairs in _threaded(band_pairs, range(bands), threads, chunk=1):
@@ -878,11 +894,15 @@ def _permutations(num_perm: int) -> np.ndarray:
 
 
 @jit
-def _bucket_pairs(keys: np.ndarray, bits: int, unit_doc: np.ndarray, cap: int, nunits: int) -> np.ndarray:
-    # ``keys``: sorted, bucket key above ``bits``, unit id in the low ``bits``.
+def _bucket_pairs(
+    keys: np.ndarray, bits: int, unit_doc: np.ndarray, live: np.ndarray, cap: int, nunits: int
+) -> np.ndarray:
+    # ``keys``: sorted, bucket key above ``bits``, unit id in the low ``bits``. Units not
+    # ``live`` are left out of their bucket (they cannot pass verification).
     n = keys.shape[0]
     low = np.uint64((1 << bits) - 1)
     shift = np.uint64(bits)
+    members = np.empty(n, dtype=np.int64)
     # Two passes: count, then fill.
     total = 0
     for phase in range(2):
@@ -894,11 +914,17 @@ def _bucket_pairs(keys: np.ndarray, bits: int, unit_doc: np.ndarray, cap: int, n
             j = i + 1
             while j < n and (keys[j] >> shift) == (keys[i] >> shift):
                 j += 1
+            m = 0
             for x in range(i, j):
-                stop = j if j - i <= cap else min(j, x + 1 + cap)
+                u = np.int64(keys[x] & low)
+                if live[u]:
+                    members[m] = u
+                    m += 1
+            for x in range(m):
+                stop = m if m <= cap else min(m, x + 1 + cap)
                 for y in range(x + 1, stop):
-                    ua = np.int64(keys[x] & low)
-                    ub = np.int64(keys[y] & low)
+                    ua = members[x]
+                    ub = members[y]
                     if unit_doc[ua] == unit_doc[ub]:
                         continue
                     if phase == 1:
@@ -1440,11 +1466,12 @@ def find_passages(
         n_units, sizes, scan_fh, counts = _scan_units(sel, cfg, scratch, pool_map)
         freq = counts.frequent(DF_DAMP)
         del counts
-        signed, state_fh, state_at = _sign_units(sizes, scan_fh, freq, df_common, cfg, scratch, threads)
+        signed, state_fh, state_at, live = _sign_units(sizes, scan_fh, freq, df_common, cfg, scratch, threads)
         del freq
         scan_fh.truncate(0)  # no longer needed
         unit_doc = np.repeat(np.arange(len(sel), dtype=np.int32), n_units)
-        pairs = _candidate_pairs(signed, unit_doc, cfg, threads)
+        pairs = _candidate_pairs(signed, unit_doc, live, cfg, threads)
+        del live
         signed.fh.truncate(0)
         first_unit = np.concatenate(([0], np.cumsum(n_units)[:-1]))
         cache = _DocCache(sel, state_fh, state_at)

@@ -38,6 +38,7 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -72,6 +73,7 @@ from ..pipeline import Progress, RunResult, manifest_head, output_names, write_r
 from ..readers import Discovered, _make_unique, discover_inputs, read_inputs, record_authors, record_body
 from ..records import Document, Passage, PassageRef
 from ..signatures import minhash_signature, shingle_hashes
+from ..spill import TextSpill
 from ..stages import finish_document, prepare_document
 from ..writers import prepare_output_dir, staged_output, write_jsonl
 from . import SPARK_INSTALL_HINT
@@ -827,24 +829,28 @@ class _Job:
     def passages(self, deduped: RDD[Document]) -> tuple[list[Passage], dict[int, _PassageUpdate]]:
         """Passages, and the per-record changes they make (spans; text in ``drop`` mode).
 
-        Passage finding runs on the driver over the kept records' text: its units are
-        grouped greedily across the whole batch, so (unlike near-duplicates) there is no
-        small summary to collect instead.
+        Passage finding runs on the driver over the kept records: its units are grouped
+        greedily across the whole batch, so (unlike near-duplicates) there is no small
+        summary to collect instead. Texts arrive partition by partition and wait in a spill
+        file; passage state goes to scratch files beside it (the driver's temporary
+        directory), so the driver's memory holds records, not texts.
         """
         pc = self.cfg.passages
         if pc.mode == "off":
             return [], {}
-        kept = deduped.filter(_passage_candidate).map(_passage_view).collect()
-        passages = find_passages(kept, pc)
-        if pc.mode == "drop":
-            originals = {d.order: d.text for d in kept}
-            drop_passages(kept, passages)
-        updates: dict[int, _PassageUpdate] = {}
-        for d in kept:
-            if not d.passages:
-                continue
-            changed = pc.mode == "drop" and d.text != originals[d.order]
-            updates[d.order] = (d.passages, d.text if changed else None, d.meta.get("dropped_passages"))
+        with tempfile.TemporaryDirectory(prefix="corpuskit-passages-") as tmp, TextSpill(tmp) as spill:
+            rows = deduped.filter(_passage_candidate).map(_passage_view).toLocalIterator(prefetchPartitions=True)
+            kept = [spill.park(d) for d in rows]
+            passages = find_passages(kept, pc, scratch_dir=tmp)
+            before = {d.order: d.parked for d in kept}
+            if pc.mode == "drop":
+                drop_passages(kept, passages)
+            updates: dict[int, _PassageUpdate] = {}
+            for d in kept:
+                if not d.passages:
+                    continue
+                changed = d.parked is not before[d.order]  # drop_passages rewrote the text
+                updates[d.order] = (d.passages, d.read_text() if changed else None, d.meta.get("dropped_passages"))
         return passages, updates
 
 
