@@ -51,8 +51,7 @@ not depend on input order):
    variants; ``earliest`` the earliest ``date``, then ``complete``.
 
 Memory: the batch's per-unit state never sits in memory whole. Tokens and units go to an
-anonymous scratch file as they are made (in worker processes when the caller passes a
-``pool_map``), signatures to another by column groups (one LSH band is read at a time), and
+anonymous scratch file as they are made, signatures to another by column groups (one LSH band is read at a time), and
 each document's verification state (tokens, paragraphs, distinctive shingles) to a third,
 read back through a bounded cache while aligning and grouping. What stays in memory is per
 unit a few bytes (owner, live flag), the candidate pairs and the aligned stretches.
@@ -579,18 +578,8 @@ def _scan_blob(pu: PassageUnits) -> bytes:
     return _pack((t.keys, pu.token_shingles, pu.shingles, t.starts, t.ends, pu.units, t.flags))
 
 
-def _scan_texts(task: tuple[list[str], PassageConfig]) -> list[bytes]:
-    """Pool task: the units of a chunk of texts, packed (see :func:`_scan_units`)."""
-    texts, cfg = task
-    return [_scan_blob(passage_units(t, cfg)) for t in texts]
-
-
-PoolMap = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]
-"""``pool_map(fn, tasks)``: ``map`` in order, perhaps in worker processes."""
-
-
 def _scan_units(
-    sel: Sequence[Document], cfg: PassageConfig, scratch: _Scratch, pool_map: PoolMap | None
+    sel: Sequence[Document], cfg: PassageConfig, scratch: _Scratch
 ) -> tuple[np.ndarray, np.ndarray, IO[bytes], _Counts]:
     """Tokens and units of every document (in ``sel`` order), packed to a scratch file;
     their shingles counted. Returns units per document, blob sizes, the file, the counts."""
@@ -598,13 +587,9 @@ def _scan_units(
     fh = scratch.new()
     n_units = np.zeros(len(sel), dtype=np.int64)
     sizes = np.zeros(len(sel), dtype=np.int64)
-    blobs: Iterable[bytes]
-    if pool_map is None:
-        blobs = (_scan_blob(_units_for(d, cfg)) for d in sel)
-    else:
-        tasks = (([d.read_text() for d in sel[i : i + 32]], cfg) for i in range(0, len(sel), 32))
-        blobs = (b for chunk in pool_map(_scan_texts, tasks) for b in chunk)
-    for i, blob in enumerate(blobs):
+    # In this process: tokenising in worker processes was measured slower (the packed
+    # tokens cost more to send back through a pipe than to make).
+    for i, blob in enumerate(_scan_blob(_units_for(d, cfg)) for d in sel):
         _, token_shingles, _, _, _, units, _ = _unpack(blob, _SCAN_LAYOUT)
         n_units[i] = units.shape[0] // 2
         counts.add(token_shingles.copy())  # not a view: the blob is let go
@@ -1437,7 +1422,6 @@ def find_passages(
     cfg: PassageConfig,
     *,
     threads: int = 1,
-    pool_map: PoolMap | None = None,
     scratch_dir: Path | str | None = None,
 ) -> list[Passage]:
     """Find passages re-reported across the kept documents; set ``doc.passages``.
@@ -1446,13 +1430,13 @@ def find_passages(
     ``doc.passages`` (sorted by ``(start, end, passage_id)``), the others are untouched.
     Returns passages sorted by ``(-n_documents, passage_id)``. Identical input gives
     identical output whatever the order of ``docs`` (documents are visited by ``id``) and
-    whatever ``threads`` and ``pool_map``.
+    whatever ``threads``.
 
     Memory does not grow with the text: units and signatures go to anonymous scratch files
     in ``scratch_dir`` (the system's temporary directory by default), one LSH band is in
     memory at a time, and tokens are rebuilt from the text for the documents being
     verified (a bounded cache). ``threads`` run the compiled kernels (signatures, bands)
-    side by side; ``pool_map`` (``map`` in order over worker processes) tokenises. Raises :class:`OutputError` when the scratch files cannot
+    side by side. Raises :class:`OutputError` when the scratch files cannot
     be written.
     """
     sel = _in_order([d for d in docs if d.status == "kept" and d.has_text])
@@ -1463,7 +1447,7 @@ def find_passages(
     df_common = max(DF_COMMON_MIN, len(sel) // DF_COMMON_SHARE)
     scratch = _Scratch(scratch_dir)
     try:
-        n_units, sizes, scan_fh, counts = _scan_units(sel, cfg, scratch, pool_map)
+        n_units, sizes, scan_fh, counts = _scan_units(sel, cfg, scratch)
         freq = counts.frequent(DF_DAMP)
         del counts
         signed, state_fh, state_at, live = _sign_units(sizes, scan_fh, freq, df_common, cfg, scratch, threads)

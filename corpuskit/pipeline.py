@@ -170,22 +170,14 @@ def _isolate(fn: Callable[[Any], Any], task: tuple[Any, ...], workers: _Workers)
     return out
 
 
-def _pool_map(
-    fn: Callable[[T], R],
-    tasks: Iterable[T | Ready[R]],
-    workers: int,
-    pool: _Workers | None,
-    *,
-    isolate: bool = True,
-) -> Iterator[R]:
+def _pool_map(fn: Callable[[T], R], tasks: Iterable[T | Ready[R]], workers: int, pool: _Workers | None) -> Iterator[R]:
     """Map ``fn`` over ``tasks`` in order, with at most ``2 * workers`` tasks in flight.
 
     The task iterator is consumed here, in the calling thread, not by the pool's feeder
     thread: an exception in it propagates, and a large input is never read ahead whole.
     A :class:`Ready` task (a checkpointed result) passes through without a worker. Tasks
     are chunks ``(documents, *args)`` and ``fn`` returns their documents: when a worker
-    dies, its chunk is retried document by document and the culprit is rejected (with
-    ``isolate=False``, for tasks that are not document chunks, it is run in this process).
+    dies, its chunk is retried document by document and the culprit is rejected.
     """
     if pool is None or workers <= 1:
         for task in tasks:
@@ -203,11 +195,7 @@ def _pool_map(
             # every task in flight is lost with the pool: resubmit those after this one
             rest = list(pending)
             pending.clear()
-            if isolate:
-                value: R = _isolate(fn, task, pool)
-            else:
-                pool.restart()
-                value = fn(task)
+            value: R = _isolate(fn, task, pool)
             for t, f in rest:
                 pending.append((t, f if isinstance(f, Ready) else pool.pool.submit(fn, t)))
             return value
@@ -289,7 +277,6 @@ def _run(
         docs = _prepare(inputs, found, cfg, pool, timer, tick, stdin, ckpt, spill)
         templates = _templates(docs, cfg, timer)
         docs = _finish(docs, cfg, templates, pool, timer, tick, ckpt, spill)
-        dstats, passages, index_summary = _corpus_stages(docs, cfg, pool, timer, tick, ckpt, spill, index)
     except BaseException:
         if pool is not None:
             pool.shutdown(kill=True)
@@ -298,6 +285,7 @@ def _run(
     finally:
         if pool is not None:
             pool.shutdown()
+    dstats, passages, index_summary = _corpus_stages(docs, cfg, timer, tick, ckpt, spill, index)
 
     t = time.perf_counter()
     counts = _counts(docs, passages, dstats)
@@ -324,7 +312,6 @@ def _run(
 def _corpus_stages(
     docs: list[Document],
     cfg: RunConfig,
-    pool: _Workers | None,
     timer: _Timer,
     tick: Progress,
     ckpt: Checkpoints,
@@ -359,7 +346,6 @@ def _corpus_stages(
                 docs,
                 cfg.passages,
                 threads=cfg.workers,
-                pool_map=None if pool is None else _mapper(cfg, pool, isolate=False),
                 scratch_dir=ckpt.work_dir,
             )
             if cfg.passages.mode == "drop":
@@ -416,10 +402,8 @@ def _worker_init(parent: int) -> None:
         os._exit(1)
 
 
-def _mapper(
-    cfg: RunConfig, pool: _Workers | None, *, isolate: bool = True
-) -> Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]:
-    return lambda fn, tasks: _pool_map(fn, tasks, cfg.workers, pool, isolate=isolate)
+def _mapper(cfg: RunConfig, pool: _Workers | None) -> Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]:
+    return lambda fn, tasks: _pool_map(fn, tasks, cfg.workers, pool)
 
 
 def _strict_check(docs: list[Document]) -> None:

@@ -464,25 +464,18 @@ def _gold_docs() -> list[Document]:
     return [Document(id=d["id"], source=d["id"], text=d["text"], date=d["date"]) for d in corpus.docs]
 
 
-def _pool_map(fn: Any, tasks: Any) -> Any:
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(2) as ex:
-        yield from ex.map(fn, tasks)
-
-
 def test_same_passages_however_the_work_is_split(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from corpuskit.spill import TextSpill
 
     want = _snapshot(docs := _gold_docs(), find_passages(docs, PassageConfig()))
     assert len(want[0]) > 20
     # Counting on disk partitions, signatures in many small blocks, a cache that holds
-    # about one document (every lookup reads the state file again), threads and a pool.
+    # about one document (every lookup reads the state file again), and threads.
     monkeypatch.setattr(P, "_COUNT_BUFFER", 1000)
     monkeypatch.setattr(P, "_SIGN_BLOCK", 64)
     monkeypatch.setattr(P, "_CACHE_BYTES", 1)
     docs = _gold_docs()
-    got = find_passages(docs, PassageConfig(), threads=2, pool_map=_pool_map, scratch_dir=tmp_path)
+    got = find_passages(docs, PassageConfig(), threads=2, scratch_dir=tmp_path)
     assert _snapshot(docs, got) == want
     assert list(tmp_path.iterdir()) == []  # scratch files are anonymous: nothing left behind
     # Texts parked on disk (as a run parks them) give the same passages too.
