@@ -105,15 +105,13 @@ _FM2 = np.uint64(0xC4CEB9FE1A85EC53)
 _U33 = np.uint64(33)
 
 
-def band_keys(sigs: np.ndarray, band: int, rows: int, *, first: int | None = None) -> np.ndarray:
-    """One ``uint64`` key per document for band ``band`` (columns ``band*rows`` onwards,
-    or ``first`` onwards when ``sigs`` holds only some columns).
+def band_keys(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
+    """One ``uint64`` key per document for band ``band`` (columns ``band*rows`` onwards).
 
     Equal bands give equal keys; different bands collide with probability about 2**-64,
     which only adds a candidate that verification then rejects.
     """
-    c0 = band * rows if first is None else first
-    block = sigs[:, c0 : c0 + rows]
+    block = sigs[:, band * rows : (band + 1) * rows]
     h = np.full(sigs.shape[0], 0xCBF29CE484222325 ^ band, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for c in range(block.shape[1]):

@@ -91,7 +91,7 @@ from .align import BARRIER, PIECE, Alignment, Tokens, align, char_span, jit, mat
 from .config import PassageConfig
 from .dedup import parse_date
 from .errors import OutputError
-from .lsh import band_keys, recall_params
+from .lsh import recall_params
 from .normalise import fold_text
 from .records import Document, Passage, PassageRef, SourceSpan
 
@@ -218,6 +218,7 @@ def _cut_units(flags: np.ndarray, umin: int, umax: int, win: int) -> np.ndarray:
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+_FNV_PRIME = np.uint64(0x100000001B3)
 _FM1 = np.uint64(0xFF51AFD7ED558CCD)
 _FM2 = np.uint64(0xC4CEB9FE1A85EC53)
 _U33 = np.uint64(33)
@@ -376,6 +377,17 @@ class _Scratch:
             fh.close()
 
 
+def _pread_into(fd: int, arr: np.ndarray, at: int) -> None:
+    """Fill the contiguous array ``arr`` with its size in bytes at ``at``."""
+    view = arr.data.cast("B")
+    done = 0
+    while done < len(view):
+        n = os.preadv(fd, [view[done:]], at + done)
+        if n <= 0:
+            raise OSError("passage scratch file is truncated")
+        done += n
+
+
 def _pread(fd: int, size: int, at: int) -> bytes:
     """``size`` bytes at ``at`` (no shared file position: threads may read at once)."""
     data = os.pread(fd, size, at)
@@ -387,12 +399,55 @@ def _pread(fd: int, size: int, at: int) -> bytes:
     return data
 
 
-def _runs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Values and run lengths of a sorted array."""
-    if x.shape[0] == 0:
-        return x, np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.concatenate(([True], x[1:] != x[:-1])))
-    return x[starts], np.diff(np.append(starts, x.shape[0]))
+@jit
+def _count_over(x: np.ndarray, floor: int) -> tuple[np.ndarray, np.ndarray]:
+    # Exact counts by open addressing (0 marks an empty slot; value 0 is counted aside);
+    # returns the values seen more than ``floor`` times and their counts, unordered.
+    size = 16
+    while size < 2 * x.shape[0]:
+        size *= 2
+    bits = 0
+    while (1 << bits) < size:
+        bits += 1
+    shift = np.uint64(64 - bits)
+    mask = np.uint64(size - 1)
+    tk = np.zeros(size, dtype=np.uint64)
+    tc = np.zeros(size, dtype=np.int64)
+    zero = 0
+    for v in x:
+        if v == 0:
+            zero += 1
+            continue
+        i = (v * _MIX) >> shift
+        while tk[i] != 0 and tk[i] != v:
+            i = (i + np.uint64(1)) & mask
+        tk[i] = v
+        tc[i] += 1
+    m = 1 if zero > floor else 0
+    for i in range(size):
+        if tc[i] > floor:
+            m += 1
+    keys = np.empty(m, dtype=np.uint64)
+    counts = np.empty(m, dtype=np.int64)
+    w = 0
+    if zero > floor:
+        keys[0] = 0
+        counts[0] = zero
+        w = 1
+    for i in range(size):
+        if tc[i] > floor:
+            keys[w] = tk[i]
+            counts[w] = tc[i]
+            w += 1
+    return keys, counts
+
+
+def _by_part(x: np.ndarray) -> list[np.ndarray]:
+    """``x`` split into ``_COUNT_PARTS`` pieces by its top bits, in order of those bits."""
+    parts = (x >> np.uint64(64 - (_COUNT_PARTS - 1).bit_length())).astype(np.uint8)
+    order = np.argsort(parts, kind="stable")  # a radix sort on one byte
+    cuts = np.searchsorted(parts[order], np.arange(1, _COUNT_PARTS))
+    return np.split(x[order], cuts)
 
 
 class _Counts:
@@ -400,9 +455,10 @@ class _Counts:
     ``floor`` times (the only counts damping and commonness read).
 
     Counts are occurrences rather than documents ("df" below): a three-word shingle rarely
-    repeats inside one article. Shingles are counted in memory up to ``_COUNT_BUFFER``;
-    beyond, they go sorted to ``_COUNT_PARTS`` disk partitions by their top bits (hashes are
-    uniform), and each partition is counted on its own: memory stays bounded at any size.
+    repeats inside one article. Shingles are split into ``_COUNT_PARTS`` parts by their top
+    bits (hashes are uniform) and each part is counted on its own in a small hash table;
+    past ``_COUNT_BUFFER`` shingles, the parts are collected in disk files first: memory
+    stays bounded at any size.
     """
 
     def __init__(self, scratch: _Scratch) -> None:
@@ -417,37 +473,38 @@ class _Counts:
         if self.size >= _COUNT_BUFFER:
             self._spill()
 
-    def _take(self) -> np.ndarray:
-        x = np.sort(np.concatenate(self.pending)) if self.pending else np.zeros(0, dtype=np.uint64)
+    def _take(self) -> list[np.ndarray]:
+        x = np.concatenate(self.pending) if self.pending else np.zeros(0, dtype=np.uint64)
         self.pending, self.size = [], 0
-        return x
+        return _by_part(x)
 
     def _spill(self) -> None:
-        x = self._take()
+        pieces = self._take()
         if not self.parts:
             self.parts = [self.scratch.new() for _ in range(_COUNT_PARTS)]
-        shift = np.uint64(64 - _COUNT_PARTS.bit_length() + 1)
-        cuts = np.searchsorted(x >> shift, np.arange(1, _COUNT_PARTS, dtype=np.uint64))
-        for fh, piece in zip(self.parts, np.split(x, cuts), strict=True):
+        for fh, piece in zip(self.parts, pieces, strict=True):
             fh.write(piece.tobytes())
 
     def frequent(self, floor: int) -> _Frequent:
         """The shingles seen more than ``floor`` times, and their counts."""
-        if not self.parts:
-            keys, counts = _runs(self._take())
-            hit = counts > floor
-            return _Frequent(keys[hit], counts[hit])
-        self._spill()
+        if self.parts:
+            self._spill()
+            pieces: Iterable[np.ndarray] = (_read_part(fh) for fh in self.parts)
+        else:
+            pieces = self._take()
         out_k: list[np.ndarray] = []
         out_c: list[np.ndarray] = []
-        for fh in self.parts:
-            fh.flush()
-            size = fh.seek(0, 2)
-            keys, counts = _runs(np.sort(np.frombuffer(_pread(fh.fileno(), size, 0), dtype=np.uint64)))
-            hit = counts > floor
-            out_k.append(keys[hit])
-            out_c.append(counts[hit])
+        for piece in pieces:
+            keys, counts = _count_over(piece, floor)
+            order = np.argsort(keys)
+            out_k.append(keys[order])
+            out_c.append(counts[order])
         return _Frequent(np.concatenate(out_k), np.concatenate(out_c))
+
+
+def _read_part(fh: IO[bytes]) -> np.ndarray:
+    fh.flush()
+    return np.frombuffer(_pread(fh.fileno(), fh.seek(0, 2), 0), dtype=np.uint64)
 
 
 @jit
@@ -540,16 +597,14 @@ class _Signed:
         """Columns ``g * rows`` onwards of every unit's signature, ``(units, width)``."""
         c0 = g * self.rows
         width = min(self.rows, self.num_perm - c0)
-        parts = []
-        base = 0
+        out = np.empty((sum(self.sizes), width), dtype=np.uint32)
+        base = u0 = 0
         fd = self.fh.fileno()
         for n in self.sizes:
-            data = _pread(fd, n * width * 4, base + n * c0 * 4)
-            parts.append(np.frombuffer(data, dtype=np.uint32).reshape(n, width))
+            _pread_into(fd, out[u0 : u0 + n], base + n * c0 * 4)  # read in place: no copy
             base += n * self.num_perm * 4
-        if not parts:
-            return np.zeros((0, width), dtype=np.uint32)
-        return np.concatenate(parts)
+            u0 += n
+        return out
 
 
 _SCAN_LAYOUT = (np.uint64, np.uint64, np.uint64, np.int32, np.int32, np.int32, np.uint8)
@@ -734,6 +789,24 @@ class _PairSet:
 
 
 @jit
+def _band_keys_with_ids(cols: np.ndarray, band: int, bits: int) -> np.ndarray:
+    # :func:`corpuskit.lsh.band_keys` of these columns, the unit id in the low ``bits``.
+    low = np.uint64((1 << bits) - 1)
+    out = np.empty(cols.shape[0], dtype=np.uint64)
+    for u in range(cols.shape[0]):
+        h = np.uint64(0xCBF29CE484222325) ^ np.uint64(band)
+        for c in range(cols.shape[1]):
+            h = (h ^ np.uint64(cols[u, c])) * _FNV_PRIME
+        h ^= h >> _U33
+        h *= _FM1
+        h ^= h >> _U33
+        h *= _FM2
+        h ^= h >> _U33
+        out[u] = (h & ~low) | np.uint64(u)
+    return out
+
+
+@jit
 def _agree_counts(cols: np.ndarray, flat: np.ndarray, n: int) -> np.ndarray:
     out = np.zeros(flat.shape[0], dtype=np.uint16)
     for k in range(flat.shape[0]):
@@ -761,17 +834,13 @@ def _candidate_pairs(
     nunits = unit_doc.shape[0]
     if nunits < 2:
         return np.zeros((0, 2), dtype=np.int64)
-    bands, rows = recall_params(cfg.threshold, cfg.num_perm, recall=LSH_RECALL)
+    bands = recall_params(cfg.threshold, cfg.num_perm, recall=LSH_RECALL)[0]
     bits = max(1, int(nunits - 1).bit_length())
-    low = np.uint64((1 << bits) - 1)
-    ids = np.arange(nunits, dtype=np.uint64)
 
     def band_pairs(band: int) -> np.ndarray:
         # The unit id in the low bits makes every key distinct, so a plain sort gives one
         # deterministic order (units by id within a bucket). In place: one array per band.
-        keys = band_keys(signed.group(band), band, rows, first=0)
-        keys &= ~low
-        keys |= ids
+        keys = _band_keys_with_ids(signed.group(band), band, bits)
         keys.sort()
         return _bucket_pairs(keys, bits, unit_doc, live, BUCKET_CAP, nunits)
 

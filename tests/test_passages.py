@@ -513,3 +513,16 @@ def test_scratch_directory_that_cannot_be_written(tmp_path: Path) -> None:
 
     with pytest.raises(OutputError, match="passage scratch"):
         find_passages(_lookalike(), PassageConfig(), scratch_dir=tmp_path / "missing")
+
+
+def test_band_keys_with_ids_are_lsh_band_keys() -> None:
+    from corpuskit.lsh import band_keys
+
+    sigs = np.random.default_rng(7).integers(0, 2**32, size=(1000, 6), dtype=np.uint64).astype(np.uint32)
+    bits = 10
+    low = np.uint64((1 << bits) - 1)
+    for band in range(3):
+        want = (band_keys(sigs, band, 2) & ~low) | np.arange(1000, dtype=np.uint64)
+        assert np.array_equal(
+            P._band_keys_with_ids(np.ascontiguousarray(sigs[:, 2 * band : 2 * band + 2]), band, bits), want
+        )
