@@ -326,7 +326,7 @@ def _units_for(doc: Document, cfg: PassageConfig, text: str | None = None) -> Pa
 
 def _threaded(fn: Callable[[T], R], items: Iterable[T], threads: int, chunk: int = 16) -> Iterator[R]:
     """``map(fn, items)`` in order, on ``threads`` threads (the kernels release the GIL),
-    with at most ``threads + 1`` chunks in flight: results can be large."""
+    with at most ``threads`` chunks in flight: results can be large."""
     if threads <= 1:
         yield from map(fn, items)
         return
@@ -342,7 +342,7 @@ def _threaded(fn: Callable[[T], R], items: Iterable[T], threads: int, chunk: int
             if len(batch) >= chunk:
                 pending.append(ex.submit(run, batch))
                 batch = []
-                if len(pending) > threads:
+                if len(pending) >= threads:
                     yield from pending.popleft().result()
         if batch:
             pending.append(ex.submit(run, batch))
