@@ -314,40 +314,29 @@ def passage_units(text: str, cfg: PassageConfig) -> PassageUnits:
     return PassageUnits(tokens, units, offsets, shingles, token_shingles, _fingerprint(text, cfg))
 
 
-def _units_for(doc: Document, cfg: PassageConfig, text: str | None = None) -> PassageUnits:
-    """The units a caller left in ``doc.work["units"]`` (the index does), else new ones
-    (not kept: they are most of the memory passage finding uses)."""
-    text = doc.read_text() if text is None else text
+def _units_for(doc: Document, cfg: PassageConfig) -> PassageUnits:
+    """The units a caller left in ``doc.work["units"]`` (the index does), else new ones."""
+    text = doc.read_text()
     pu = doc.work.get("units")
     if isinstance(pu, PassageUnits) and pu.fingerprint == _fingerprint(text, cfg):
         return pu
     return passage_units(text, cfg)
 
 
-def _threaded(fn: Callable[[T], R], items: Iterable[T], threads: int, chunk: int = 16) -> Iterator[R]:
-    """``map(fn, items)`` in order, on ``threads`` threads (the kernels release the GIL),
-    with at most ``threads`` chunks in flight: results can be large."""
+def _threaded(fn: Callable[[T], R], items: Iterable[T], threads: int) -> Iterator[R]:
+    """``map(fn, items)`` in order, on ``threads`` threads (the compiled kernels release the
+    GIL), with at most ``threads`` items in flight: results can be large."""
     if threads <= 1:
         yield from map(fn, items)
         return
-
-    def run(batch: list[T]) -> list[R]:
-        return [fn(x) for x in batch]
-
-    pending: deque[Future[list[R]]] = deque()
+    pending: deque[Future[R]] = deque()
     with ThreadPoolExecutor(threads) as ex:
-        batch: list[T] = []
         for x in items:
-            batch.append(x)
-            if len(batch) >= chunk:
-                pending.append(ex.submit(run, batch))
-                batch = []
-                if len(pending) >= threads:
-                    yield from pending.popleft().result()
-        if batch:
-            pending.append(ex.submit(run, batch))
+            pending.append(ex.submit(fn, x))
+            if len(pending) >= threads:
+                yield pending.popleft().result()
         while pending:
-            yield from pending.popleft().result()
+            yield pending.popleft().result()
 
 
 # ---------------------------------------------------------------------------------------
@@ -721,7 +710,7 @@ def _sign_units(
 
     i = 0
     live: list[np.ndarray] = []
-    for sigs, states, block_live in _threaded(sign, blocks(), threads, chunk=1):
+    for sigs, states, block_live in _threaded(sign, blocks(), threads):
         live.append(block_live)
         for g in range(signed.groups):
             signed.fh.write(np.ascontiguousarray(sigs[:, g * rows : (g + 1) * rows]).tobytes())
@@ -845,12 +834,12 @@ def _candidate_pairs(
         return _bucket_pairs(keys, bits, unit_doc, live, BUCKET_CAP, nunits)
 
     found = _PairSet()
-    for pairs in _threaded(band_pairs, range(bands), threads, chunk=1):
+    for pairs in _threaded(band_pairs, range(bands), threads):
         found.add(pairs)
     flat = found.sorted()  # each pair once
     del found
     agree = np.zeros(flat.shape[0], dtype=np.uint16)  # num_perm <= 512
-    for counts in _threaded(lambda g: _agree_counts(signed.group(g), flat, nunits), range(signed.groups), threads, 1):
+    for counts in _threaded(lambda g: _agree_counts(signed.group(g), flat, nunits), range(signed.groups), threads):
         agree += counts
     flat = flat[agree >= ESTIMATE_SHARE * cfg.threshold * cfg.num_perm]
     return np.stack([flat // nunits, flat % nunits], axis=1)
