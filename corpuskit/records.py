@@ -47,7 +47,8 @@ class Document:
     ``raw`` holds the undecoded or unextracted input until extraction; it is never written
     out. ``raw_kind`` says how to read it: ``"html"`` or ``"text"``. ``work`` carries
     per-stage intermediates that are never written out (the MinHash signature under
-    ``"sig"``, passage units under ``"units"``, ...).
+    ``"sig"``, passage units under ``"units"``, ...). While a run has ``parked`` the text on
+    disk (:mod:`corpuskit.spill`), ``text`` is empty: read it with :meth:`read_text`.
     """
 
     id: str
@@ -85,6 +86,7 @@ class Document:
 
     @property
     def has_text(self) -> bool:
+        """Whether there is any text, parked or not (without reading it)."""
         return bool(self.text) or (self.parked is not None and self.parked.size > 0)
 
     def replace_text(self, text: str) -> None:
