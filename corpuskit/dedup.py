@@ -57,6 +57,7 @@ from .records import Document, DupKind
 from .signatures import count_common, shingle_hashes, signature_matrix
 
 __all__ = [
+    "DEDUP_WORK_KEYS",
     "TEASER_MIN_SHARE",
     "DedupStats",
     "Overlap",
@@ -67,6 +68,8 @@ __all__ = [
     "banding",
     "cluster_id",
     "deduplicate",
+    "doc_text_key",
+    "doc_words",
     "keep_key",
     "parse_date",
     "resolve_clusters",
@@ -530,14 +533,22 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
-def _words(doc: Document) -> int:
-    w = doc.work.pop("words", None)  # counted where the text was made (a worker)
+def doc_words(doc: Document) -> int:
+    """:func:`word_count` of ``doc``'s text: the count made where the text was finished
+    (``work["words"]``, set by :func:`corpuskit.stages.finish_document`), else counted now."""
+    w = doc.work.get("words")
     return w if isinstance(w, int) else word_count(doc.read_text())
 
 
-def _text_key_of(doc: Document) -> bytes:
-    k = doc.work.pop("text_key", None)
+def doc_text_key(doc: Document) -> bytes:
+    """:func:`text_key` of ``doc``'s text, from ``work["text_key"]`` when the worker made it."""
+    k = doc.work.get("text_key")
     return bytes.fromhex(k) if isinstance(k, str) else text_key(doc.read_text())
+
+
+DEDUP_WORK_KEYS = ("sig", "words", "text_key")
+"""What :func:`corpuskit.stages.finish_document` leaves in ``doc.work`` for deduplication,
+consumed by it."""
 
 
 def cluster_id(doc_id: str) -> str:
@@ -584,7 +595,7 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig, *, prior: Sequence[D
     new = [d for d in docs if d.status == "kept"]
     live = fixed_docs + new
     stats.documents = len(new)
-    words = [_words(d) for d in live]
+    words = [doc_words(d) for d in live]
     # Earlier heads first, then earlier duplicates, then this batch (by the keep policy).
     tier = [0 if d.status == "kept" else 1 for d in fixed_docs] + [2] * len(new)
     keys = [(t, *keep_key(d, cfg, w)) for t, d, w in zip(tier, live, words, strict=True)]
@@ -593,7 +604,7 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig, *, prior: Sequence[D
     # 1. exact groups; the best-ranked copy stands for its group from here on.
     groups: dict[bytes, list[int]] = {}
     for k in ranked:
-        groups.setdefault(_text_key_of(live[k]), []).append(k)
+        groups.setdefault(doc_text_key(live[k]), []).append(k)
     rep_rows = [g[0] for g in groups.values()]  # still in rank order
     reps = [live[k] for k in rep_rows]
     fixed = sum(1 for k in rep_rows if k < n_fixed)  # earlier documents rank first: a prefix
@@ -607,7 +618,8 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig, *, prior: Sequence[D
     # 2-3. candidate pairs and verified edges among the representatives (index = rank).
     sigs = _signatures(reps, cfg)
     for d in live:
-        d.work.pop("sig", None)
+        for key in DEDUP_WORK_KEYS:
+            d.work.pop(key, None)
     pairs, agree = _candidates(sigs, cfg, stats, fixed)
     del sigs
     verifier = _Verifier(reps, cfg.shingle)

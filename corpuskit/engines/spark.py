@@ -55,15 +55,16 @@ import numpy as np
 from ..boilerplate import line_hash, site_key
 from ..config import DedupConfig, RunConfig
 from ..dedup import (
+    DEDUP_WORK_KEYS,
     Overlap,
     OverlapVerifier,
     agreement_floor,
     banding,
+    doc_text_key,
+    doc_words,
     keep_key,
     resolve_clusters,
     shingle_overlap,
-    text_key,
-    word_count,
 )
 from ..errors import ConfigError, CorpuskitError, RejectedRecordError
 from ..lsh import band_keys, run_pairs
@@ -447,7 +448,7 @@ def _group_records(docs: Iterable[Document]) -> Iterator[tuple[bytes, _Member]]:
     """Per kept record: its exact-group key, skeleton and words."""
     for d in docs:
         if d.status == "kept":
-            yield text_key(d.text), (_skeleton(d), word_count(d.text))
+            yield doc_text_key(d), (_skeleton(d), doc_words(d))
 
 
 def _member_key(m: _Member, cfg: DedupConfig) -> tuple[Any, ...]:
@@ -544,7 +545,7 @@ def _code_pairs(codes: np.ndarray, n_records: int) -> Iterator[tuple[int, int]]:
 def _payload(d: Document, cfg: DedupConfig) -> tuple[int, tuple[bytes, bytes, _Member]]:
     """What verification needs of a representative: signature, exact shingle set, skeleton."""
     sets = shingle_hashes(fold_text(d.text), cfg.shingle)
-    return d.order, (_signature(d, cfg).tobytes(), sets.tobytes(), (_skeleton(d), word_count(d.text)))
+    return d.order, (_signature(d, cfg).tobytes(), sets.tobytes(), (_skeleton(d), doc_words(d)))
 
 
 def _verify(
@@ -640,7 +641,8 @@ def _resolve(
 
 
 def _apply_decisions(doc: Document, decisions: Broadcast[dict[int, _Decision]]) -> Document:
-    doc.work.pop("sig", None)  # consumed, as the local deduplicate does
+    for key in DEDUP_WORK_KEYS:  # consumed, as the local deduplicate does
+        doc.work.pop(key, None)
     dec = decisions.value.get(doc.order)
     if dec is not None:
         (
