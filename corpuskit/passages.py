@@ -94,6 +94,7 @@ from .errors import OutputError
 from .lsh import recall_params
 from .normalise import fold_text
 from .records import Document, Passage, PassageRef, SourceSpan
+from .spill import pread_exact
 
 __all__ = [
     "BUCKET_CAP",
@@ -240,15 +241,11 @@ def _shingle(keys: np.ndarray, s: int, width: int) -> np.uint64:
 
 @jit
 def _unit_shingles(
-    keys: np.ndarray, token_shingles: np.ndarray, units: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray]:
+    keys: np.ndarray, token_shingles: np.ndarray, units: np.ndarray, off: np.ndarray, k: int
+) -> np.ndarray:
     # A unit's shingles are the token shingles starting in it and ending inside it; a unit
-    # shorter than k words is one shingle of all its words.
+    # shorter than k words is one shingle of all its words (``off``: :func:`_unit_offsets`).
     nu = units.shape[0]
-    off = np.zeros(nu + 1, dtype=np.int64)
-    for u in range(nu):
-        ln = units[u, 1] - units[u, 0]
-        off[u + 1] = off[u] + (ln - k + 1 if ln >= k else 1)
     sh = np.empty(off[nu], dtype=np.uint64)
     for u in range(nu):
         a = units[u, 0]
@@ -257,7 +254,7 @@ def _unit_shingles(
             sh[off[u] : off[u + 1]] = token_shingles[a : a + ln - k + 1]
         else:
             sh[off[u]] = _shingle(keys, a, ln)
-    return off, sh
+    return sh
 
 
 @jit
@@ -310,7 +307,8 @@ def passage_units(text: str, cfg: PassageConfig) -> PassageUnits:
     umin = min(UNIT_MIN, cfg.min_words)
     units = _cut_units(tokens.flags, umin, UNIT_MAX, UNIT_WINDOW)
     token_shingles = _token_shingles(tokens.keys, cfg.shingle)
-    offsets, shingles = _unit_shingles(tokens.keys, token_shingles, units, cfg.shingle)
+    offsets = _unit_offsets(units, cfg.shingle)
+    shingles = _unit_shingles(tokens.keys, token_shingles, units, offsets, cfg.shingle)
     return PassageUnits(tokens, units, offsets, shingles, token_shingles, _fingerprint(text, cfg))
 
 
@@ -375,17 +373,6 @@ def _pread_into(fd: int, arr: np.ndarray, at: int) -> None:
         if n <= 0:
             raise OSError("passage scratch file is truncated")
         done += n
-
-
-def _pread(fd: int, size: int, at: int) -> bytes:
-    """``size`` bytes at ``at`` (no shared file position: threads may read at once)."""
-    data = os.pread(fd, size, at)
-    while len(data) < size:
-        more = os.pread(fd, size - len(data), at + len(data))
-        if not more:
-            raise OSError("passage scratch file is truncated")
-        data += more
-    return data
 
 
 @jit
@@ -493,7 +480,7 @@ class _Counts:
 
 def _read_part(fh: IO[bytes]) -> np.ndarray:
     fh.flush()
-    return np.frombuffer(_pread(fh.fileno(), fh.seek(0, 2), 0), dtype=np.uint64)
+    return np.frombuffer(pread_exact(fh.fileno(), fh.seek(0, 2), 0), dtype=np.uint64)
 
 
 @jit
@@ -674,7 +661,7 @@ def _sign_units(
         n = 0
         at = 0
         for size in sizes.tolist():
-            block.append(_unpack(_pread(fd, size, at), _SCAN_LAYOUT))
+            block.append(_unpack(pread_exact(fd, size, at), _SCAN_LAYOUT))
             at += size
             n += block[-1][5].shape[0] // 2
             if n >= _SIGN_BLOCK:
@@ -882,7 +869,7 @@ class _DocCache:
             return st
         a, b = int(self.at[i]), int(self.at[i + 1])
         keys, rare_sh, rare_off, paras, starts, ends, units, flags, rare = _unpack(
-            _pread(self.fd, b - a, a), _STATE_LAYOUT
+            pread_exact(self.fd, b - a, a), _STATE_LAYOUT
         )
         st = _DocState(
             Tokens(starts, ends, keys, flags), paras, units.reshape(-1, 2), rare.view(bool), rare_sh, rare_off, b - a

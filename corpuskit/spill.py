@@ -19,6 +19,7 @@ So memory grows with the per-document index, not with the text.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterable
@@ -28,7 +29,19 @@ from types import TracebackType
 from .errors import OutputError
 from .records import Document
 
-__all__ = ["Parked", "TextSpill"]
+__all__ = ["Parked", "TextSpill", "pread_exact"]
+
+
+def pread_exact(fd: int, size: int, at: int) -> bytes:
+    """``size`` bytes at offset ``at`` of ``fd`` (``pread`` may return fewer; it uses no
+    shared file position, so threads may read at once). ``OSError`` if the file is shorter."""
+    data = os.pread(fd, size, at)
+    while len(data) < size:
+        more = os.pread(fd, size - len(data), at + len(data))
+        if not more:
+            raise OSError(errno.EIO, f"file ends before byte {at + size}")
+        data += more
+    return data
 
 
 class Parked:
@@ -85,12 +98,10 @@ class TextSpill:
         return Parked(self, at, len(data))
 
     def read(self, offset: int, size: int) -> str:
-        data = os.pread(self._fd, size, offset)
-        while len(data) < size:  # pread may return less than asked
-            more = os.pread(self._fd, size - len(data), offset + len(data))
-            if not more:
-                raise OutputError(f"{self.directory}: the text spill file is truncated")
-            data += more
+        try:
+            data = pread_exact(self._fd, size, offset)
+        except OSError as e:
+            raise OutputError(f"{self.directory}: cannot read the text spill file: {e.strerror or e}") from e
         return data.decode("utf-8", "surrogatepass")
 
     def park(self, doc: Document) -> Document:
