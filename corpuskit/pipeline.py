@@ -285,7 +285,7 @@ def _run(
     finally:
         if pool is not None:
             pool.shutdown()
-    dstats, passages, index_summary = _corpus_stages(docs, cfg, timer, tick, ckpt, spill, index)
+    dstats, passages, index_summary = _corpus_stages(docs, cfg, timer, tick, ckpt, index)
 
     t = time.perf_counter()
     counts = _counts(docs, passages, dstats)
@@ -315,7 +315,6 @@ def _corpus_stages(
     timer: _Timer,
     tick: Progress,
     ckpt: Checkpoints,
-    spill: TextSpill,
     index: Path | str | None,
 ) -> tuple[DedupStats | None, list[Passage], dict[str, Any] | None]:
     """Deduplication and passages over the whole batch (or the index update that does both)."""
@@ -326,7 +325,7 @@ def _corpus_stages(
         from .index import CorpusIndex
 
         t = time.perf_counter()
-        spill.unpark_all(docs)  # the index stores and compares whole texts
+        TextSpill.unpark_all(docs)  # the index stores and compares whole texts
         with CorpusIndex(index) as store:
             update = store.update(docs, cfg)
         dstats, passages, index_summary = update.dedup, update.passages, update.summary
@@ -342,12 +341,7 @@ def _corpus_stages(
 
         t = time.perf_counter()
         if cfg.passages.mode != "off":
-            passages = find_passages(
-                docs,
-                cfg.passages,
-                threads=cfg.workers,
-                scratch_dir=ckpt.work_dir,
-            )
+            passages = find_passages(docs, cfg.passages, threads=cfg.workers, scratch_dir=ckpt.work_dir)
             if cfg.passages.mode == "drop":
                 drop_passages(docs, passages)
         timer.add("passages", time.perf_counter() - t)

@@ -538,19 +538,16 @@ def _template(name: str) -> str:
     return resources.files("corpuskit").joinpath("templates", name).read_text(encoding="utf-8")
 
 
-def _json_for_script(data: Any) -> str:
-    """JSON safe inside ``<script type="application/json">``: no ``<`` survives literally.
+def _json_for_script(data: Any) -> bytes:
+    """JSON (UTF-8) safe inside ``<script type="application/json">``: no ``<`` survives
+    literally.
 
     Writing every ``<`` as ``\\u003c`` rules out ``</script>`` and ``<!--`` in any case mix;
-    JSON.parse reads it back unchanged.
+    JSON.parse reads it back unchanged. U+2028/U+2029 are escaped too.
 
     >>> _json_for_script({"t": "</script><!--"})
-    '{"t":"\\\\u003c/script>\\\\u003c!--"}'
+    b'{"t":"\\\\u003c/script>\\\\u003c!--"}'
     """
-    return _json_bytes_for_script(data).decode("utf-8")
-
-
-def _json_bytes_for_script(data: Any) -> bytes:
     raw = orjson.dumps(data)
     return raw.replace(b"<", b"\\u003c").replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
 
@@ -615,7 +612,7 @@ def render_report_parts(documents: Iterable[dict], passages: Iterable[dict], man
     for m in _PLACEHOLDER.finditer(template):
         parts.append(template[at : m.start()].encode("utf-8"))
         name = m.group(1)
-        parts.append(_json_bytes_for_script(data) if name == "DATA" else values[name].encode("utf-8"))
+        parts.append(_json_for_script(data) if name == "DATA" else values[name].encode("utf-8"))
         at = m.end()
     parts.append(template[at:].encode("utf-8"))
     return parts

@@ -377,7 +377,7 @@ def test_corpus_markup_never_reaches_the_page_as_markup(page: str) -> None:
 
 def test_json_block_escapes_every_angle_bracket() -> None:
     tricky = "</SCRIPT ><!--<script>\u2028\u2029"
-    out = report._json_for_script({"t": tricky})
+    out = report._json_for_script({"t": tricky}).decode("utf-8")
     assert "<" not in out and "\u2028" not in out and json.loads(out) == {"t": tricky}
 
 
