@@ -537,13 +537,18 @@ class _Frequent:
         return _hash_lookup(self.keys, self.counts, self.bits, self.zero, sh)
 
 
-def _unit_df(units: np.ndarray, off: np.ndarray, sh: np.ndarray, freq: _Frequent, k: int) -> np.ndarray:
-    """Occurrences of each unit shingle; a unit shorter than ``k`` words is one shingle of
-    its own width, rare by definition."""
-    df = freq(sh)
-    short = (units[:, 1] - units[:, 0]) < k
-    df[off[:-1][short]] = 1
-    return df
+@jit
+def _unit_df(token_df: np.ndarray, units: np.ndarray, base: np.ndarray, off: np.ndarray, k: int) -> np.ndarray:
+    # Occurrences of each unit shingle, read off its token shingle (unit u's shingle s is
+    # the token shingle at base[u] + units[u, 0] + s): no second lookup. A unit shorter
+    # than k words is one shingle of its own width, rare by definition.
+    out = np.ones(off[-1], dtype=np.int64)
+    for u in range(units.shape[0]):
+        a = base[u] + units[u, 0]
+        n = units[u, 1] - units[u, 0] - k + 1
+        for s in range(n):
+            out[off[u] + s] = token_df[a + s]
+    return out
 
 
 def _unit_offsets(units: np.ndarray, k: int) -> np.ndarray:
@@ -674,14 +679,19 @@ def _sign_units(
         units = np.concatenate([d[5] for d in block]).reshape(-1, 2)
         sh = np.concatenate([d[2] for d in block])
         off = _unit_offsets(units, k)
-        df = _unit_df(units, off, sh, freq, k)
+        token_df = freq(np.concatenate([d[1] for d in block]))
+        # Where each document's token shingles start in ``token_df``, per unit.
+        n_ts = np.fromiter((d[1].shape[0] for d in block), dtype=np.int64, count=len(block))
+        n_u = np.fromiter((d[5].shape[0] // 2 for d in block), dtype=np.int64, count=len(block))
+        base = np.repeat(np.cumsum(n_ts) - n_ts, n_u)
+        df = _unit_df(token_df, units, base, off, k)
         keep = np.full(sh.shape[0], np.iinfo(np.uint64).max, dtype=np.uint64)
         damped = df > DF_DAMP
         keep[damped] = (DF_DAMP / df[damped] * 2.0**64).astype(np.uint64)
         sigs = _minhash(sh, keep, off, perms)
         del keep
         rare_sh, rare_off = _sorted_by_unit(sh, df <= df_common, off)
-        token_rare = freq(np.concatenate([d[1] for d in block])) <= df_common
+        token_rare = token_df <= df_common
         states = []
         u0 = t0 = 0
         for keys, token_shingles, _, starts, ends, units_d, flags in block:
