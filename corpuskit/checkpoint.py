@@ -118,14 +118,83 @@ def decode_document(d: dict[str, Any]) -> Document:
 
 
 class Keyed:
-    """Picklable wrapper for pool workers: run ``fn`` on a task and hand back its key."""
+    """Picklable wrapper for pool workers: key a chunk, compute it, save it, hand both back.
 
-    def __init__(self, fn: Callable[[Any], list[Document]]) -> None:
+    Keying and saving happen where the chunk is computed (a worker, with a pool): hashing
+    every input byte and writing every result is work the main process would otherwise do
+    alone while the workers wait for it. ``store`` is ``None`` once saving has stopped.
+    A task is ``(key, extra, docs, payload)``; ``key`` is ``None`` when the worker must make it
+    (from ``docs`` and ``extra``, before ``fn``, which may change ``docs`` in place) and
+    ``""`` for a chunk that is not saved. The result is ``(key, docs, saved)``, ``saved``
+    ``False`` when the save failed (the disk is full: the main process stops saving).
+    """
+
+    def __init__(self, fn: Callable[[Any], list[Document]], stage: str, store: _Store | None) -> None:
         self.fn = fn
+        self.stage = stage
+        self.store = store
 
-    def __call__(self, item: tuple[str, Any]) -> tuple[str, list[Document]]:
-        key, task = item
-        return key, self.fn(task)
+    def __call__(self, item: tuple[str | None, bytes, Sequence[Document], Any]) -> tuple[str, list[Document], bool]:
+        key, extra, docs, payload = item
+        if key is None:
+            key = self.store.key(self.stage, docs, extra) or "" if self.store is not None else ""
+        out = self.fn(payload)
+        saved = self.store.save(self.stage, key, out) if key and self.store is not None else True
+        return key, out, saved
+
+
+class _Store:
+    """Chunk keys and files: what a worker needs to key and save a chunk (picklable)."""
+
+    __slots__ = ("root", "salt")
+
+    def __init__(self, root: Path, salt: bytes) -> None:
+        self.root = root
+        self.salt = salt
+
+    def key(self, stage: str, docs: Sequence[Document], extra: bytes = b"") -> str | None:
+        """Content key of a chunk: what ``stage`` computes from ``docs`` and ``extra`` depends
+        on nothing else. ``None`` when a document holds a value with no exact encoding."""
+        h = hashlib.blake2b(self.salt, digest_size=20)
+        h.update(stage.encode())
+        h.update(len(extra).to_bytes(8, "little"))
+        h.update(extra)
+        for d in docs:
+            try:
+                head = orjson.dumps(encode_document(d))
+            except (_Unencodable, TypeError):
+                return None
+            raw = d.raw.encode("utf-8", "surrogatepass") if isinstance(d.raw, str) else (d.raw or b"")
+            for part in (head, b"s" if isinstance(d.raw, str) else b"b", raw):
+                h.update(len(part).to_bytes(8, "little"))
+                h.update(part)
+        return h.hexdigest()
+
+    def path(self, stage: str, key: str) -> Path:
+        return self.root / stage / key[:2] / f"{key}.json"
+
+    def save(self, stage: str, key: str, docs: Sequence[Document]) -> bool:
+        """Save a chunk's result; ``False`` when the disk refused it (an exotic value in
+        ``doc.work`` only skips this chunk, which is then recomputed on resume)."""
+        try:
+            payload = orjson.dumps({"format": _FORMAT, "key": key, "docs": [encode_document(d) for d in docs]})
+        except (_Unencodable, TypeError):
+            return True
+        path = self.path(stage, key)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            # No fsync: a checkpoint torn by a crash fails its key check and is recomputed.
+            try:
+                tmp.write_bytes(payload)
+            except FileNotFoundError:  # the first chunk in this directory
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp.write_bytes(payload)
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            return False
+        return True
 
 
 class Checkpoints:
@@ -144,11 +213,11 @@ class Checkpoints:
         self.enabled = True
         self.reused: Counter[str] = Counter()
         self.computed: Counter[str] = Counter()
-        self._salt = hashlib.blake2b(
+        salt = hashlib.blake2b(
             orjson.dumps([_FORMAT, __version__, cfg.to_dict()], option=orjson.OPT_SORT_KEYS), digest_size=32
         ).digest()
         self._root = self.work_dir / "chunks"
-        self._made: set[Path] = set()  # chunk directories created (a mkdir per chunk adds up)
+        self._store = _Store(self._root, salt)
         self._lock: IO[bytes] | None = None
         try:
             self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -186,32 +255,15 @@ class Checkpoints:
     # ------------------------------------------------------------ keys and files
 
     def key(self, stage: str, docs: Sequence[Document], extra: bytes = b"") -> str | None:
-        """Content key of a chunk: what ``stage`` computes from ``docs`` and ``extra`` depends
-        on nothing else. ``None`` when a document holds a value with no exact encoding."""
-        h = hashlib.blake2b(self._salt, digest_size=20)
-        h.update(stage.encode())
-        h.update(len(extra).to_bytes(8, "little"))
-        h.update(extra)
-        for d in docs:
-            try:
-                head = orjson.dumps(encode_document(d))
-            except (_Unencodable, TypeError):
-                return None
-            raw = d.raw.encode("utf-8", "surrogatepass") if isinstance(d.raw, str) else (d.raw or b"")
-            for part in (head, b"s" if isinstance(d.raw, str) else b"b", raw):
-                h.update(len(part).to_bytes(8, "little"))
-                h.update(part)
-        return h.hexdigest()
-
-    def _path(self, stage: str, key: str) -> Path:
-        return self._root / stage / key[:2] / f"{key}.json"
+        """Content key of a chunk (see :class:`_Store`)."""
+        return self._store.key(stage, docs, extra)
 
     def load(self, stage: str, key: str) -> list[Document] | None:
         """The saved result of a chunk, or ``None`` (not resuming, absent, torn or foreign)."""
         if not self.resume:
             return None
         try:
-            data = orjson.loads(self._path(stage, key).read_bytes())
+            data = orjson.loads(self._store.path(stage, key).read_bytes())
             if data.get("key") != key or data.get("format") != _FORMAT:
                 return None
             docs = [decode_document(d) for d in data["docs"]]
@@ -219,29 +271,6 @@ class Checkpoints:
             return None
         self.reused[stage] += 1
         return docs
-
-    def save(self, stage: str, key: str, docs: Sequence[Document]) -> None:
-        """Save a chunk's result (best effort; see the class docstring)."""
-        self.computed[stage] += 1
-        if not self.enabled:
-            return
-        try:
-            payload = orjson.dumps({"format": _FORMAT, "key": key, "docs": [encode_document(d) for d in docs]})
-        except (_Unencodable, TypeError):
-            return  # an exotic value in doc.work: this chunk is recomputed on resume
-        path = self._path(stage, key)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            if path.parent not in self._made:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._made.add(path.parent)
-            # No fsync: a checkpoint torn by a crash fails its key check and is recomputed.
-            tmp.write_bytes(payload)
-            os.replace(tmp, path)
-        except OSError:
-            self.enabled = False
-            with contextlib.suppress(OSError):
-                tmp.unlink()
 
     # ------------------------------------------------------------ the map
 
@@ -259,13 +288,23 @@ class Checkpoints:
         :class:`Ready` items through untouched and keep order.
         """
 
+        keyed = Keyed(fn, stage, self._store if self.enabled else None)
+
         def items() -> Iterator[Any]:
             for docs, extra, payload in tasks:
-                key = self.key(stage, docs, extra)
-                cached = self.load(stage, key) if key is not None else None
-                yield Ready(("", cached)) if cached is not None else (key or "", payload)
+                key: str | None = None  # made by the worker, unless resuming needs it first
+                if self.resume:
+                    key = self.key(stage, docs, extra) or ""
+                    cached = self.load(stage, key) if key else None
+                    if cached is not None:
+                        yield Ready(("", cached, True))
+                        continue
+                keyed.store = self._store if self.enabled else None
+                yield key, extra, docs, payload
 
-        for key, docs in pool_map(Keyed(fn), items()):
+        for key, docs, saved in pool_map(keyed, items()):
             if key:
-                self.save(stage, key, docs)
+                self.computed[stage] += 1
+                if not saved:
+                    self.enabled = False  # the disk is full: the run goes on without checkpoints
             yield docs

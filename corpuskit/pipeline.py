@@ -156,8 +156,8 @@ class _Workers:
 def _isolate(fn: Callable[[Any], Any], task: tuple[Any, ...], workers: _Workers) -> Any:
     """Re-run a chunk whose worker died one document at a time; reject the ones that kill it."""
     if isinstance(fn, Keyed):
-        _key, payload = task
-        return "", _isolate(fn.fn, payload, workers)  # no key: a crash is not checkpointed
+        _key, _extra, _docs, payload = task
+        return "", _isolate(fn.fn, payload, workers), True  # no key: a crash is not checkpointed
     out: list[Document] = []
     for doc in task[0]:
         workers.restart()
