@@ -36,6 +36,7 @@ from ._version import __version__
 from .config import RunConfig
 from .errors import OutputError
 from .records import Document
+from .spill import TextSpill
 
 __all__ = ["WORK_DIR", "Checkpoints", "Keyed", "Ready", "decode_document", "encode_document"]
 
@@ -127,19 +128,27 @@ class Keyed:
     (from ``docs`` and ``extra``, before ``fn``, which may change ``docs`` in place) and
     ``""`` for a chunk that is not saved. The result is ``(key, docs, saved)``, ``saved``
     ``False`` when the save failed (the disk is full: the main process stops saving).
+    With a ``spill``, parked input texts are read here and the output texts parked here.
     """
 
-    def __init__(self, fn: Callable[[Any], list[Document]], stage: str, store: _Store | None) -> None:
+    def __init__(
+        self, fn: Callable[[Any], list[Document]], stage: str, store: _Store | None, spill: TextSpill | None = None
+    ) -> None:
         self.fn = fn
         self.stage = stage
         self.store = store
+        self.spill = spill
 
     def __call__(self, item: tuple[str | None, bytes, Sequence[Document], Any]) -> tuple[str, list[Document], bool]:
         key, extra, docs, payload = item
+        if self.spill is not None:
+            self.spill.unpark_all(docs)  # ``payload`` holds the same records
         if key is None:
             key = self.store.key(self.stage, docs, extra) or "" if self.store is not None else ""
         out = self.fn(payload)
         saved = self.store.save(self.stage, key, out) if key and self.store is not None else True
+        if self.spill is not None:
+            self.spill.park_all(out)
         return key, out, saved
 
 
@@ -280,23 +289,28 @@ class Checkpoints:
         fn: Callable[[Any], list[Document]],
         tasks: Iterable[tuple[Sequence[Document], bytes, Any]],
         pool_map: Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]],
+        spill: TextSpill | None = None,
     ) -> Iterator[list[Document]]:
         """Run ``fn`` over ``tasks`` with ``pool_map``, in order, reusing saved chunks.
 
         Each task is ``(docs, extra, payload)``: the chunk's input documents and any other
         input (``extra``) make its key, ``fn(payload)`` computes it. ``pool_map`` must pass
-        :class:`Ready` items through untouched and keep order.
+        :class:`Ready` items through untouched and keep order. With a ``spill``, the
+        documents given may be parked, and those handed back are (see :class:`Keyed`).
         """
-
-        keyed = Keyed(fn, stage, self._store if self.enabled else None)
+        keyed = Keyed(fn, stage, self._store if self.enabled else None, spill)
 
         def items() -> Iterator[Any]:
             for docs, extra, payload in tasks:
                 key: str | None = None  # made by the worker, unless resuming needs it first
                 if self.resume:
+                    if spill is not None:
+                        spill.unpark_all(docs)
                     key = self.key(stage, docs, extra) or ""
                     cached = self.load(stage, key) if key else None
                     if cached is not None:
+                        if spill is not None:
+                            spill.park_all(cached)
                         yield Ready(("", cached, True))
                         continue
                 keyed.store = self._store if self.enabled else None

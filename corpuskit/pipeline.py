@@ -154,20 +154,28 @@ class _Workers:
 
 
 def _isolate(fn: Callable[[Any], Any], task: tuple[Any, ...], workers: _Workers) -> Any:
-    """Re-run a chunk whose worker died one document at a time; reject the ones that kill it."""
+    """Re-run a chunk whose worker died one document at a time; reject the ones that kill it.
+
+    A :class:`Keyed` chunk is not checkpointed then (a crash is not a result to keep)."""
+    keyed = isinstance(fn, Keyed)
     if isinstance(fn, Keyed):
-        _key, _extra, _docs, payload = task
-        return "", _isolate(fn.fn, payload, workers), True  # no key: a crash is not checkpointed
+        _key, extra, docs, payload = task
+        fn = Keyed(fn.fn, fn.stage, None, fn.spill)
+        tasks = [("", extra, [doc], ([doc], *payload[1:])) for doc in docs]
+    else:
+        docs = task[0]
+        tasks = [([doc], *task[1:]) for doc in docs]
     out: list[Document] = []
-    for doc in task[0]:
+    for doc, one in zip(docs, tasks, strict=True):
         workers.restart()
         try:
-            out.extend(workers.pool.submit(fn, ([doc], *task[1:])).result())
+            done = workers.pool.submit(fn, one).result()
+            out.extend(done[1] if keyed else done)
         except BrokenProcessPool:
             doc.raw = None
             out.append(doc.reject("processing failed: the worker process died on this record"))
     workers.restart()
-    return out
+    return ("", out, True) if keyed else out
 
 
 def _pool_map(fn: Callable[[T], R], tasks: Iterable[T | Ready[R]], workers: int, pool: _Workers | None) -> Iterator[R]:
@@ -371,10 +379,9 @@ def _prepare(
     )
     docs: list[Document] = []
     tasks = ((chunk, b"", (chunk, cfg)) for chunk in _chunks(reader, _CHUNK))
-    for chunk in ckpt.map("prepare", prepare_documents, tasks, _mapper(cfg, pool)):
+    for chunk in ckpt.map("prepare", prepare_documents, tasks, _mapper(cfg, pool), spill):
         if cfg.strict:
             _strict_check(chunk)
-        spill.park_all(chunk)
         docs.extend(chunk)
         tick("read", len(docs))
     timer.add("read+extract", time.perf_counter() - t)
@@ -453,14 +460,12 @@ def _finish(
 
     def tasks() -> Iterator[tuple[list[Document], bytes, Any]]:
         for chunk in _chunks(consumed(), _CHUNK):
-            spill.unpark_all(chunk)
             tpl = {s: templates[s] for s in sorted({d.work.get("site", "") for d in chunk}) if s in templates}
             yield chunk, orjson.dumps({s: sorted(v) for s, v in tpl.items()}), (chunk, cfg, tpl)
 
-    for chunk in ckpt.map("finish", finish_documents, tasks(), _mapper(cfg, pool)):
+    for chunk in ckpt.map("finish", finish_documents, tasks(), _mapper(cfg, pool), spill):
         if cfg.strict:
             _strict_check(chunk)
-        spill.park_all(chunk)
         out.extend(chunk)
         tick("clean", len(out))
     timer.add("clean+lang+signatures", time.perf_counter() - t)

@@ -416,6 +416,8 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _clean_str(s: str) -> str:
+    if s.isascii():  # O(1) in CPython; most text is ASCII or was parsed by orjson (no surrogates)
+        return s
     return _LONE_SURROGATE.sub("\ufffd", s) if _LONE_SURROGATE.search(s) else s
 
 

@@ -8,6 +8,11 @@ anonymous file (gone when the run ends, however it ends) and leaves a :class:`Pa
 handle on the record; :meth:`corpuskit.records.Document.read_text` reads it back on demand.
 So memory grows with the per-document index, not with the text.
 
+Worker processes forked while a spill is open share it: they read the texts of the chunk
+they are given and park the texts they make themselves (each write reserves its byte
+range under a lock shared with the parent), so a text crosses no pipe between stages; a
+:class:`Parked` handle pickles as its spill's token and its byte range.
+
 >>> import tempfile
 >>> from corpuskit.records import Document
 >>> with tempfile.TemporaryDirectory() as tmp, TextSpill(tmp) as spill:
@@ -20,11 +25,14 @@ So memory grows with the per-document index, not with the text.
 from __future__ import annotations
 
 import errno
+import itertools
+import multiprocessing
 import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from .errors import OutputError
 from .records import Document
@@ -58,6 +66,18 @@ class Parked:
         return self.spill.read(self.offset, self.size)
 
 
+_OPEN: dict[int, TextSpill] = {}  # this process's spills (a forked worker's: its parent's)
+_TOKENS = itertools.count()
+
+
+def _spill(token: int) -> TextSpill:
+    """The open spill a pickled :class:`Parked` refers to (unpickling)."""
+    try:
+        return _OPEN[token]
+    except KeyError:
+        raise OutputError("a parked text was sent to a process that does not share its spill file") from None
+
+
 class TextSpill:
     """An append-only file of texts in ``directory`` (unnamed: nothing is left behind).
 
@@ -72,8 +92,14 @@ class TextSpill:
         except OSError as e:
             raise OutputError(f"{self.directory}: cannot create the text spill file: {e.strerror or e}") from e
         self._fd = self._fh.fileno()
-        self._end = 0
-        self.bytes_written = 0
+        # The end of the file, shared with forked workers: a writer reserves its range first.
+        self._end = multiprocessing.RawValue("q", 0)
+        self._lock = multiprocessing.Lock()
+        self._token = next(_TOKENS)
+        _OPEN[self._token] = self
+
+    def __reduce__(self) -> tuple[Any, tuple[int]]:
+        return _spill, (self._token,)
 
     def __enter__(self) -> TextSpill:
         return self
@@ -82,20 +108,25 @@ class TextSpill:
         self.close()
 
     def close(self) -> None:
+        _OPEN.pop(self._token, None)
         self._fh.close()
 
-    def write(self, text: str) -> Parked:
-        data = text.encode("utf-8", "surrogatepass")
-        at = self._end
+    def _append(self, data: bytes) -> int:
+        """Write ``data`` at the end of the file; return where it starts."""
+        with self._lock:
+            at: int = self._end.value
+            self._end.value = at + len(data)
         try:
             done = 0
             while done < len(data):
                 done += os.pwrite(self._fd, memoryview(data)[done:], at + done)
         except OSError as e:
             raise OutputError(f"{self.directory}: cannot write the text spill file: {e.strerror or e}") from e
-        self._end += len(data)
-        self.bytes_written += len(data)
-        return Parked(self, at, len(data))
+        return at
+
+    def write(self, text: str) -> Parked:
+        data = text.encode("utf-8", "surrogatepass")
+        return Parked(self, self._append(data), len(data))
 
     def read(self, offset: int, size: int) -> str:
         try:
@@ -113,8 +144,16 @@ class TextSpill:
         return doc
 
     def park_all(self, docs: Iterable[Document]) -> None:
-        for d in docs:
-            self.park(d)
+        """:meth:`park` each of ``docs``, in one write."""
+        todo = [d for d in docs if d.text and d.parked is None]
+        if not todo:
+            return
+        data = [d.text.encode("utf-8", "surrogatepass") for d in todo]
+        at = self._append(b"".join(data))
+        for d, b in zip(todo, data, strict=True):
+            d.parked = Parked(self, at, len(b))
+            d.text = ""
+            at += len(b)
 
     @staticmethod
     def unpark(doc: Document) -> Document:
