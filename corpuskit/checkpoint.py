@@ -96,13 +96,14 @@ def _decode_value(v: Any) -> Any:
 
 def encode_document(doc: Document) -> dict[str, Any]:
     """Every field of ``doc`` but ``raw`` as JSON-ready values; raises ``_Unencodable`` for
-    a ``work`` value with no exact JSON form."""
+    a ``work`` value with no exact JSON form. ``work`` keys starting with ``_`` hold
+    handles that mean nothing outside the run (parked data) and are left out."""
     d = doc.to_dict()
     d["$"] = {
         "order": doc.order,
         "input_format": doc.input_format,
         "raw_kind": doc.raw_kind,
-        "work": _encode_value(doc.work),
+        "work": _encode_value({k: v for k, v in doc.work.items() if not k.startswith("_")}),
     }
     return d
 

@@ -9,7 +9,8 @@ canonical text; every source keeps its own variant, exact offsets and a word dif
 How (each step is deterministic; documents are visited in ``id`` order, so the output does
 not depend on input order):
 
-1. **Units** (:func:`passage_units`, per document, can run in workers): the text is
+1. **Units** (:func:`passage_units`, per document; the pipeline makes them in its
+   workers with :func:`park_units`): the text is
    tokenised (:func:`corpuskit.align.tokenize`: folded case, quotes and dashes) and cut
    into small units at sentence ends, quote marks and paragraph breaks; pieces shorter than
    :data:`UNIT_MIN` words are merged with their neighbours, pieces longer than
@@ -50,8 +51,8 @@ not depend on input order):
    own, then closest to the others; ``medoid`` the highest mean similarity to the other
    variants; ``earliest`` the earliest ``date``, then ``complete``.
 
-Memory: the batch's per-unit state never sits in memory whole. Tokens and units go to an
-anonymous scratch file as they are made, signatures to another by column groups (one LSH band is read at a time), and
+Memory: the batch's per-unit state never sits in memory whole. Tokens and units are packed
+on disk (parked by the workers, or written to an anonymous scratch file as they are made), signatures to another by column groups (one LSH band is read at a time), and
 each document's verification state (tokens, paragraphs, distinctive shingles) to a third,
 read back through a bounded cache while aligning and grouping. What stays in memory is per
 unit a few bytes (owner, live flag), the candidate pairs and the aligned stretches.
@@ -94,7 +95,7 @@ from .errors import OutputError
 from .lsh import recall_params
 from .normalise import fold_text
 from .records import Document, Passage, PassageRef, SourceSpan
-from .spill import pread_exact
+from .spill import Parked, TextSpill, pread_exact
 
 __all__ = [
     "BUCKET_CAP",
@@ -106,6 +107,7 @@ __all__ = [
     "MAX_DOC_FLOOR",
     "MIN_COVERAGE",
     "MIN_SHARED_SHINGLES",
+    "UNITS_KEY",
     "UNIT_MAX",
     "UNIT_MIN",
     "UNIT_WINDOW",
@@ -113,6 +115,7 @@ __all__ = [
     "PassageUnits",
     "drop_passages",
     "find_passages",
+    "park_units",
     "passage_units",
 ]
 
@@ -144,6 +147,10 @@ MIN_SHARED_SHINGLES = 3
 #: A candidate unit pair is aligned only when its signatures agree on at least this share
 #: of ``cfg.threshold`` (the estimated similarity may fall short of the true one).
 ESTIMATE_SHARE = 0.5
+
+UNITS_KEY = "_units"
+"""``doc.work`` key of the units :func:`park_units` parked (a process-local handle: the
+leading ``_`` keeps it out of checkpoints)."""
 
 _WINDOW_MARGIN = 200  # tokens of context on each side of a seed unit when aligning
 _GIANT_WINDOW = 2000  # merged windows longer than this are aligned seed by seed
@@ -614,30 +621,65 @@ def _scan_blob(pu: PassageUnits) -> bytes:
     return _pack((t.keys, pu.token_shingles, pu.shingles, t.starts, t.ends, pu.units, t.flags))
 
 
+def park_units(docs: Sequence[Document], cfg: PassageConfig, spill: TextSpill) -> None:
+    """Make the passage units of each kept document (:func:`passage_units`) and park them,
+    packed, in ``spill``, under ``doc.work[UNITS_KEY]``.
+
+    Per document, so the pipeline runs it in its workers right after the final text is
+    made: :func:`find_passages` then reads the packed units instead of tokenising every
+    text again in one process. Units of a document that turns out a duplicate are unused.
+    """
+    todo = [d for d in docs if d.status == "kept" and d.text]
+    refs = spill.write_all([_scan_blob(passage_units(d.text, cfg)) for d in todo])
+    settings = _unit_settings(cfg)
+    for d, ref in zip(todo, refs, strict=True):
+        d.work[UNITS_KEY] = (ref, settings)
+
+
+def _unit_settings(cfg: PassageConfig) -> tuple[int, int]:
+    return cfg.shingle, min(UNIT_MIN, cfg.min_words)
+
+
+def _parked_units(doc: Document, cfg: PassageConfig) -> Parked | None:
+    """Where :func:`park_units` put ``doc``'s units, if it did with these settings."""
+    got = doc.work.pop(UNITS_KEY, None)
+    if got is None or got[1] != _unit_settings(cfg):
+        return None
+    ref: Parked = got[0]
+    return ref
+
+
 def _scan_units(
     sel: Sequence[Document], cfg: PassageConfig, scratch: _Scratch
 ) -> tuple[np.ndarray, np.ndarray, IO[bytes], _Counts]:
-    """Tokens and units of every document (in ``sel`` order), packed to a scratch file;
-    their shingles counted. Returns units per document, blob sizes, the file, the counts."""
+    """Packed tokens and units of every document (in ``sel`` order): those parked by
+    :func:`park_units` where they are, the others made here and written to a scratch file;
+    their shingles counted. Returns units per document, where each blob is (``(fd, offset,
+    size)`` rows), the scratch file, the counts."""
     counts = _Counts(scratch)
     fh = scratch.new()
     n_units = np.zeros(len(sel), dtype=np.int64)
-    sizes = np.zeros(len(sel), dtype=np.int64)
-    # In this process: tokenising in worker processes was measured slower (the packed
-    # tokens cost more to send back through a pipe than to make).
-    for i, blob in enumerate(_scan_blob(_units_for(d, cfg)) for d in sel):
+    where = np.zeros((len(sel), 3), dtype=np.int64)
+    at = 0
+    for i, d in enumerate(sel):
+        ref = _parked_units(d, cfg)
+        if ref is not None:
+            blob = ref.read_bytes()
+            where[i] = (ref.spill.fileno(), ref.offset, ref.size)
+        else:
+            blob = _scan_blob(_units_for(d, cfg))
+            fh.write(blob)
+            where[i] = (fh.fileno(), at, len(blob))
+            at += len(blob)
         _, token_shingles, _, _, _, units, _ = _unpack(blob, _SCAN_LAYOUT)
         n_units[i] = units.shape[0] // 2
         counts.add(token_shingles.copy())  # not a view: the blob is let go
-        fh.write(blob)
-        sizes[i] = len(blob)
     fh.flush()
-    return n_units, sizes, fh, counts
+    return n_units, where, fh, counts
 
 
 def _sign_units(
-    sizes: np.ndarray,
-    scan_fh: IO[bytes],
+    where: np.ndarray,
     freq: _Frequent,
     df_common: int,
     cfg: PassageConfig,
@@ -658,16 +700,13 @@ def _sign_units(
     _, rows = recall_params(cfg.threshold, cfg.num_perm, recall=LSH_RECALL)
     signed = _Signed(scratch.new(), [], cfg.num_perm, rows)
     state_fh = scratch.new()
-    state_at = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
-    fd = scan_fh.fileno()
+    state_at = np.zeros(where.shape[0] + 1, dtype=np.int64)
 
     def blocks() -> Iterator[list[list[np.ndarray]]]:
         block: list[list[np.ndarray]] = []
         n = 0
-        at = 0
-        for size in sizes.tolist():
+        for fd, at, size in where.tolist():
             block.append(_unpack(pread_exact(fd, size, at), _SCAN_LAYOUT))
-            at += size
             n += block[-1][5].shape[0] // 2
             if n >= _SIGN_BLOCK:
                 yield block
@@ -1498,14 +1537,19 @@ def find_passages(
     for d in sel:
         d.passages = []
     if len(sel) < 2:
+        for d in docs:
+            d.work.pop(UNITS_KEY, None)
         return []
+    for d in docs:
+        if d.status != "kept":
+            d.work.pop(UNITS_KEY, None)  # what the workers parked for a duplicate
     df_common = max(DF_COMMON_MIN, len(sel) // DF_COMMON_SHARE)
     scratch = _Scratch(scratch_dir)
     try:
-        n_units, sizes, scan_fh, counts = _scan_units(sel, cfg, scratch)
+        n_units, where, scan_fh, counts = _scan_units(sel, cfg, scratch)
         freq = counts.frequent(DF_DAMP)
         del counts
-        signed, state_fh, state_at, live = _sign_units(sizes, scan_fh, freq, df_common, cfg, scratch, threads)
+        signed, state_fh, state_at, live = _sign_units(where, freq, df_common, cfg, scratch, threads)
         del freq
         scan_fh.truncate(0)  # no longer needed
         unit_doc = np.repeat(np.arange(len(sel), dtype=np.int32), n_units)
@@ -1519,8 +1563,8 @@ def find_passages(
         groups = _Grouper(matches, cache, cfg).run()
         passages = _build(groups, cache, cfg)
     except OSError as e:
-        where = scratch_dir if scratch_dir is not None else tempfile.gettempdir()
-        raise OutputError(f"{where}: cannot write passage scratch files: {e.strerror or e}") from e
+        place = scratch_dir if scratch_dir is not None else tempfile.gettempdir()
+        raise OutputError(f"{place}: cannot write passage scratch files: {e.strerror or e}") from e
     finally:
         scratch.close()
     index = {d.id: d for d in sel}

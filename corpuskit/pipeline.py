@@ -28,7 +28,7 @@ from .checkpoint import Checkpoints, Keyed, Ready
 from .config import RunConfig
 from .dedup import DedupStats, deduplicate
 from .errors import RejectedRecordError
-from .passages import drop_passages, find_passages
+from .passages import drop_passages, find_passages, park_units
 from .readers import Discovered, discover_inputs, read_inputs
 from .records import Document, DupKind, Passage
 from .spill import TextSpill
@@ -284,7 +284,8 @@ def _run(
     try:
         docs = _prepare(inputs, found, cfg, pool, timer, tick, stdin, ckpt, spill)
         templates = _templates(docs, cfg, timer)
-        docs = _finish(docs, cfg, templates, pool, timer, tick, ckpt, spill)
+        units = cfg.passages.mode != "off" and index is None  # the index makes its own
+        docs = _finish(docs, cfg, templates, pool, timer, tick, ckpt, spill, units)
     except BaseException:
         if pool is not None:
             pool.shutdown(kill=True)
@@ -445,10 +446,12 @@ def _finish(
     tick: Progress,
     ckpt: Checkpoints,
     spill: TextSpill,
+    units: bool,
 ) -> list[Document]:
     """Consumes ``docs`` (the list is emptied): with worker processes the finished records
     are new objects, and the prepared ones are let go chunk by chunk instead of living on
-    beside them until the stage ends."""
+    beside them until the stage ends. With ``units``, the workers also make each
+    document's passage units (:func:`~corpuskit.passages.park_units`)."""
     t = time.perf_counter()
     out: list[Document] = []
     pending = deque(docs)
@@ -461,14 +464,28 @@ def _finish(
     def tasks() -> Iterator[tuple[list[Document], bytes, Any]]:
         for chunk in _chunks(consumed(), _CHUNK):
             tpl = {s: templates[s] for s in sorted({d.work.get("site", "") for d in chunk}) if s in templates}
-            yield chunk, orjson.dumps({s: sorted(v) for s, v in tpl.items()}), (chunk, cfg, tpl)
+            yield (
+                chunk,
+                orjson.dumps({s: sorted(v) for s, v in tpl.items()}),
+                (chunk, cfg, tpl, spill if units else None),
+            )
 
-    for chunk in ckpt.map("finish", finish_documents, tasks(), _mapper(cfg, pool), spill):
+    for chunk in ckpt.map("finish", _finish_chunk, tasks(), _mapper(cfg, pool), spill):
         if cfg.strict:
             _strict_check(chunk)
         out.extend(chunk)
         tick("clean", len(out))
     timer.add("clean+lang+signatures", time.perf_counter() - t)
+    return out
+
+
+def _finish_chunk(
+    args: tuple[list[Document], RunConfig, dict[str, frozenset[int]], TextSpill | None],
+) -> list[Document]:
+    docs, cfg, templates, spill = args
+    out = finish_documents((docs, cfg, templates))
+    if spill is not None:
+        park_units(out, cfg.passages, spill)
     return out
 
 

@@ -44,11 +44,12 @@ class PassageRef:
 class Document:
     """One input record and everything corpuskit decided about it.
 
-    ``raw`` holds the undecoded or unextracted input until extraction; it is never written
-    out. ``raw_kind`` says how to read it: ``"html"`` or ``"text"``. ``work`` carries
-    per-stage intermediates that are never written out (the MinHash signature under
-    ``"sig"``, passage units under ``"units"``, ...). While a run has ``parked`` the text on
-    disk (:mod:`corpuskit.spill`), ``text`` is empty: read it with :meth:`read_text`.
+        ``raw`` holds the undecoded or unextracted input until extraction; it is never written
+        out. ``raw_kind`` says how to read it: ``"html"`` or ``"text"``. ``work`` carries
+        per-stage intermediates that are never written out (the MinHash signature under
+        ``"sig"``, passage units under ``"units"``, ...); keys starting with ``_`` hold handles
+    valid only in this run (never checkpointed). While a run has ``parked`` the text on
+        disk (:mod:`corpuskit.spill`), ``text`` is empty: read it with :meth:`read_text`.
     """
 
     id: str
@@ -90,7 +91,11 @@ class Document:
         return bool(self.text) or (self.parked is not None and self.parked.size > 0)
 
     def replace_text(self, text: str) -> None:
-        """Set the text; a parked document stays parked (the new text is written out)."""
+        """Set the text; a parked document stays parked (the new text is written out).
+        ``work`` entries under keys starting with ``_`` (handles to data made from the old
+        text) are dropped."""
+        for k in [k for k in self.work if k.startswith("_")]:
+            del self.work[k]
         if self.parked is None:
             self.text = text
         else:

@@ -29,7 +29,7 @@ import itertools
 import multiprocessing
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -64,6 +64,9 @@ class Parked:
 
     def read(self) -> str:
         return self.spill.read(self.offset, self.size)
+
+    def read_bytes(self) -> bytes:
+        return self.spill.read_bytes(self.offset, self.size)
 
 
 _OPEN: dict[int, TextSpill] = {}  # this process's spills (a forked worker's: its parent's)
@@ -128,12 +131,26 @@ class TextSpill:
         data = text.encode("utf-8", "surrogatepass")
         return Parked(self, self._append(data), len(data))
 
-    def read(self, offset: int, size: int) -> str:
+    def write_all(self, blobs: Sequence[bytes]) -> list[Parked]:
+        """Park ``blobs`` (any bytes: read them back with :meth:`Parked.read_bytes`), in one write."""
+        at = self._append(b"".join(blobs))
+        out = []
+        for b in blobs:
+            out.append(Parked(self, at, len(b)))
+            at += len(b)
+        return out
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def read_bytes(self, offset: int, size: int) -> bytes:
         try:
-            data = pread_exact(self._fd, size, offset)
+            return pread_exact(self._fd, size, offset)
         except OSError as e:
             raise OutputError(f"{self.directory}: cannot read the text spill file: {e.strerror or e}") from e
-        return data.decode("utf-8", "surrogatepass")
+
+    def read(self, offset: int, size: int) -> str:
+        return self.read_bytes(offset, size).decode("utf-8", "surrogatepass")
 
     def park(self, doc: Document) -> Document:
         """Move ``doc.text`` to disk (``doc.text`` becomes ``""``); a document without text,
@@ -148,12 +165,9 @@ class TextSpill:
         todo = [d for d in docs if d.text and d.parked is None]
         if not todo:
             return
-        data = [d.text.encode("utf-8", "surrogatepass") for d in todo]
-        at = self._append(b"".join(data))
-        for d, b in zip(todo, data, strict=True):
-            d.parked = Parked(self, at, len(b))
+        for d, ref in zip(todo, self.write_all([d.text.encode("utf-8", "surrogatepass") for d in todo]), strict=True):
+            d.parked = ref
             d.text = ""
-            at += len(b)
 
     @staticmethod
     def unpark(doc: Document) -> Document:

@@ -491,6 +491,47 @@ def test_same_passages_however_the_work_is_split(monkeypatch: pytest.MonkeyPatch
                 assert next(d for d in docs if d.id == s.doc_id).read_text()[s.start : s.end] == s.text
 
 
+def test_units_parked_by_workers_give_the_same_passages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Units the pipeline's workers made and parked (some documents only, as after a
+    resume) are used in place of tokenising again, with the same result; units made with
+    other settings, or from a text since rewritten, are not trusted."""
+    import multiprocessing
+
+    from corpuskit.passages import UNITS_KEY, park_units
+    from corpuskit.spill import TextSpill
+
+    want = _snapshot(docs := _gold_docs(), find_passages(docs, PassageConfig()))
+    with TextSpill(tmp_path) as spill:
+        docs = _gold_docs()
+        half = len(docs) // 2
+        # Made in a forked process, as a pool worker makes them: the handles come back pickled.
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            done = pool.apply(_park_in_worker, (docs[:half], spill))
+        docs[:half] = done
+        park_units(docs[half : half + 10], PassageConfig(shingle=4), spill)  # other settings
+        assert all(UNITS_KEY in d.work for d in docs[: half + 10])
+        spill.park_all(docs)
+        made: list[str] = []
+        real = P.passage_units
+        monkeypatch.setattr(P, "passage_units", lambda text, cfg: made.append(text) or real(text, cfg))
+        got = find_passages(docs, PassageConfig(), scratch_dir=tmp_path)
+        monkeypatch.undo()
+        assert _snapshot(docs, got) == want
+        assert len(made) == len(docs) - half  # the parked units were read, not made again
+        assert not any(UNITS_KEY in d.work for d in docs)  # handles are let go
+        doc = docs[0]
+        park_units([doc], PassageConfig(), spill)
+        doc.replace_text("Something else entirely.")
+        assert UNITS_KEY not in doc.work
+
+
+def _park_in_worker(docs: list[Document], spill: Any) -> list[Document]:
+    from corpuskit.passages import park_units
+
+    park_units(docs, PassageConfig(), spill)
+    return docs
+
+
 def test_counts_are_exact_in_memory_and_on_disk(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(3)
     values = rng.integers(1, 400, size=20_000, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
