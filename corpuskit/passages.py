@@ -814,29 +814,66 @@ class _PairSet:
 
 
 @jit
-def _band_keys_with_ids(cols: np.ndarray, band: int, bits: int) -> np.ndarray:
-    # :func:`corpuskit.lsh.band_keys` of these columns, the unit id in the low ``bits``.
+def _band_key(cols: np.ndarray, u: int, band: int) -> np.uint64:
+    # :func:`corpuskit.lsh.band_keys` of unit ``u``'s columns.
+    h = np.uint64(0xCBF29CE484222325) ^ np.uint64(band)
+    for c in range(cols.shape[1]):
+        h = (h ^ np.uint64(cols[u, c])) * _FNV_PRIME
+    h ^= h >> _U33
+    h *= _FM1
+    h ^= h >> _U33
+    h *= _FM2
+    h ^= h >> _U33
+    return h
+
+
+@jit
+def _band_keys_with_ids(cols: np.ndarray, band: int, bits: int, live: np.ndarray) -> np.ndarray:
+    # Band keys (bucket above ``bits``, unit id in the low ``bits``) of the ``live`` units
+    # that may share their bucket: a first pass marks buckets seen twice in a bit filter
+    # (exact for the buckets that are shared, a few singletons slip through), so the sort
+    # that follows sees a fraction of the units. A unit alone in its bucket pairs with none.
     low = np.uint64((1 << bits) - 1)
-    out = np.empty(cols.shape[0], dtype=np.uint64)
+    fbits = 10
+    while fbits < 30 and (1 << fbits) < 8 * cols.shape[0]:
+        fbits += 1
+    fshift = np.uint64(64 - fbits)
+    once = np.zeros((1 << fbits) >> 3, dtype=np.uint8)
+    twice = np.zeros((1 << fbits) >> 3, dtype=np.uint8)
+    m = 0
     for u in range(cols.shape[0]):
-        h = np.uint64(0xCBF29CE484222325) ^ np.uint64(band)
-        for c in range(cols.shape[1]):
-            h = (h ^ np.uint64(cols[u, c])) * _FNV_PRIME
-        h ^= h >> _U33
-        h *= _FM1
-        h ^= h >> _U33
-        h *= _FM2
-        h ^= h >> _U33
-        out[u] = (h & ~low) | np.uint64(u)
+        if not live[u]:
+            continue
+        f = (_band_key(cols, u, band) & ~low) >> fshift
+        byte, bit = f >> np.uint64(3), np.uint8(1) << np.uint8(f & np.uint64(7))
+        if once[byte] & bit:
+            if not twice[byte] & bit:
+                twice[byte] |= bit
+        else:
+            once[byte] |= bit
+    for u in range(cols.shape[0]):
+        if live[u]:
+            f = (_band_key(cols, u, band) & ~low) >> fshift
+            if twice[f >> np.uint64(3)] & (np.uint8(1) << np.uint8(f & np.uint64(7))):
+                m += 1
+    out = np.empty(m, dtype=np.uint64)
+    w = 0
+    for u in range(cols.shape[0]):
+        if live[u]:
+            h = _band_key(cols, u, band) & ~low
+            f = h >> fshift
+            if twice[f >> np.uint64(3)] & (np.uint8(1) << np.uint8(f & np.uint64(7))):
+                out[w] = h | np.uint64(u)
+                w += 1
     return out
 
 
 @jit
-def _agree_counts(cols: np.ndarray, flat: np.ndarray, n: int) -> np.ndarray:
-    out = np.zeros(flat.shape[0], dtype=np.uint16)
-    for k in range(flat.shape[0]):
-        a = flat[k] // n
-        b = flat[k] % n
+def _agree_counts(cols: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    out = np.zeros(lo.shape[0], dtype=np.uint16)
+    for k in range(lo.shape[0]):
+        a = lo[k]
+        b = hi[k]
         c = 0
         for j in range(cols.shape[1]):
             if cols[a, j] == cols[b, j]:
@@ -865,7 +902,7 @@ def _candidate_pairs(
     def band_pairs(band: int) -> np.ndarray:
         # The unit id in the low bits makes every key distinct, so a plain sort gives one
         # deterministic order (units by id within a bucket). In place: one array per band.
-        keys = _band_keys_with_ids(signed.group(band), band, bits)
+        keys = _band_keys_with_ids(signed.group(band), band, bits, live)
         keys.sort()
         return _bucket_pairs(keys, bits, unit_doc, live, BUCKET_CAP, nunits)
 
@@ -874,11 +911,14 @@ def _candidate_pairs(
         found.add(pairs)
     flat = found.sorted()  # each pair once
     del found
-    agree = np.zeros(flat.shape[0], dtype=np.uint16)  # num_perm <= 512
-    for counts in _threaded(lambda g: _agree_counts(signed.group(g), flat, nunits), range(signed.groups), threads):
+    id_type = np.int32 if nunits < 2**31 else np.int64
+    lo, hi = (a.astype(id_type) for a in np.divmod(flat, nunits))
+    del flat
+    agree = np.zeros(lo.shape[0], dtype=np.uint16)  # num_perm <= 512
+    for counts in _threaded(lambda g: _agree_counts(signed.group(g), lo, hi), range(signed.groups), threads):
         agree += counts
-    flat = flat[agree >= ESTIMATE_SHARE * cfg.threshold * cfg.num_perm]
-    return np.stack([flat // nunits, flat % nunits], axis=1)
+    keep = agree >= ESTIMATE_SHARE * cfg.threshold * cfg.num_perm
+    return np.stack([lo[keep], hi[keep]], axis=1).astype(np.int64)
 
 
 # ---------------------------------------------------------------------------------------

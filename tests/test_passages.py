@@ -556,14 +556,25 @@ def test_scratch_directory_that_cannot_be_written(tmp_path: Path) -> None:
         find_passages(_lookalike(), PassageConfig(), scratch_dir=tmp_path / "missing")
 
 
-def test_band_keys_with_ids_are_lsh_band_keys() -> None:
+def test_band_keys_with_ids_are_lsh_band_keys_of_shared_buckets() -> None:
+    """The kernel yields the LSH band key (with the unit id below) of every live unit whose
+    bucket another live unit shares; singletons it lets through are few and harmless (a
+    bucket of one makes no pair)."""
+    from collections import Counter
+
     from corpuskit.lsh import band_keys
 
-    sigs = np.random.default_rng(7).integers(0, 2**32, size=(1000, 6), dtype=np.uint64).astype(np.uint32)
-    bits = 10
+    rng = np.random.default_rng(7)
+    sigs = rng.integers(0, 2**32, size=(5000, 6), dtype=np.uint64).astype(np.uint32)
+    sigs[4000:] = sigs[rng.integers(0, 4000, size=1000)]  # 1000 units share all bands with another
+    live = rng.random(5000) < 0.9
+    bits = 13
     low = np.uint64((1 << bits) - 1)
     for band in range(3):
-        want = (band_keys(sigs, band, 2) & ~low) | np.arange(1000, dtype=np.uint64)
-        assert np.array_equal(
-            P._band_keys_with_ids(np.ascontiguousarray(sigs[:, 2 * band : 2 * band + 2]), band, bits), want
-        )
+        keys = (band_keys(sigs, band, 2) & ~low) | np.arange(5000, dtype=np.uint64)
+        buckets = Counter((keys[live] & ~low).tolist())
+        shared = [int(k) for k, ok in zip(keys, live, strict=True) if ok and buckets[int(k) & ~int(low)] > 1]
+        got = P._band_keys_with_ids(np.ascontiguousarray(sigs[:, 2 * band : 2 * band + 2]), band, bits, live)
+        assert set(shared) <= set(got.tolist()) <= set(keys[live].tolist())
+        assert np.all(np.diff((got & low).astype(np.int64)) > 0)  # in unit order
+        assert len(got) - len(shared) < 0.1 * live.sum()
