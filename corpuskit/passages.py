@@ -425,12 +425,28 @@ def _count_over(x: np.ndarray, floor: int) -> tuple[np.ndarray, np.ndarray]:
     return keys, counts
 
 
+@jit
+def _partition(x: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    # A counting sort on the top ``bits`` bits (stable): the values, and where each part starts.
+    shift = np.uint64(64 - bits)
+    start = np.zeros((1 << bits) + 1, dtype=np.int64)
+    for v in x:
+        start[(v >> shift) + np.uint64(1)] += 1
+    for p in range(1 << bits):
+        start[p + 1] += start[p]
+    at = start[:-1].copy()
+    out = np.empty_like(x)
+    for v in x:
+        p = v >> shift
+        out[at[p]] = v
+        at[p] += 1
+    return out, start
+
+
 def _by_part(x: np.ndarray) -> list[np.ndarray]:
     """``x`` split into ``_COUNT_PARTS`` pieces by its top bits, in order of those bits."""
-    parts = (x >> np.uint64(64 - (_COUNT_PARTS - 1).bit_length())).astype(np.uint8)
-    order = np.argsort(parts, kind="stable")  # a radix sort on one byte
-    cuts = np.searchsorted(parts[order], np.arange(1, _COUNT_PARTS))
-    return np.split(x[order], cuts)
+    out, start = _partition(x, (_COUNT_PARTS - 1).bit_length())
+    return np.split(out, start[1:-1])
 
 
 class _Counts:
