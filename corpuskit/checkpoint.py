@@ -10,8 +10,9 @@ exactly that, so a chunk whose key is on disk need not be computed again, and th
 run's output is byte-identical to an uninterrupted one. Changing an input, an option or
 the version changes the keys: nothing stale is ever reused.
 
-A checkpoint is written to a temporary name and renamed, and carries its key, so a torn or
-foreign file is detected on load and simply recomputed. The work directory also holds a
+Each process appends the chunks it computes to its own log per stage (a file per chunk
+would cost a new inode each); a record carries its key, size and CRC-32, so a torn or
+foreign record is detected on load and simply recomputed. The work directory also holds a
 lock (one run per output directory at a time) and the staging area of the final outputs;
 a run that ends cleanly removes it.
 """
@@ -24,6 +25,8 @@ import errno
 import hashlib
 import os
 import shutil
+import struct
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -38,7 +41,7 @@ from .errors import OutputError
 from .records import Document
 from .spill import TextSpill
 
-__all__ = ["WORK_DIR", "Checkpoints", "Keyed", "Ready", "decode_document", "encode_document"]
+__all__ = ["WORK_DIR", "Checkpoints", "Keyed", "Ready", "decode_document", "encode_document", "saved_chunks"]
 
 WORK_DIR = ".corpuskit-work"
 """Name of the work directory inside ``OUT_DIR`` (hidden: directory walks skip it)."""
@@ -180,31 +183,68 @@ class _Store:
                 h.update(part)
         return h.hexdigest()
 
-    def path(self, stage: str, key: str) -> Path:
-        return self.root / stage / key[:2] / f"{key}.json"
-
     def save(self, stage: str, key: str, docs: Sequence[Document]) -> bool:
-        """Save a chunk's result; ``False`` when the disk refused it (an exotic value in
-        ``doc.work`` only skips this chunk, which is then recomputed on resume)."""
+        """Append a chunk's result to this process's log; ``False`` when the disk refused it
+        (an exotic value in ``doc.work`` only skips this chunk, recomputed on resume)."""
         try:
             payload = orjson.dumps({"format": _FORMAT, "key": key, "docs": [encode_document(d) for d in docs]})
         except (_Unencodable, TypeError):
             return True
-        path = self.path(stage, key)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        record = _HEAD.pack(_MAGIC, bytes.fromhex(key), len(payload), zlib.crc32(payload)) + payload
         try:
-            # No fsync: a checkpoint torn by a crash fails its key check and is recomputed.
-            try:
-                tmp.write_bytes(payload)
-            except FileNotFoundError:  # the first chunk in this directory
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp.write_bytes(payload)
-            os.replace(tmp, path)
+            # No fsync: a record torn by a crash fails its check on resume and is recomputed.
+            return os.write(self._log(stage), record) == len(record)
         except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
             return False
-        return True
+
+    def _log(self, stage: str) -> int:
+        """This process's log of ``stage`` (one per process: appends never interleave)."""
+        where = (os.getpid(), str(self.root / stage))
+        fd = _LOGS.get(where)
+        if fd is None:
+            folder = self.root / stage
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"{os.getpid()}-{os.urandom(4).hex()}.log"
+            fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+            _LOGS[where] = fd
+        return fd
+
+
+# Saved chunks are records appended to one log per process and stage (a file per chunk
+# costs a new inode each, which dominates on ext4): magic, key, payload size, CRC-32.
+_MAGIC = b"CKP1"
+_HEAD = struct.Struct("<4s20sQI")
+_LOGS: dict[tuple[int, str], int] = {}  # open logs of this process: (pid, stage dir) -> fd
+
+
+def _close_logs(root: Path) -> None:
+    """Close this process's logs under ``root`` (a later run there starts new ones)."""
+    for where in [w for w in _LOGS if w[0] == os.getpid() and Path(w[1]).parent == root]:
+        with contextlib.suppress(OSError):
+            os.close(_LOGS.pop(where))
+
+
+def _scan_log(path: Path) -> Iterator[tuple[str, int, int, int]]:
+    """``(key, offset, size, crc)`` of each record of a log, up to the first torn one."""
+    try:
+        with open(path, "rb") as fh:
+            end = os.fstat(fh.fileno()).st_size
+            at = 0
+            while at + _HEAD.size <= end:
+                fh.seek(at)
+                magic, key, size, crc = _HEAD.unpack(fh.read(_HEAD.size))
+                if magic != _MAGIC or at + _HEAD.size + size > end:
+                    return
+                yield key.hex(), at + _HEAD.size, size, crc
+                at += _HEAD.size + size
+    except OSError:
+        return
+
+
+def saved_chunks(work_dir: Path, stage: str) -> int:
+    """How many chunks of ``stage`` are saved in ``work_dir`` (whole records; each is
+    checked again when it is loaded)."""
+    return sum(1 for log in sorted((Path(work_dir) / "chunks" / stage).glob("*.log")) for _ in _scan_log(log))
 
 
 class Checkpoints:
@@ -228,6 +268,7 @@ class Checkpoints:
         ).digest()
         self._root = self.work_dir / "chunks"
         self._store = _Store(self._root, salt)
+        self._index: dict[str, dict[str, tuple[Path, int, int, int]]] = {}
         self._lock: IO[bytes] | None = None
         try:
             self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -254,6 +295,7 @@ class Checkpoints:
 
     def close(self, *, success: bool = False) -> None:
         """Release the lock; after a successful run, remove the work directory."""
+        _close_logs(self._root)
         if success:
             shutil.rmtree(self._root, ignore_errors=True)
         if self._lock is not None:
@@ -268,12 +310,29 @@ class Checkpoints:
         """Content key of a chunk (see :class:`_Store`)."""
         return self._store.key(stage, docs, extra)
 
+    def _saved(self, stage: str) -> dict[str, tuple[Path, int, int, int]]:
+        """Where each saved chunk of ``stage`` is (read once, on the first load)."""
+        found = self._index.get(stage)
+        if found is None:
+            found = {}
+            for log in sorted((self._root / stage).glob("*.log")):
+                for key, at, size, crc in _scan_log(log):
+                    found.setdefault(key, (log, at, size, crc))
+            self._index[stage] = found
+        return found
+
     def load(self, stage: str, key: str) -> list[Document] | None:
         """The saved result of a chunk, or ``None`` (not resuming, absent, torn or foreign)."""
-        if not self.resume:
+        if not self.resume or (where := self._saved(stage).get(key)) is None:
             return None
+        log, at, size, crc = where
         try:
-            data = orjson.loads(self._store.path(stage, key).read_bytes())
+            with open(log, "rb") as fh:
+                fh.seek(at)
+                payload = fh.read(size)
+            if len(payload) != size or zlib.crc32(payload) != crc:
+                return None
+            data = orjson.loads(payload)
             if data.get("key") != key or data.get("format") != _FORMAT:
                 return None
             docs = [decode_document(d) for d in data["docs"]]

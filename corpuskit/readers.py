@@ -416,9 +416,14 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _clean_str(s: str) -> str:
-    if s.isascii():  # O(1) in CPython; most text is ASCII or was parsed by orjson (no surrogates)
+    """``s`` with lone surrogates (which UTF-8 cannot encode) replaced by U+FFFD."""
+    if s.isascii():  # O(1) in CPython
         return s
-    return _LONE_SURROGATE.sub("\ufffd", s) if _LONE_SURROGATE.search(s) else s
+    try:
+        s.encode("utf-8")  # C speed; a regex scan of every article costs far more
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub("\ufffd", s)
+    return s
 
 
 _MAX_META_DEPTH = 32

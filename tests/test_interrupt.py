@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from corpuskit.checkpoint import WORK_DIR
+from corpuskit.checkpoint import WORK_DIR, _scan_log
 from corpuskit.config import RunConfig
 from corpuskit.pipeline import run
 
@@ -38,8 +38,8 @@ def _wait_for_chunks(out: Path, stage: str, since_ns: int, proc: subprocess.Pope
     deadline = time.monotonic() + 60
     root = out / WORK_DIR / "chunks" / stage
     while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            fresh = sum(1 for p in root.rglob("*.json") if p.stat().st_mtime_ns >= since_ns)
+        try:  # each process appends to its own log: the fresh logs are this run's
+            fresh = sum(1 for p in root.glob("*.log") if p.stat().st_mtime_ns >= since_ns for _ in _scan_log(p))
         except OSError:
             fresh = 0
         if fresh >= n:

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpuskit import stages
-from corpuskit.checkpoint import WORK_DIR, Checkpoints, decode_document, encode_document
+from corpuskit.checkpoint import WORK_DIR, Checkpoints, _scan_log, decode_document, encode_document, saved_chunks
 from corpuskit.config import DedupConfig, RunConfig
 from corpuskit.pipeline import run
 from corpuskit.records import Document, PassageRef
@@ -212,14 +212,20 @@ def test_torn_checkpoints_are_recomputed(tmp_path: Path, corpus: tuple[Path, dic
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
         run([str(inp)], out, CFG, progress=interrupt_at("dedup", 0))
-    files = sorted((out / WORK_DIR).rglob("*.json"))
-    assert len(files) > 4
-    files[0].write_bytes(files[0].read_bytes()[:100])  # torn by a crash
-    files[1].write_bytes(b"\0" * 4096)  # zero-filled after a power cut
-    files[2].write_bytes(files[3].read_bytes())  # a foreign file under the wrong name
+    work = out / WORK_DIR
+    saved = saved_chunks(work, "prepare") + saved_chunks(work, "finish")
+    (log,) = (work / "chunks" / "finish").glob("*.log")
+    data = bytearray(log.read_bytes())
+    records = list(_scan_log(log))
+    assert len(records) > 4
+    _, at, size, _ = records[1]
+    data[at + size // 2] ^= 0xFF  # a flipped byte in one record: its CRC fails
+    _, at, size, _ = records[-1]
+    log.write_bytes(bytes(data[: at + size // 2]))  # torn by a crash: the last record is cut
+    (work / "chunks" / "prepare" / "0-foreign.log").write_bytes(b"\0" * 4096)  # zero-filled after a power cut
     res = run([str(inp)], out, CFG, resume=True)
     assert output_bytes(out) == reference
-    assert sum(res.reused_chunks.values()) == len(files) - 3
+    assert sum(res.reused_chunks.values()) == saved - 2
 
 
 def test_checkpointing_stops_quietly_when_the_disk_fills(
