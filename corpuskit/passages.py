@@ -694,8 +694,117 @@ def _scan_units(
     return n_units, where, fh, counts
 
 
+@jit
+def _gather(
+    buf: np.ndarray, at: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    # The scan blobs (:func:`_scan_blob`) at 8-aligned offsets ``at`` of ``buf``, their
+    # arrays joined across documents; ``counts[i]``: document i's sizes of each.
+    n = at.shape[0]
+    counts = np.empty((n, 7), dtype=np.int64)
+    for i in range(n):
+        counts[i] = buf[at[i] : at[i] + 56].view(np.int64)
+    tot = counts.sum(axis=0)
+    keys = np.empty(tot[0], dtype=np.uint64)
+    ts = np.empty(tot[1], dtype=np.uint64)
+    sh = np.empty(tot[2], dtype=np.uint64)
+    starts = np.empty(tot[3], dtype=np.int32)
+    ends = np.empty(tot[4], dtype=np.int32)
+    units = np.empty(tot[5], dtype=np.int32)
+    flags = np.empty(tot[6], dtype=np.uint8)
+    w = np.zeros(7, dtype=np.int64)
+    for i in range(n):
+        p = at[i] + 56
+        c = counts[i]
+        keys[w[0] : w[0] + c[0]] = buf[p : p + 8 * c[0]].view(np.uint64)
+        p += 8 * c[0]
+        ts[w[1] : w[1] + c[1]] = buf[p : p + 8 * c[1]].view(np.uint64)
+        p += 8 * c[1]
+        sh[w[2] : w[2] + c[2]] = buf[p : p + 8 * c[2]].view(np.uint64)
+        p += 8 * c[2]
+        starts[w[3] : w[3] + c[3]] = buf[p : p + 4 * c[3]].view(np.int32)
+        p += 4 * c[3]
+        ends[w[4] : w[4] + c[4]] = buf[p : p + 4 * c[4]].view(np.int32)
+        p += 4 * c[4]
+        units[w[5] : w[5] + c[5]] = buf[p : p + 4 * c[5]].view(np.int32)
+        p += 4 * c[5]
+        flags[w[6] : w[6] + c[6]] = buf[p : p + c[6]]
+        w += c
+    return keys, ts, sh, starts, ends, units, flags, counts
+
+
+@jit
+def _put(out: np.ndarray, p: int, a: np.ndarray) -> int:
+    # Copy ``a``'s bytes into ``out`` at ``p``; return the end.
+    nb = a.shape[0] * a.itemsize
+    out[p : p + nb] = a.view(np.uint8)
+    return p + nb
+
+
+@jit
+def _pack_states(
+    keys: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    units: np.ndarray,
+    flags: np.ndarray,
+    counts: np.ndarray,
+    token_rare: np.ndarray,
+    rare_sh: np.ndarray,
+    rare_off: np.ndarray,
+    barrier: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    # Each document's verification state (``_STATE_LAYOUT``, read by :class:`_DocCache`):
+    # sizes, then keys, distinctive unit shingles, their per-unit offsets, paragraph
+    # starts, token starts and ends, units, flags, per-token distinctiveness; each blob
+    # padded to 8 bytes. Returns the blobs joined and where each starts (n + 1 offsets).
+    n = counts.shape[0]
+    sizes = np.empty((n, 9), dtype=np.int64)
+    at = np.zeros(n + 1, dtype=np.int64)
+    t0 = u0 = 0
+    for i in range(n):
+        nt, nu = counts[i, 0], counts[i, 5] // 2
+        npara = 1
+        for j in range(t0, t0 + nt):
+            if flags[j] & barrier:
+                npara += 1
+        nrs = rare_off[u0 + nu] - rare_off[u0]
+        sizes[i] = (nt, nrs, nu + 1, npara, nt, nt, 2 * nu, nt, nt)
+        nbytes = 72 + 8 * (nt + nrs + nu + 1 + npara) + 4 * (2 * nt + 2 * nu) + 2 * nt
+        at[i + 1] = at[i] + (nbytes + 7) // 8 * 8
+        t0 += nt
+        u0 += nu
+    out = np.zeros(at[n], dtype=np.uint8)
+    t0 = u0 = s0 = 0
+    for i in range(n):
+        nt, nts, nu = counts[i, 0], counts[i, 1], counts[i, 5] // 2
+        p = _put(out, at[i], sizes[i])
+        p = _put(out, p, keys[t0 : t0 + nt])
+        p = _put(out, p, rare_sh[rare_off[u0] : rare_off[u0 + nu]])
+        p = _put(out, p, rare_off[u0 : u0 + nu + 1] - rare_off[u0])
+        paras = np.empty(sizes[i, 3], dtype=np.int64)
+        m = 0
+        for j in range(nt):
+            if flags[t0 + j] & barrier:
+                paras[m] = j
+                m += 1
+        paras[m] = nt
+        p = _put(out, p, paras)
+        p = _put(out, p, starts[t0 : t0 + nt])
+        p = _put(out, p, ends[t0 : t0 + nt])
+        p = _put(out, p, units[2 * u0 : 2 * (u0 + nu)])
+        p = _put(out, p, flags[t0 : t0 + nt])
+        for j in range(nt):
+            out[p + j] = token_rare[s0 + j] if j < nts else 1
+        t0 += nt
+        u0 += nu
+        s0 += nts
+    return out, at
+
+
 def _sign_units(
     where: np.ndarray,
+    n_units: np.ndarray,
     freq: _Frequent,
     df_common: int,
     cfg: PassageConfig,
@@ -709,7 +818,8 @@ def _sign_units(
     probability DF_DAMP / df (as a threshold on a second hash; all ones = always).
     Returns the signatures, the state file, the state blobs' offsets (one more than
     documents) and, per unit, whether it has :data:`MIN_SHARED_SHINGLES` distinctive
-    shingles.
+    shingles. Blocks of documents are read and signed on ``threads`` threads (compiled
+    code and reads, which let go of the GIL); only the writes are in order here.
     """
     perms = _permutations(cfg.num_perm)
     k = cfg.shingle
@@ -718,26 +828,29 @@ def _sign_units(
     state_fh = scratch.new()
     state_at = np.zeros(where.shape[0] + 1, dtype=np.int64)
 
-    def blocks() -> Iterator[list[list[np.ndarray]]]:
-        block: list[list[np.ndarray]] = []
-        n = 0
-        for fd, at, size in where.tolist():
-            block.append(_unpack(pread_exact(fd, size, at), _SCAN_LAYOUT))
-            n += block[-1][5].shape[0] // 2
+    def blocks() -> Iterator[np.ndarray]:
+        start = n = 0
+        for i, nu in enumerate(n_units.tolist()):
+            n += nu
             if n >= _SIGN_BLOCK:
-                yield block
-                block, n = [], 0
-        if block:
-            yield block
+                yield where[start : i + 1]
+                start, n = i + 1, 0
+        if start < where.shape[0]:
+            yield where[start:]
 
-    def sign(block: list[list[np.ndarray]]) -> tuple[np.ndarray, list[bytes], np.ndarray]:
-        units = np.concatenate([d[5] for d in block]).reshape(-1, 2)
-        sh = np.concatenate([d[2] for d in block])
+    def sign(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        at = np.zeros(block.shape[0] + 1, dtype=np.int64)
+        np.cumsum((block[:, 2] + 7) // 8 * 8, out=at[1:])
+        buf = np.empty(int(at[-1]), dtype=np.uint8)
+        for (fd, off, size), a in zip(block.tolist(), at[:-1].tolist(), strict=True):
+            _pread_into(fd, buf[a : a + size], off)
+        keys, ts, sh, starts, ends, units_flat, flags, counts = _gather(buf, at[:-1])
+        del buf
+        units = units_flat.reshape(-1, 2)
         off = _unit_offsets(units, k)
-        token_df = freq(np.concatenate([d[1] for d in block]))
+        token_df = freq(ts)
         # Where each document's token shingles start in ``token_df``, per unit.
-        n_ts = np.fromiter((d[1].shape[0] for d in block), dtype=np.int64, count=len(block))
-        n_u = np.fromiter((d[5].shape[0] // 2 for d in block), dtype=np.int64, count=len(block))
+        n_ts, n_u = counts[:, 1], counts[:, 5] // 2
         base = np.repeat(np.cumsum(n_ts) - n_ts, n_u)
         df = _unit_df(token_df, units, base, off, k)
         keep = np.full(sh.shape[0], np.iinfo(np.uint64).max, dtype=np.uint64)
@@ -746,31 +859,22 @@ def _sign_units(
         sigs = _minhash(sh, keep, off, perms)
         del keep
         rare_sh, rare_off = _sorted_by_unit(sh, df <= df_common, off)
-        token_rare = token_df <= df_common
-        states = []
-        u0 = t0 = 0
-        for keys, token_shingles, _, starts, ends, units_d, flags in block:
-            nu, nts = units_d.shape[0] // 2, token_shingles.shape[0]
-            rare = np.ones(keys.shape[0], dtype=np.uint8)
-            rare[:nts] = token_rare[t0 : t0 + nts]
-            ro = rare_off[u0 : u0 + nu + 1]
-            paras = np.append(np.flatnonzero(flags & BARRIER), keys.shape[0]).astype(np.int64)
-            states.append(_pack((keys, rare_sh[ro[0] : ro[-1]], ro - ro[0], paras, starts, ends, units_d, flags, rare)))
-            u0 += nu
-            t0 += nts
-        return sigs, states, np.diff(rare_off) >= MIN_SHARED_SHINGLES
+        states, states_at = _pack_states(
+            keys, starts, ends, units_flat, flags, counts, token_df <= df_common, rare_sh, rare_off, BARRIER
+        )
+        return sigs, states, states_at, np.diff(rare_off) >= MIN_SHARED_SHINGLES
 
     i = 0
     live: list[np.ndarray] = []
-    for sigs, states, block_live in _threaded(sign, blocks(), threads):
+    for sigs, states, states_at, block_live in _threaded(sign, blocks(), threads):
         live.append(block_live)
         for g in range(signed.groups):
             signed.fh.write(np.ascontiguousarray(sigs[:, g * rows : (g + 1) * rows]).tobytes())
         signed.sizes.append(sigs.shape[0])
-        for blob in states:
-            state_fh.write(blob)
-            state_at[i + 1] = state_at[i] + len(blob)
-            i += 1
+        state_fh.write(states.data)
+        n = states_at.shape[0] - 1
+        state_at[i + 1 : i + n + 1] = state_at[i] + states_at[1:]
+        i += n
     signed.fh.flush()
     state_fh.flush()
     return signed, state_fh, state_at, np.concatenate(live) if live else np.zeros(0, dtype=bool)
@@ -1605,7 +1709,7 @@ def find_passages(
         n_units, where, scan_fh, counts = _scan_units(sel, cfg, scratch)
         freq = counts.frequent(DF_DAMP)
         del counts
-        signed, state_fh, state_at, live = _sign_units(where, freq, df_common, cfg, scratch, threads)
+        signed, state_fh, state_at, live = _sign_units(where, n_units, freq, df_common, cfg, scratch, threads)
         del freq
         scan_fh.truncate(0)  # no longer needed
         unit_doc = np.repeat(np.arange(len(sel), dtype=np.int32), n_units)
