@@ -63,6 +63,7 @@ __all__ = [
     "Overlap",
     "OverlapVerifier",
     "Relation",
+    "SignatureBlocks",
     "Verifier",
     "agreement_floor",
     "banding",
@@ -211,15 +212,64 @@ def _agreeing(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     return out
 
 
-def _signatures(docs: list[Document], cfg: DedupConfig) -> np.ndarray:
-    """``uint32`` signature matrix; consumes ``doc.work["sig"]`` (it is not needed later)."""
+class SignatureBlocks:
+    """The batch's MinHash signatures, gathered as documents finish: ``uint32`` rows in
+    blocks of ``block`` instead of a small array on every record (which costs more than the
+    row itself, and leaves the heap full of holes once deduplication frees them).
+
+    :meth:`take` moves ``doc.work["sig"]`` into a row and leaves its number under
+    ``doc.work["sig_row"]``; :func:`deduplicate` reads the rows and lets the blocks go.
+    """
+
+    def __init__(self, num_perm: int, block: int = 4096) -> None:
+        self.num_perm = num_perm
+        self.block = block
+        self.blocks: list[np.ndarray | None] = []
+        self.rows = 0
+
+    def take(self, docs: Iterable[Document]) -> None:
+        for d in docs:
+            sig = d.work.get("sig")
+            if sig is None or len(sig) != self.num_perm:
+                continue
+            b, r = divmod(self.rows, self.block)
+            if b == len(self.blocks):
+                self.blocks.append(np.empty((self.block, self.num_perm), dtype=np.uint32))
+            block = self.blocks[b]
+            assert block is not None, "rows are taken before they are read"
+            block[r] = sig
+            del d.work["sig"]
+            d.work["sig_row"] = self.rows
+            self.rows += 1
+
+    def gather(self, rows: np.ndarray, out: np.ndarray) -> None:
+        """``out[i] = row rows[i]`` for each ``rows[i] >= 0``; every block is let go once read."""
+        which = np.flatnonzero(rows >= 0)
+        by_block = rows[which] // self.block
+        order = np.argsort(by_block, kind="stable")
+        cuts = np.searchsorted(by_block[order], np.arange(len(self.blocks) + 1))
+        for b in range(len(self.blocks)):
+            sel = which[order[cuts[b] : cuts[b + 1]]]
+            block = self.blocks[b]
+            if sel.shape[0] and block is not None:
+                out[sel] = block[rows[sel] - b * self.block]
+            self.blocks[b] = None
+        self.blocks = []
+
+
+def _signatures(docs: list[Document], cfg: DedupConfig, blocks: SignatureBlocks | None = None) -> np.ndarray:
+    """``uint32`` signature matrix; consumes ``doc.work["sig"]`` and the rows in ``blocks``
+    (they are not needed later)."""
     sigs = np.empty((len(docs), cfg.num_perm), dtype=np.uint32)
+    rows = np.fromiter((d.work.pop("sig_row", -1) for d in docs), dtype=np.int64, count=len(docs))
+    if blocks is not None:
+        blocks.gather(rows, sigs)
     missing: list[int] = []
     for i, doc in enumerate(docs):
         sig = doc.work.pop("sig", None)
         if sig is not None and len(sig) == cfg.num_perm:
             sigs[i] = sig
-        else:
+        elif rows[i] < 0 or blocks is None:
             missing.append(i)
     for lo in range(0, len(missing), 1024):
         chunk = missing[lo : lo + 1024]
@@ -546,7 +596,7 @@ def doc_text_key(doc: Document) -> bytes:
     return bytes.fromhex(k) if isinstance(k, str) else text_key(doc.read_text())
 
 
-DEDUP_WORK_KEYS = ("sig", "words", "text_key")
+DEDUP_WORK_KEYS = ("sig", "sig_row", "words", "text_key")
 """What :func:`corpuskit.stages.finish_document` leaves in ``doc.work`` for deduplication,
 consumed by it."""
 
@@ -569,7 +619,13 @@ def _mark(doc: Document, head: Document, kind: DupKind, similarity: float) -> No
     doc.cluster_id = doc.cluster_size = doc.keep_reason = None
 
 
-def deduplicate(docs: Sequence[Document], cfg: DedupConfig, *, prior: Sequence[Document] = ()) -> DedupStats:
+def deduplicate(
+    docs: Sequence[Document],
+    cfg: DedupConfig,
+    *,
+    prior: Sequence[Document] = (),
+    signatures: SignatureBlocks | None = None,
+) -> DedupStats:
     """Mark exact, near and contained duplicates among the ``kept`` documents, in place.
 
     Sets ``status="duplicate"``, ``duplicate_of``, ``similarity`` and ``dup_kind`` on each
@@ -583,6 +639,8 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig, *, prior: Sequence[D
     those. They outrank every document of ``docs`` and are never changed: a new document
     can become their duplicate (``duplicate_of`` an earlier id), never the reverse; they
     get no cluster fields here, and ``stats`` counts only ``docs``.
+
+    ``signatures`` holds the rows :meth:`SignatureBlocks.take` moved out of the records.
     """
     stats = DedupStats()
     if not cfg.enabled:
@@ -616,7 +674,7 @@ def deduplicate(docs: Sequence[Document], cfg: DedupConfig, *, prior: Sequence[D
     }
 
     # 2-3. candidate pairs and verified edges among the representatives (index = rank).
-    sigs = _signatures(reps, cfg)
+    sigs = _signatures(reps, cfg, signatures)
     for d in live:
         for key in DEDUP_WORK_KEYS:
             d.work.pop(key, None)

@@ -348,9 +348,9 @@ def _threaded(fn: Callable[[T], R], items: Iterable[T], threads: int) -> Iterato
 # batch state on disk: unit shingles, shingle counts, signature bands
 # ---------------------------------------------------------------------------------------
 
-_COUNT_BUFFER = 1 << 22  # shingles counted in memory before the counting goes to disk
+_COUNT_BUFFER = 1 << 21  # shingles counted in memory before the counting goes to disk
 _COUNT_PARTS = 64  # disk partitions of the counting, by the hashes' top bits
-_SIGN_BLOCK = 1 << 14  # units signed together
+_SIGN_BLOCK = 1 << 13  # units signed together
 _CACHE_BYTES = 32 << 20  # verification state kept in memory (the most recently used)
 
 
@@ -1002,6 +1002,17 @@ def _agree_counts(cols: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarra
     return out
 
 
+@jit
+def _split_pairs(flat: np.ndarray, n: int, like: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # Pair keys ``lo * n + hi`` as two id arrays of ``like``'s type (half the memory of int64).
+    lo = np.empty(flat.shape[0], dtype=like.dtype)
+    hi = np.empty(flat.shape[0], dtype=like.dtype)
+    for k in range(flat.shape[0]):
+        lo[k] = flat[k] // n
+        hi[k] = flat[k] % n
+    return lo, hi
+
+
 def _candidate_pairs(
     signed: _Signed, unit_doc: np.ndarray, live: np.ndarray, cfg: PassageConfig, threads: int
 ) -> np.ndarray:
@@ -1031,8 +1042,7 @@ def _candidate_pairs(
         found.add(pairs)
     flat = found.sorted()  # each pair once
     del found
-    id_type = np.int32 if nunits < 2**31 else np.int64
-    lo, hi = (a.astype(id_type) for a in np.divmod(flat, nunits))
+    lo, hi = _split_pairs(flat, nunits, np.zeros(0, dtype=np.int32 if nunits < 2**31 else np.int64))
     del flat
     agree = np.zeros(lo.shape[0], dtype=np.uint16)  # num_perm <= 512
     for counts in _threaded(lambda g: _agree_counts(signed.group(g), lo, hi), range(signed.groups), threads):

@@ -26,7 +26,7 @@ from ._version import __version__
 from .boilerplate import TemplateIndex, site_key
 from .checkpoint import Checkpoints, Keyed, Ready
 from .config import RunConfig
-from .dedup import DedupStats, deduplicate
+from .dedup import DedupStats, SignatureBlocks, deduplicate
 from .errors import RejectedRecordError
 from .passages import drop_passages, find_passages, park_units
 from .readers import Discovered, discover_inputs, read_inputs
@@ -285,7 +285,8 @@ def _run(
         docs = _prepare(inputs, found, cfg, pool, timer, tick, stdin, ckpt, spill)
         templates = _templates(docs, cfg, timer)
         units = cfg.passages.mode != "off" and index is None  # the index makes its own
-        docs = _finish(docs, cfg, templates, pool, timer, tick, ckpt, spill, units)
+        sigs = SignatureBlocks(cfg.dedup.num_perm) if cfg.dedup.enabled and index is None else None
+        docs = _finish(docs, cfg, templates, pool, timer, tick, ckpt, spill, units, sigs)
     except BaseException:
         if pool is not None:
             pool.shutdown(kill=True)
@@ -294,7 +295,7 @@ def _run(
     finally:
         if pool is not None:
             pool.shutdown()
-    dstats, passages, index_summary = _corpus_stages(docs, cfg, timer, tick, ckpt, index)
+    dstats, passages, index_summary = _corpus_stages(docs, cfg, timer, tick, ckpt, index, sigs)
 
     t = time.perf_counter()
     counts = _counts(docs, passages, dstats)
@@ -325,6 +326,7 @@ def _corpus_stages(
     tick: Progress,
     ckpt: Checkpoints,
     index: Path | str | None,
+    sigs: SignatureBlocks | None,
 ) -> tuple[DedupStats | None, list[Passage], dict[str, Any] | None]:
     """Deduplication and passages over the whole batch (or the index update that does both)."""
     passages: list[Passage] = []
@@ -344,7 +346,8 @@ def _corpus_stages(
         tick("passages", len(passages))
     else:
         t = time.perf_counter()
-        dstats = deduplicate(docs, cfg.dedup) if cfg.dedup.enabled else None
+        dstats = deduplicate(docs, cfg.dedup, signatures=sigs) if cfg.dedup.enabled else None
+        _release_memory()
         timer.add("dedup", time.perf_counter() - t)
         tick("dedup", len(docs))
 
@@ -353,6 +356,7 @@ def _corpus_stages(
             passages = find_passages(docs, cfg.passages, threads=cfg.workers, scratch_dir=ckpt.work_dir)
             if cfg.passages.mode == "drop":
                 drop_passages(docs, passages)
+            _release_memory()
         timer.add("passages", time.perf_counter() - t)
         tick("passages", len(passages))
     return dstats, passages, index_summary
@@ -387,6 +391,18 @@ def _prepare(
         tick("read", len(docs))
     timer.add("read+extract", time.perf_counter() - t)
     return docs
+
+
+def _release_memory() -> None:
+    """Hand the heap's free pages back to the system after a stage that made and dropped
+    many small objects (glibc keeps them otherwise, and later stages allocate anew)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None).malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+            pass
 
 
 def _worker_init(parent: int) -> None:
@@ -447,11 +463,13 @@ def _finish(
     ckpt: Checkpoints,
     spill: TextSpill,
     units: bool,
+    sigs: SignatureBlocks | None,
 ) -> list[Document]:
     """Consumes ``docs`` (the list is emptied): with worker processes the finished records
     are new objects, and the prepared ones are let go chunk by chunk instead of living on
     beside them until the stage ends. With ``units``, the workers also make each
-    document's passage units (:func:`~corpuskit.passages.park_units`)."""
+    document's passage units (:func:`~corpuskit.passages.park_units`); ``sigs`` takes
+    the signatures out of the records as they come."""
     t = time.perf_counter()
     out: list[Document] = []
     pending = deque(docs)
@@ -473,6 +491,8 @@ def _finish(
     for chunk in ckpt.map("finish", _finish_chunk, tasks(), _mapper(cfg, pool), spill):
         if cfg.strict:
             _strict_check(chunk)
+        if sigs is not None:
+            sigs.take(chunk)
         out.extend(chunk)
         tick("clean", len(out))
     timer.add("clean+lang+signatures", time.perf_counter() - t)
