@@ -281,12 +281,17 @@ def _hbars(rows: Sequence[tuple[str, float, str]], *, cls: str = "") -> str:
 
 
 class _DocTable:
-    """Compact per-document records for the page, built while streaming documents once."""
+    """Compact per-document records for the page, built while streaming documents once.
+
+    Each row is written out as JSON (safe for the page) as soon as it is final; only rows
+    that hold a full text stay objects until the text budget is known (past it, they
+    keep a lead). So a large run's report holds bytes, not dictionaries.
+    """
 
     def __init__(self, spans: Mapping[str, list[tuple[int, int, str]]]) -> None:
         self.spans = spans
-        self.rows: list[dict[str, Any]] = []
-        self.index: dict[str, int] = {}
+        self.rows: list[bytes | dict[str, Any]] = []
+        self.index: dict[str, int] = {}  # row of each document a passage cites
         self.snippets: dict[tuple[str, int, int], tuple[str, str]] = {}
         self.full: list[int] = []  # rows holding a full text that is not a cluster member's
         self.text_chars = 0
@@ -296,6 +301,7 @@ class _DocTable:
         self.kinds: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
         self.langs: Counter[str] = Counter()
+        self.duplicates_of: Counter[str] = Counter()
 
     def add(self, d: Mapping[str, Any]) -> None:
         doc_id = str(d.get("id", ""))
@@ -339,7 +345,10 @@ class _DocTable:
         row["st"] = status
         row["n"] = len(text)
         row["np"] = len(d.get("passages") or ())
+        if status == "duplicate" and row.get("of"):
+            self.duplicates_of[str(row["of"])] += 1
         member = status == "duplicate" or bool(d.get("cluster_id"))
+        final = True
         if member and self.member_chars < MEMBER_TEXT_BUDGET:
             row["text"] = text[:_MAX_DOC_CHARS]
             self.member_chars += len(row["text"])
@@ -351,20 +360,29 @@ class _DocTable:
         elif not self.over_budget and self.text_chars + len(text) <= FULL_TEXT_BUDGET:
             row["text"] = text
             self.full.append(len(self.rows))
+            final = False
         else:
             self._drop_full_texts()
             row["lead"] = _lead(text)
         self.text_chars += len(text)
-        self.index.setdefault(doc_id, len(self.rows))
-        self.rows.append(row)
+        if doc_id in self.spans:
+            self.index.setdefault(doc_id, len(self.rows))
+        self.rows.append(_json_for_script(row) if final else row)
 
     def _drop_full_texts(self) -> None:
         # Past the budget every non-member keeps only its lead, whatever came first.
         self.over_budget = True
         for i in self.full:
             row = self.rows[i]
+            assert isinstance(row, dict)
             row["lead"] = _lead(row.pop("text"))
+            self.rows[i] = _json_for_script(row)
         self.full.clear()
+
+    def json_rows(self) -> Iterator[bytes]:
+        """The rows as page-safe JSON, in order."""
+        for row in self.rows:
+            yield row if isinstance(row, bytes) else _json_for_script(row)
 
 
 def _lead(text: str) -> str:
@@ -429,9 +447,8 @@ def _passage_rows(passages: Sequence[Mapping[str, Any]], docs: _DocTable) -> lis
     return rows
 
 
-def _cluster_sizes(rows: Sequence[Mapping[str, Any]]) -> list[int]:
-    members = Counter(str(r["of"]) for r in rows if r.get("st") == "duplicate" and r.get("of"))
-    return [n + 1 for n in members.values()]
+def _cluster_sizes(docs: _DocTable) -> list[int]:
+    return [n + 1 for n in docs.duplicates_of.values()]
 
 
 # --------------------------------------------------------------------------- overview HTML
@@ -549,7 +566,19 @@ def _json_for_script(data: Any) -> bytes:
     b'{"t":"\\\\u003c/script>\\\\u003c!--"}'
     """
     raw = orjson.dumps(data)
-    return raw.replace(b"<", b"\\u003c").replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
+    for char, escape in _SCRIPT_ESCAPES:
+        if char in raw:
+            raw = raw.replace(char, escape)
+    return raw
+
+
+_SCRIPT_ESCAPES = ((b"<", b"\\u003c"), ("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
+
+
+def _joined(rows: Iterable[bytes]) -> Iterator[bytes]:
+    """``rows`` with a comma between each two (JSON array items)."""
+    for i, row in enumerate(rows):
+        yield b"," + row if i else row
 
 
 def render_report(documents: Iterable[dict], passages: Iterable[dict], manifest: dict) -> str:
@@ -559,8 +588,8 @@ def render_report(documents: Iterable[dict], passages: Iterable[dict], manifest:
 
 
 def render_report_parts(documents: Iterable[dict], passages: Iterable[dict], manifest: dict) -> list[bytes]:
-    """The page in parts, UTF-8: the data block (most of a large report) is one part, so
-    it is never copied into one string with the rest.
+    """The page in parts, UTF-8: the data block (most of a large report) is many parts,
+    one per document row, so it is never copied into one string with the rest.
 
     ``documents`` and ``passages`` are the output records (``Document.to_dict()``,
     ``Passage.to_dict()``); ``documents`` is read once, in a stream. ``manifest`` may lack
@@ -579,7 +608,7 @@ def render_report_parts(documents: Iterable[dict], passages: Iterable[dict], man
     for d in documents:
         table.add(d)
     prows = _passage_rows(plist, table)
-    csizes = _cluster_sizes(table.rows)
+    csizes = _cluster_sizes(table)
     manifest = manifest if isinstance(manifest, Mapping) else {}
     counts = _counts(manifest, table, len(prows), len(csizes))
     langs = manifest.get("languages")
@@ -595,7 +624,6 @@ def render_report_parts(documents: Iterable[dict], passages: Iterable[dict], man
         "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
         f"script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'"
     )
-    data = {"docs": table.rows, "passages": prows, "over_budget": table.over_budget}
     version = manifest.get("corpuskit")
     values = {
         "CSP": csp,  # our own constant: no quote, ampersand or angle bracket in it
@@ -612,7 +640,13 @@ def render_report_parts(documents: Iterable[dict], passages: Iterable[dict], man
     for m in _PLACEHOLDER.finditer(template):
         parts.append(template[at : m.start()].encode("utf-8"))
         name = m.group(1)
-        parts.append(_json_for_script(data) if name == "DATA" else values[name].encode("utf-8"))
+        if name == "DATA":  # {"docs": [...], "passages": [...], "over_budget": ...} in parts
+            parts.append(b'{"docs":[')
+            parts.extend(_joined(table.json_rows()))
+            parts.append(b'],"passages":' + _json_for_script(prows))
+            parts.append(b',"over_budget":' + (b"true" if table.over_budget else b"false") + b"}")
+        else:
+            parts.append(values[name].encode("utf-8"))
         at = m.end()
     parts.append(template[at:].encode("utf-8"))
     return parts
