@@ -93,6 +93,7 @@ from .config import PassageConfig
 from .dedup import parse_date
 from .errors import OutputError
 from .lsh import recall_params
+from .memory import release_memory
 from .normalise import fold_text
 from .records import Document, Passage, PassageRef, SourceSpan
 from .spill import Parked, TextSpill, pread_exact
@@ -351,6 +352,7 @@ def _threaded(fn: Callable[[T], R], items: Iterable[T], threads: int) -> Iterato
 _COUNT_BUFFER = 1 << 21  # shingles counted in memory before the counting goes to disk
 _COUNT_PARTS = 64  # disk partitions of the counting, by the hashes' top bits
 _SIGN_BLOCK = 1 << 13  # units signed together
+_PAIR_PASS_UNITS = 1_500_000  # units per candidate-pair pass (more: more passes)
 _CACHE_BYTES = 32 << 20  # verification state kept in memory (the most recently used)
 
 
@@ -1029,26 +1031,37 @@ def _candidate_pairs(
         return np.zeros((0, 2), dtype=np.int64)
     bands = recall_params(cfg.threshold, cfg.num_perm, recall=LSH_RECALL)[0]
     bits = max(1, int(nunits - 1).bit_length())
+    # Most banded pairs fail the agreement check; on a large batch they are found in
+    # passes (by ``lo`` modulo the passes), so the set of distinct pairs stays small.
+    passes = -(-nunits // _PAIR_PASS_UNITS)
+    id_type = np.zeros(0, dtype=np.int32 if nunits < 2**31 else np.int64)
+    kept: list[tuple[np.ndarray, np.ndarray]] = []
+    for part in range(passes):
 
-    def band_pairs(band: int) -> np.ndarray:
-        # The unit id in the low bits makes every key distinct, so a plain sort gives one
-        # deterministic order (units by id within a bucket). In place: one array per band.
-        keys = _band_keys_with_ids(signed.group(band), band, bits, live)
-        keys.sort()
-        return _bucket_pairs(keys, bits, unit_doc, live, BUCKET_CAP, nunits)
+        def band_pairs(band: int, part: int = part) -> np.ndarray:
+            # The unit id in the low bits makes every key distinct, so a plain sort gives
+            # one deterministic order (units by id within a bucket).
+            keys = _band_keys_with_ids(signed.group(band), band, bits, live)
+            keys.sort()
+            return _bucket_pairs(keys, bits, unit_doc, live, BUCKET_CAP, nunits, part, passes)
 
-    found = _PairSet()
-    for pairs in _threaded(band_pairs, range(bands), threads):
-        found.add(pairs)
-    flat = found.sorted()  # each pair once
-    del found
-    lo, hi = _split_pairs(flat, nunits, np.zeros(0, dtype=np.int32 if nunits < 2**31 else np.int64))
-    del flat
-    agree = np.zeros(lo.shape[0], dtype=np.uint16)  # num_perm <= 512
-    for counts in _threaded(lambda g: _agree_counts(signed.group(g), lo, hi), range(signed.groups), threads):
-        agree += counts
-    keep = agree >= ESTIMATE_SHARE * cfg.threshold * cfg.num_perm
-    return np.stack([lo[keep], hi[keep]], axis=1).astype(np.int64)
+        found = _PairSet()
+        for pairs in _threaded(band_pairs, range(bands), threads):
+            found.add(pairs)
+        flat = found.sorted()  # each pair once
+        del found
+        lo, hi = _split_pairs(flat, nunits, id_type)
+        del flat
+        agree = np.zeros(lo.shape[0], dtype=np.uint16)  # num_perm <= 512
+        for counts in _threaded(lambda g: _agree_counts(signed.group(g), lo, hi), range(signed.groups), threads):  # noqa: B023
+            agree += counts
+        keep = agree >= ESTIMATE_SHARE * cfg.threshold * cfg.num_perm
+        kept.append((lo[keep], hi[keep]))
+        del lo, hi, agree
+    lo = np.concatenate([k[0] for k in kept]).astype(np.int64)
+    hi = np.concatenate([k[1] for k in kept]).astype(np.int64)
+    order = np.lexsort((hi, lo)) if passes > 1 else np.arange(lo.shape[0])
+    return np.stack([lo[order], hi[order]], axis=1)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1144,10 +1157,11 @@ def _permutations(num_perm: int) -> np.ndarray:
 
 @jit
 def _bucket_pairs(
-    keys: np.ndarray, bits: int, unit_doc: np.ndarray, live: np.ndarray, cap: int, nunits: int
+    keys: np.ndarray, bits: int, unit_doc: np.ndarray, live: np.ndarray, cap: int, nunits: int, part: int, parts: int
 ) -> np.ndarray:
     # ``keys``: sorted, bucket key above ``bits``, unit id in the low ``bits``. Units not
-    # ``live`` are left out of their bucket (they cannot pass verification).
+    # ``live`` are left out of their bucket (they cannot pass verification). Only pairs
+    # whose lower unit is ``part`` modulo ``parts`` are made.
     n = keys.shape[0]
     low = np.uint64((1 << bits) - 1)
     shift = np.uint64(bits)
@@ -1176,10 +1190,11 @@ def _bucket_pairs(
                     ub = members[y]
                     if unit_doc[ua] == unit_doc[ub]:
                         continue
+                    lo = min(ua, ub)
+                    if lo % parts != part:
+                        continue
                     if phase == 1:
-                        lo = min(ua, ub)
-                        hi = max(ua, ub)
-                        out[c] = lo * nunits + hi
+                        out[c] = lo * nunits + max(ua, ub)
                     c += 1
             i = j
         total = c
@@ -1719,12 +1734,15 @@ def find_passages(
         n_units, where, scan_fh, counts = _scan_units(sel, cfg, scratch)
         freq = counts.frequent(DF_DAMP)
         del counts
+        release_memory()  # each phase's arrays are let go before the next allocates its own
         signed, state_fh, state_at, live = _sign_units(where, n_units, freq, df_common, cfg, scratch, threads)
         del freq
+        release_memory()
         scan_fh.truncate(0)  # no longer needed
         unit_doc = np.repeat(np.arange(len(sel), dtype=np.int32), n_units)
         pairs = _candidate_pairs(signed, unit_doc, live, cfg, threads)
         del live
+        release_memory()
         signed.fh.truncate(0)
         first_unit = np.concatenate(([0], np.cumsum(n_units)[:-1]))
         cache = _DocCache(sel, state_fh, state_at)

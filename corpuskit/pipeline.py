@@ -28,6 +28,7 @@ from .checkpoint import Checkpoints, Keyed, Ready
 from .config import RunConfig
 from .dedup import DedupStats, SignatureBlocks, deduplicate
 from .errors import RejectedRecordError
+from .memory import release_memory
 from .passages import drop_passages, find_passages, park_units
 from .readers import Discovered, discover_inputs, read_inputs
 from .records import Document, DupKind, Passage
@@ -347,7 +348,7 @@ def _corpus_stages(
     else:
         t = time.perf_counter()
         dstats = deduplicate(docs, cfg.dedup, signatures=sigs) if cfg.dedup.enabled else None
-        _release_memory()
+        release_memory()
         timer.add("dedup", time.perf_counter() - t)
         tick("dedup", len(docs))
 
@@ -356,7 +357,7 @@ def _corpus_stages(
             passages = find_passages(docs, cfg.passages, threads=cfg.workers, scratch_dir=ckpt.work_dir)
             if cfg.passages.mode == "drop":
                 drop_passages(docs, passages)
-            _release_memory()
+            release_memory()
         timer.add("passages", time.perf_counter() - t)
         tick("passages", len(passages))
     return dstats, passages, index_summary
@@ -391,18 +392,6 @@ def _prepare(
         tick("read", len(docs))
     timer.add("read+extract", time.perf_counter() - t)
     return docs
-
-
-def _release_memory() -> None:
-    """Hand the heap's free pages back to the system after a stage that made and dropped
-    many small objects (glibc keeps them otherwise, and later stages allocate anew)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            ctypes.CDLL(None).malloc_trim(0)
-        except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
-            pass
 
 
 def _worker_init(parent: int) -> None:

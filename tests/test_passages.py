@@ -469,11 +469,13 @@ def test_same_passages_however_the_work_is_split(monkeypatch: pytest.MonkeyPatch
 
     want = _snapshot(docs := _gold_docs(), find_passages(docs, PassageConfig()))
     assert len(want[0]) > 20
-    # Counting on disk partitions, signatures in many small blocks, a cache that holds
-    # about one document (every lookup reads the state file again), and threads.
+    # Counting on disk partitions, signatures in many small blocks, candidate pairs in
+    # passes, a cache that holds about one document (every lookup reads the state file
+    # again), and threads.
     monkeypatch.setattr(P, "_COUNT_BUFFER", 1000)
     monkeypatch.setattr(P, "_SIGN_BLOCK", 64)
     monkeypatch.setattr(P, "_CACHE_BYTES", 1)
+    monkeypatch.setattr(P, "_PAIR_PASS_UNITS", 500)  # candidate pairs found in several passes
     docs = _gold_docs()
     got = find_passages(docs, PassageConfig(), threads=2, scratch_dir=tmp_path)
     assert _snapshot(docs, got) == want
