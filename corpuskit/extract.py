@@ -11,17 +11,24 @@ over the text, which removes the teaser lists and promos trafilatura sometimes l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import trafilatura
-from trafilatura.settings import use_config
+from functools import cache
+from typing import Any
 
 from .normalise import fold_text
 
 __all__ = ["Extracted", "extract_html"]
 
-_CONFIG = use_config()
-_CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")  # no signal-based timeouts in workers
-_CONFIG.set("DEFAULT", "EXTENSIVE_DATE_SEARCH", "off")  # page-only date search, no guessing from URLs fetched
+
+@cache
+def _config() -> Any:
+    # trafilatura (and lxml) load on the first page: a process that never extracts HTML,
+    # like the main process of a run with workers, does not carry them.
+    from trafilatura.settings import use_config
+
+    config = use_config()
+    config.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")  # no signal-based timeouts in workers
+    config.set("DEFAULT", "EXTENSIVE_DATE_SEARCH", "off")  # page-only date search, no guessing from URLs fetched
+    return config
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +65,8 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     Paragraphs are kept as paragraphs (trafilatura's line per block becomes a blank-line
     separated paragraph). Returns an empty ``text`` when the page has no article.
     """
+    import trafilatura
+
     doc = trafilatura.bare_extraction(
         html,
         url=url,
@@ -67,7 +76,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         include_images=False,
         include_links=False,
         deduplicate=False,
-        config=_CONFIG,
+        config=_config(),
     )
     if doc is None:
         return Extracted(text="", url=url)

@@ -352,7 +352,7 @@ def _threaded(fn: Callable[[T], R], items: Iterable[T], threads: int) -> Iterato
 _COUNT_BUFFER = 1 << 21  # shingles counted in memory before the counting goes to disk
 _COUNT_PARTS = 64  # disk partitions of the counting, by the hashes' top bits
 _SIGN_BLOCK = 1 << 13  # units signed together
-_PAIR_PASS_UNITS = 1_500_000  # units per candidate-pair pass (more: more passes)
+_PAIR_PASS_UNITS = 1_000_000  # units per candidate-pair pass (more: more passes)
 _CACHE_BYTES = 32 << 20  # verification state kept in memory (the most recently used)
 
 
