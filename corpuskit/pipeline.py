@@ -28,7 +28,7 @@ from .checkpoint import Checkpoints, Keyed, Ready
 from .config import RunConfig
 from .dedup import DedupStats, SignatureBlocks, deduplicate
 from .errors import RejectedRecordError
-from .memory import release_memory
+from .memory import map_large_blocks, release_memory
 from .passages import drop_passages, find_passages, park_units
 from .readers import Discovered, discover_inputs, read_inputs
 from .records import Document, DupKind, Passage
@@ -244,6 +244,7 @@ def run(
     the output is written, and an index built with other options is refused up front.
     """
     cfg = cfg or RunConfig()
+    map_large_blocks()
     out = prepare_output_dir(out_dir)
     timer = _Timer()
     tick = progress or (lambda stage, n: None)
