@@ -183,6 +183,23 @@ def test_precomputed_signatures_give_the_same_result_and_are_consumed() -> None:
     assert all("sig" not in d.work for d in pre)
 
 
+def test_signatures_gathered_in_blocks_give_the_same_result() -> None:
+    """Signatures moved into blocks as documents finish (a few left on the record, as after
+    a resumed chunk) decide exactly as per-record ones, and are let go."""
+    from corpuskit.dedup import SignatureBlocks
+
+    _, plain = corpus_docs()
+    _, pre = corpus_docs()
+    for d in pre:
+        d.work["sig"] = minhash_signature(fold_text(d.text), num_perm=CFG.num_perm, shingle=CFG.shingle, seed=CFG.seed)
+    blocks = SignatureBlocks(CFG.num_perm, block=7)  # many small blocks
+    blocks.take(pre[3:])
+    assert all("sig" not in d.work and "sig_row" in d.work for d in pre[3:])
+    assert deduplicate(plain, CFG) == deduplicate(pre, CFG, signatures=blocks)
+    assert outcome(plain) == outcome(pre)
+    assert blocks.blocks == [] and not any({"sig", "sig_row"} & set(d.work) for d in pre)
+
+
 def test_output_does_not_depend_on_input_order() -> None:
     _, docs = corpus_docs()
     stats = deduplicate(docs, CFG)
