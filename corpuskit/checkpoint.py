@@ -148,7 +148,7 @@ class Keyed:
         if self.spill is not None:
             self.spill.unpark_all(docs)  # ``payload`` holds the same records
         if key is None:
-            key = self.store.key(self.stage, docs, extra) or "" if self.store is not None else ""
+            key = (self.store.key(self.stage, docs, extra) if self.store is not None else None) or ""
         out = self.fn(payload)
         saved = self.store.save(self.stage, key, out) if key and self.store is not None else True
         if self.spill is not None:
