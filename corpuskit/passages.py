@@ -88,7 +88,21 @@ from typing import IO, Any, TypeVar
 
 import numpy as np
 
-from .align import BARRIER, PIECE, Alignment, Tokens, align, char_span, jit, matching_blocks, tokenize, word_diff
+from .align import (
+    _FNV_OFFSET,
+    _FNV_PRIME,
+    BARRIER,
+    PIECE,
+    Alignment,
+    Tokens,
+    _fmix,
+    align,
+    char_span,
+    jit,
+    matching_blocks,
+    tokenize,
+    word_diff,
+)
 from .config import PassageConfig
 from .dedup import parse_date
 from .errors import OutputError
@@ -227,10 +241,6 @@ def _cut_units(flags: np.ndarray, umin: int, umax: int, win: int) -> np.ndarray:
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-_FNV_PRIME = np.uint64(0x100000001B3)
-_FM1 = np.uint64(0xFF51AFD7ED558CCD)
-_FM2 = np.uint64(0xC4CEB9FE1A85EC53)
-_U33 = np.uint64(33)
 _U32 = np.uint64(32)
 
 
@@ -239,12 +249,7 @@ def _shingle(keys: np.ndarray, s: int, width: int) -> np.uint64:
     h = np.uint64(width)
     for t in range(width):
         h = h * _MIX + keys[s + t]
-    h ^= h >> _U33
-    h *= _FM1
-    h ^= h >> _U33
-    h *= _FM2
-    h ^= h >> _U33
-    return h
+    return _fmix(h)
 
 
 @jit
@@ -938,15 +943,10 @@ class _PairSet:
 @jit
 def _band_key(cols: np.ndarray, u: int, band: int) -> np.uint64:
     # :func:`corpuskit.lsh.band_keys` of unit ``u``'s columns.
-    h = np.uint64(0xCBF29CE484222325) ^ np.uint64(band)
+    h = _FNV_OFFSET ^ np.uint64(band)
     for c in range(cols.shape[1]):
         h = (h ^ np.uint64(cols[u, c])) * _FNV_PRIME
-    h ^= h >> _U33
-    h *= _FM1
-    h ^= h >> _U33
-    h *= _FM2
-    h ^= h >> _U33
-    return h
+    return _fmix(h)
 
 
 @jit
