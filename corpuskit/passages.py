@@ -83,6 +83,7 @@ from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -687,16 +688,21 @@ def _scan_units(
     for i, d in enumerate(sel):
         ref = _parked_units(d, cfg)
         if ref is not None:
-            blob = ref.read_bytes()
-            where[i] = (ref.spill.fileno(), ref.offset, ref.size)
+            # Only the sizes and the token shingles: signing reads the whole blob later.
+            fd = ref.spill.fileno()
+            sizes = np.frombuffer(pread_exact(fd, 8 * len(_SCAN_LAYOUT), ref.offset), dtype=np.int64)
+            skip = ref.offset + 8 * (len(_SCAN_LAYOUT) + int(sizes[0]))
+            counts.add(np.frombuffer(pread_exact(fd, 8 * int(sizes[1]), skip), dtype=np.uint64))
+            n_units[i] = int(sizes[5]) // 2
+            where[i] = (fd, ref.offset, ref.size)
         else:
             blob = _scan_blob(_units_for(d, cfg))
             fh.write(blob)
             where[i] = (fh.fileno(), at, len(blob))
             at += len(blob)
-        _, token_shingles, _, _, _, units, _ = _unpack(blob, _SCAN_LAYOUT)
-        n_units[i] = units.shape[0] // 2
-        counts.add(token_shingles.copy())  # not a view: the blob is let go
+            _, token_shingles, _, _, _, units, _ = _unpack(blob, _SCAN_LAYOUT)
+            n_units[i] = units.shape[0] // 2
+            counts.add(token_shingles.copy())  # not a view: the blob is let go
     fh.flush()
     return n_units, where, fh, counts
 
@@ -950,6 +956,11 @@ def _band_key(cols: np.ndarray, u: int, band: int) -> np.uint64:
 
 
 @jit
+def _has_bit(bitset: np.ndarray, f: np.uint64) -> bool:
+    return bool(bitset[f >> np.uint64(3)] & (np.uint8(1) << np.uint8(f & np.uint64(7))))
+
+
+@jit
 def _band_keys_with_ids(cols: np.ndarray, band: int, bits: int, live: np.ndarray) -> np.ndarray:
     # Band keys (bucket above ``bits``, unit id in the low ``bits``) of the ``live`` units
     # that may share their bucket: a first pass marks buckets seen twice in a bit filter
@@ -962,29 +973,23 @@ def _band_keys_with_ids(cols: np.ndarray, band: int, bits: int, live: np.ndarray
     fshift = np.uint64(64 - fbits)
     once = np.zeros((1 << fbits) >> 3, dtype=np.uint8)
     twice = np.zeros((1 << fbits) >> 3, dtype=np.uint8)
-    m = 0
-    for u in range(cols.shape[0]):
-        if not live[u]:
-            continue
-        f = (_band_key(cols, u, band) & ~low) >> fshift
-        byte, bit = f >> np.uint64(3), np.uint8(1) << np.uint8(f & np.uint64(7))
-        if once[byte] & bit:
-            if not twice[byte] & bit:
-                twice[byte] |= bit
-        else:
-            once[byte] |= bit
     for u in range(cols.shape[0]):
         if live[u]:
             f = (_band_key(cols, u, band) & ~low) >> fshift
-            if twice[f >> np.uint64(3)] & (np.uint8(1) << np.uint8(f & np.uint64(7))):
-                m += 1
+            byte, bit = f >> np.uint64(3), np.uint8(1) << np.uint8(f & np.uint64(7))
+            if once[byte] & bit:
+                twice[byte] |= bit
+            once[byte] |= bit
+    m = 0
+    for u in range(cols.shape[0]):
+        if live[u] and _has_bit(twice, (_band_key(cols, u, band) & ~low) >> fshift):
+            m += 1
     out = np.empty(m, dtype=np.uint64)
     w = 0
     for u in range(cols.shape[0]):
         if live[u]:
             h = _band_key(cols, u, band) & ~low
-            f = h >> fshift
-            if twice[f >> np.uint64(3)] & (np.uint8(1) << np.uint8(f & np.uint64(7))):
+            if _has_bit(twice, h >> fshift):
                 out[w] = h | np.uint64(u)
                 w += 1
     return out
@@ -1002,6 +1007,10 @@ def _agree_counts(cols: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarra
                 c += 1
         out[k] = c
     return out
+
+
+def _agree_in_group(signed: _Signed, lo: np.ndarray, hi: np.ndarray, g: int) -> np.ndarray:
+    return _agree_counts(signed.group(g), lo, hi)
 
 
 @jit
@@ -1043,7 +1052,7 @@ def _candidate_pairs(
             # one deterministic order (units by id within a bucket).
             keys = _band_keys_with_ids(signed.group(band), band, bits, live)
             keys.sort()
-            return _bucket_pairs(keys, bits, unit_doc, live, BUCKET_CAP, nunits, part, passes)
+            return _bucket_pairs(keys, bits, unit_doc, BUCKET_CAP, nunits, part, passes)
 
         found = _PairSet()
         for pairs in _threaded(band_pairs, range(bands), threads):
@@ -1053,15 +1062,15 @@ def _candidate_pairs(
         lo, hi = _split_pairs(flat, nunits, id_type)
         del flat
         agree = np.zeros(lo.shape[0], dtype=np.uint16)  # num_perm <= 512
-        for counts in _threaded(lambda g: _agree_counts(signed.group(g), lo, hi), range(signed.groups), threads):  # noqa: B023
+        for counts in _threaded(partial(_agree_in_group, signed, lo, hi), range(signed.groups), threads):
             agree += counts
         keep = agree >= ESTIMATE_SHARE * cfg.threshold * cfg.num_perm
         kept.append((lo[keep], hi[keep]))
         del lo, hi, agree
-    lo = np.concatenate([k[0] for k in kept]).astype(np.int64)
-    hi = np.concatenate([k[1] for k in kept]).astype(np.int64)
-    order = np.lexsort((hi, lo)) if passes > 1 else np.arange(lo.shape[0])
-    return np.stack([lo[order], hi[order]], axis=1)
+    pairs = np.stack([np.concatenate([k[0] for k in kept]), np.concatenate([k[1] for k in kept])], axis=1)
+    if passes > 1:  # back to the order of one pass: by lo, then hi
+        pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    return pairs.astype(np.int64)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1157,15 +1166,14 @@ def _permutations(num_perm: int) -> np.ndarray:
 
 @jit
 def _bucket_pairs(
-    keys: np.ndarray, bits: int, unit_doc: np.ndarray, live: np.ndarray, cap: int, nunits: int, part: int, parts: int
+    keys: np.ndarray, bits: int, unit_doc: np.ndarray, cap: int, nunits: int, part: int, parts: int
 ) -> np.ndarray:
-    # ``keys``: sorted, bucket key above ``bits``, unit id in the low ``bits``. Units not
-    # ``live`` are left out of their bucket (they cannot pass verification). Only pairs
-    # whose lower unit is ``part`` modulo ``parts`` are made.
+    # ``keys``: sorted, bucket key above ``bits``, unit id in the low ``bits`` (so ids rise
+    # within a bucket: the first of a pair is the lower). Only pairs whose lower unit is
+    # ``part`` modulo ``parts`` are made.
     n = keys.shape[0]
     low = np.uint64((1 << bits) - 1)
     shift = np.uint64(bits)
-    members = np.empty(n, dtype=np.int64)
     # Two passes: count, then fill.
     total = 0
     for phase in range(2):
@@ -1177,24 +1185,17 @@ def _bucket_pairs(
             j = i + 1
             while j < n and (keys[j] >> shift) == (keys[i] >> shift):
                 j += 1
-            m = 0
             for x in range(i, j):
-                u = np.int64(keys[x] & low)
-                if live[u]:
-                    members[m] = u
-                    m += 1
-            for x in range(m):
-                stop = m if m <= cap else min(m, x + 1 + cap)
+                ua = np.int64(keys[x] & low)
+                if ua % parts != part:
+                    continue
+                stop = j if j - i <= cap else min(j, x + 1 + cap)
                 for y in range(x + 1, stop):
-                    ua = members[x]
-                    ub = members[y]
+                    ub = np.int64(keys[y] & low)
                     if unit_doc[ua] == unit_doc[ub]:
                         continue
-                    lo = min(ua, ub)
-                    if lo % parts != part:
-                        continue
                     if phase == 1:
-                        out[c] = lo * nunits + max(ua, ub)
+                        out[c] = ua * nunits + ub
                     c += 1
             i = j
         total = c

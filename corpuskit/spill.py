@@ -65,9 +65,6 @@ class Parked:
     def read(self) -> str:
         return self.spill.read(self.offset, self.size)
 
-    def read_bytes(self) -> bytes:
-        return self.spill.read_bytes(self.offset, self.size)
-
 
 _OPEN: dict[int, TextSpill] = {}  # this process's spills (a forked worker's: its parent's)
 _TOKENS = itertools.count()
@@ -132,7 +129,7 @@ class TextSpill:
         return Parked(self, self._append(data), len(data))
 
     def write_all(self, blobs: Sequence[bytes]) -> list[Parked]:
-        """Park ``blobs`` (any bytes: read them back with :meth:`Parked.read_bytes`), in one write."""
+        """Park ``blobs`` (any bytes: read them back with :meth:`read_bytes`), in one write."""
         at = self._append(b"".join(blobs))
         out = []
         for b in blobs:
