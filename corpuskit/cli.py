@@ -176,6 +176,12 @@ def run_cmd(
     ] = CanonicalPolicy.complete,
     no_boilerplate: Annotated[bool, typer.Option("--no-boilerplate", help="Keep plain text as given.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write report.html.")] = False,
+    html_fallback: Annotated[
+        bool,
+        typer.Option(
+            "--html-fallback", help="Also run trafilatura's backup extractors (readability, jusText) on HTML."
+        ),
+    ] = False,
     index: Annotated[
         Optional[Path],
         typer.Option(
@@ -209,6 +215,7 @@ def run_cmd(
             max_doc_bytes=max_doc_bytes,
             max_input_bytes=max_input_bytes,
             max_compression_ratio=max_compression_ratio,
+            html_fallback=html_fallback,
             boilerplate=BoilerplateConfig(enabled=not no_boilerplate),
             dedup=DedupConfig(
                 enabled=not no_dedup,

@@ -136,6 +136,8 @@ class RunConfig:
     ``workers``: processes for the per-document stages; output does not depend on it.
     ``min_page_words``: an HTML page whose extracted text has fewer words is not an
     article (a login or landing page) and is rejected; JSONL ``text`` is never held to it.
+    ``html_fallback`` also runs trafilatura's backup extractors (readability, jusText) on
+    every page: a third slower, and no better on the extraction benchmark.
     ``max_input_bytes`` bounds what one input file may decompress to, and
     ``max_compression_ratio`` what it may expand by (judged past 64 MiB): beyond either,
     the rest of the file is one rejected record, so a decompression bomb costs a few
@@ -149,6 +151,7 @@ class RunConfig:
     max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO
     min_text_chars: int = 1
     min_page_words: int = 25
+    html_fallback: bool = False
     lang_sample_chars: int = 600
     lang_trials: int = 3
     min_lang_chars: int = 20

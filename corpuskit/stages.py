@@ -57,14 +57,14 @@ def prepare_document(doc: Document, cfg: RunConfig) -> Document:
     if raw is None:
         return doc.reject("no content")
     try:
-        return _prepare(doc, raw)
+        return _prepare(doc, raw, cfg)
     except RecursionError:
         return doc.reject("document too deeply nested")
     except Exception as e:  # third-party parsers on hostile input: reject, never crash
         return doc.reject(f"extraction failed: {type(e).__name__}: {str(e)[:200]}")
 
 
-def _prepare(doc: Document, raw: str | bytes) -> Document:
+def _prepare(doc: Document, raw: str | bytes, cfg: RunConfig) -> Document:
     if isinstance(raw, bytes):
         charset = doc.meta.pop("charset", None)
         decoded = decode_bytes(raw, html=doc.raw_kind == "html")
@@ -79,7 +79,7 @@ def _prepare(doc: Document, raw: str | bytes) -> Document:
     if "\x00" in raw:
         raw = raw.replace("\x00", "")
     if doc.raw_kind == "html":
-        ex = extract_html(raw, doc.url)
+        ex = extract_html(raw, doc.url, fallback=cfg.html_fallback)
         if not ex.text.strip():
             return doc.reject("no article text found in HTML")
         doc.text = normalise_text(ex.text)
@@ -121,7 +121,9 @@ def _finish(doc: Document, cfg: RunConfig, template: frozenset[int]) -> Document
         if st.removed:
             doc.meta["boilerplate_lines_removed"] = st.removed
     elif doc.raw_kind == "html" and cfg.boilerplate.enabled:
-        doc.text = normalise_text(postfilter_extracted(doc.text, cfg.boilerplate))
+        kept = postfilter_extracted(doc.text, cfg.boilerplate)
+        if kept is not doc.text:  # unchanged text is already normal
+            doc.text = normalise_text(kept)
     if len(doc.text) < cfg.min_text_chars or not doc.text.strip():
         return doc.reject("no article text after boilerplate removal")
     if doc.raw_kind == "html" and (n := count_words(doc.text)) < cfg.min_page_words:

@@ -60,3 +60,85 @@ def test_postfilter_on_leaked_related_list() -> None:
     assert "Advertisement" not in out
     assert out.startswith("Ferry services between the islands")
     assert out.endswith("booked for the season.")
+
+
+_BODY = "<p>" + " ".join(["The council met on Tuesday to discuss the harbour plans."] * 12) + "</p>"
+_LD = (
+    '<script type=\'application/ld+json\'>{"@context": "https://schema.org", "@type": "NewsArticle",'
+    ' "headline": "Harbour plans approved", "datePublished": "2025-03-04T10:00:00Z", "author": {"@type": "Person", "name": "Jane Smith"}}</script>'
+)
+# label: (extra <head> markup, <body> markup)
+BYLINE_PAGES = {
+    "rel-author": ("", f"<article><h1>Harbour plans</h1><a rel='author' href='/a'>Jane Smith</a>{_BODY}</article>"),
+    "byline-class-with-date": (
+        "",
+        "<article><h1>Harbour plans</h1><div class='byline'>By Jane Smith"
+        f" <time datetime='2025-03-04'>4 March 2025</time></div>{_BODY}</article>",
+    ),
+    "author-in-comments-only": (
+        "",
+        f"<article><h1>Harbour plans</h1>{_BODY}</article>"
+        "<section id='comments'><span class='author'>Commenter Joe</span><p>First!</p></section>",
+    ),
+    "sidebar-author-before-byline": (
+        "",
+        "<div class='sidebar'><span class='author-name'>Other Writer</span></div><article><h1>Harbour plans</h1>"
+        f"<p class='article-author'>Jane Smith and John Roe</p>{_BODY}</article>",
+    ),
+    "generic-writer-class": ("", f"<article><h1>Harbour plans</h1><em class='writer'>Jane Smith</em>{_BODY}</article>"),
+    "itemprop": ("", f"<article><h1>Harbour plans</h1><span itemprop='author'>Jane Smith</span>{_BODY}</article>"),
+    "meta-author": (
+        "<meta name='author' content='Jane Smith'>",
+        f"<article><h1>Harbour plans</h1><span class='byline'>Someone Else</span>{_BODY}</article>",
+    ),
+    "json-ld": (_LD, f"<article><h1>Harbour plans</h1>{_BODY}</article>"),
+    "none": ("", f"<article><h1>Harbour plans</h1>{_BODY}</article>"),
+}
+
+
+def _page(head: str, body: str) -> str:
+    return (
+        f"<!DOCTYPE html><html><head><title>Harbour plans | Example News</title>{head}</head>"
+        f"<body><nav><a href='/'>Home</a></nav>{body}</body></html>"
+    )
+
+
+def test_metadata_matches_trafilatura() -> None:
+    """Our lean metadata (bylines without regex callbacks; no categories, tags or licence)
+    finds what trafilatura's own ``extract_metadata`` finds."""
+    from trafilatura.metadata import extract_metadata
+    from trafilatura.settings import set_date_params
+
+    from corpuskit.extract import _split_authors
+
+    found = {}
+    for label, (head, body) in BYLINE_PAGES.items():
+        html = _page(head, body)
+        ours = extract_html(html, URL)
+        theirs = extract_metadata(html, URL, set_date_params(False))
+        assert (ours.title, ours.date, ours.authors, ours.sitename, ours.url) == (
+            theirs.title,
+            theirs.date,
+            _split_authors(theirs.author),
+            theirs.sitename,
+            theirs.url,
+        ), label
+        found[label] = ours.authors
+    assert found == {
+        "rel-author": ["Jane Smith"],
+        "byline-class-with-date": ["Jane Smith"],  # the date inside the byline is left out
+        "author-in-comments-only": [],
+        "sidebar-author-before-byline": ["Jane Smith", "John Roe"],
+        "generic-writer-class": ["Jane Smith"],
+        "itemprop": ["Jane Smith"],
+        "meta-author": ["Jane Smith"],
+        "json-ld": ["Jane Smith"],
+        "none": [],
+    }
+
+
+def test_fallback_extractors_are_optional() -> None:
+    html = PAGE.read_text(encoding="utf-8")
+    fast, full = extract_html(html, URL), extract_html(html, URL, fallback=True)
+    assert fast.text and full.text
+    assert (fast.title, fast.date, fast.authors) == (full.title, full.date, full.authors)
