@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -123,6 +124,36 @@ def write_report_and_manifest(
     timed("total", t_all)
     manifest["timings"] = dict(timings)
     write_json(stage / "manifest.json", manifest)
+
+
+def _share_with_workers(cfg: RunConfig) -> None:
+    """Load, before the workers fork, what each of them would otherwise load for itself:
+    langdetect's profiles and the compiled signature and passage-unit kernels (about 100 MB
+    a process). Forked, the workers share these pages with the main process; frozen, the
+    objects are never visited by a worker's garbage collector, which would write to (and
+    so copy) every page holding one. :func:`_unshare` undoes it once the pool is gone."""
+    from .language import load_profiles
+    from .passages import passage_units
+    from .signatures import minhash_signature
+
+    load_profiles()
+    text = "a few words that make each kernel the workers run load before they fork"
+    if cfg.dedup.enabled:
+        d = cfg.dedup
+        minhash_signature(text, num_perm=d.num_perm, shingle=d.shingle, seed=d.seed)
+    if cfg.passages.mode != "off":
+        passage_units(text, cfg.passages)
+    gc.collect()
+    gc.freeze()
+
+
+def _unshare() -> None:
+    from .language import unload_profiles
+
+    gc.unfreeze()
+    unload_profiles()  # the main process detects no language itself
+    gc.collect()
+    release_memory()
 
 
 class _Workers:
@@ -282,7 +313,10 @@ def _run(
     spill: TextSpill,
 ) -> RunResult:
     # Texts wait in ``spill`` between stages: memory holds records and compact state only.
-    pool = _Workers(cfg.workers) if cfg.workers > 1 else None
+    pool = None
+    if cfg.workers > 1:
+        _share_with_workers(cfg)
+        pool = _Workers(cfg.workers)
     try:
         docs = _prepare(inputs, found, cfg, pool, timer, tick, stdin, ckpt, spill)
         templates = _templates(docs, cfg, timer)
@@ -297,6 +331,8 @@ def _run(
     finally:
         if pool is not None:
             pool.shutdown()
+        if cfg.workers > 1:
+            _unshare()
     dstats, passages, index_summary = _corpus_stages(docs, cfg, timer, tick, ckpt, index, sigs)
 
     t = time.perf_counter()

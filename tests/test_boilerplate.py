@@ -357,3 +357,14 @@ def test_postfilter_drops_leaked_teasers_and_promos() -> None:
     assert postfilter_extracted(leaked, CFG) == article
     assert postfilter_extracted(article, CFG) == article
     assert postfilter_extracted("", CFG) == ""
+
+
+def test_language_profiles_unload_and_reload() -> None:
+    from corpuskit import language
+
+    german = "Der Präsident sagte am Dienstag, dass die Gespräche mit der Regierung gut verlaufen."
+    language.load_profiles()
+    first = language.detect_language(german)
+    language.unload_profiles()
+    assert language._FACTORY is None
+    assert language.detect_language(german) == first == ("de", None)  # loaded again on use

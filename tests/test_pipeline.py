@@ -75,6 +75,13 @@ def test_output_does_not_depend_on_worker_count(tmp_path: Path) -> None:
     m1, m2 = (json.loads((o / "manifest.json").read_text()) for o in outs)
     m1.pop("timings"), m2.pop("timings")
     assert m1 == m2
+    # What the main process loaded for its workers to share is let go once they are done.
+    import gc
+
+    from corpuskit import language
+
+    assert gc.get_freeze_count() == 0
+    assert language._FACTORY is None
 
 
 def test_strict_stops_at_first_rejected_record(tmp_path: Path) -> None:
