@@ -31,10 +31,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash, MinHash
 
 numba: Any
 try:  # pragma: no cover - exercised by whichever path is installed
@@ -400,11 +402,15 @@ def minhash_signature(text: str, *, num_perm: int, shingle: int, seed: int) -> n
 
 def to_lean_minhash(sig: np.ndarray, seed: int) -> LeanMinHash:
     """Wrap a signature as a ``datasketch.LeanMinHash`` (for its index, estimates, storage)."""
+    from datasketch import LeanMinHash  # loaded on use: it imports SciPy, 0.4 s a process
+
     return LeanMinHash(seed=seed, hashvalues=np.asarray(sig, dtype=np.uint64))
 
 
 def to_minhash(sig: np.ndarray, seed: int) -> MinHash:
     """Wrap a signature as an updatable ``datasketch.MinHash`` with :func:`shingle_hash32`."""
+    from datasketch import MinHash
+
     sig = np.asarray(sig, dtype=np.uint64)
     return MinHash(
         seed=seed,
