@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from corpuskit.boilerplate import postfilter_extracted
 from corpuskit.config import BoilerplateConfig
 from corpuskit.extract import Extracted, extract_html
@@ -142,3 +144,15 @@ def test_fallback_extractors_are_optional() -> None:
     fast, full = extract_html(html, URL), extract_html(html, URL, fallback=True)
     assert fast.text and full.text
     assert (fast.title, fast.date, fast.authors) == (full.title, full.date, full.authors)
+
+
+def test_metadata_failure_keeps_the_article(monkeypatch: pytest.MonkeyPatch) -> None:
+    import corpuskit.extract as ex
+
+    def broken(tree: object, url: object) -> None:
+        raise ValueError("odd markup")
+
+    monkeypatch.setattr(ex, "_metadata", broken)
+    got = extract_html(PAGE.read_text(encoding="utf-8"), URL)
+    assert "Ferry services between the islands" in got.text
+    assert (got.title, got.date, got.authors, got.url) == (None, None, [], URL)
