@@ -163,11 +163,11 @@ def _byline(tree: Any) -> str | None:
         for elem in candidates:
             if _aside(elem) or any(_aside(a) for a in elem.iterancestors()):
                 continue
-            inner = [sub for sub in elem.iterdescendants(Element) if _aside(sub)]
-            if inner:  # a date or caption inside the byline: leave its text out
+            if any(_aside(sub) for sub in elem.iterdescendants(Element)):
+                # A date or caption inside the byline: its text is left out (tails stay).
                 elem = deepcopy(elem)
                 for sub in [sub for sub in elem.iterdescendants(Element) if _aside(sub)]:
-                    if sub.getparent() is not None:
+                    if sub.getparent() is not None:  # not already gone with an outer one
                         sub.drop_tree()
             content = trim(" ".join(elem.itertext()))
             if content and 2 < len(content) < 120:
