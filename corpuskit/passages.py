@@ -337,7 +337,8 @@ def _units_for(doc: Document, cfg: PassageConfig) -> PassageUnits:
 
 def _threaded(fn: Callable[[T], R], items: Iterable[T], threads: int) -> Iterator[R]:
     """``map(fn, items)`` in order, on ``threads`` threads (the compiled kernels release the
-    GIL), with at most ``threads`` items in flight: results can be large."""
+    GIL), with at most ``2 * threads`` items in flight: results can be large, and while the
+    caller handles one result every thread still has an item to work on."""
     if threads <= 1:
         yield from map(fn, items)
         return
@@ -345,7 +346,7 @@ def _threaded(fn: Callable[[T], R], items: Iterable[T], threads: int) -> Iterato
     with ThreadPoolExecutor(threads) as ex:
         for x in items:
             pending.append(ex.submit(fn, x))
-            if len(pending) >= threads:
+            if len(pending) >= 2 * threads:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
