@@ -167,8 +167,7 @@ def _byline(tree: Any) -> str | None:
                 # A date or caption inside the byline: its text is left out (tails stay).
                 elem = deepcopy(elem)
                 for sub in [sub for sub in elem.iterdescendants(Element) if _aside(sub)]:
-                    if sub.getparent() is not None:  # not already gone with an outer one
-                        sub.drop_tree()
+                    sub.drop_tree()  # one inside another goes with it either way
             content = trim(" ".join(elem.itertext()))
             if content and 2 < len(content) < 120:
                 return normalize_authors(None, content)
