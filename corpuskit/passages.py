@@ -728,23 +728,25 @@ def _gather(
     flags = np.empty(tot[6], dtype=np.uint8)
     w = np.zeros(7, dtype=np.int64)
     for i in range(n):
-        p = at[i] + 56
         c = counts[i]
-        keys[w[0] : w[0] + c[0]] = buf[p : p + 8 * c[0]].view(np.uint64)
-        p += 8 * c[0]
-        ts[w[1] : w[1] + c[1]] = buf[p : p + 8 * c[1]].view(np.uint64)
-        p += 8 * c[1]
-        sh[w[2] : w[2] + c[2]] = buf[p : p + 8 * c[2]].view(np.uint64)
-        p += 8 * c[2]
-        starts[w[3] : w[3] + c[3]] = buf[p : p + 4 * c[3]].view(np.int32)
-        p += 4 * c[3]
-        ends[w[4] : w[4] + c[4]] = buf[p : p + 4 * c[4]].view(np.int32)
-        p += 4 * c[4]
-        units[w[5] : w[5] + c[5]] = buf[p : p + 4 * c[5]].view(np.int32)
-        p += 4 * c[5]
-        flags[w[6] : w[6] + c[6]] = buf[p : p + c[6]]
+        p = _take(keys, w[0], c[0], buf, at[i] + 56)
+        p = _take(ts, w[1], c[1], buf, p)
+        p = _take(sh, w[2], c[2], buf, p)
+        p = _take(starts, w[3], c[3], buf, p)
+        p = _take(ends, w[4], c[4], buf, p)
+        p = _take(units, w[5], c[5], buf, p)
+        _take(flags, w[6], c[6], buf, p)
         w += c
     return keys, ts, sh, starts, ends, units, flags, counts
+
+
+@jit
+def _take(dst: np.ndarray, w: int, n: int, buf: np.ndarray, p: int) -> int:
+    # Copy ``n`` items of ``dst``'s type from ``buf``'s bytes at ``p`` into ``dst`` at ``w``;
+    # return the end in ``buf`` (the inverse of :func:`_put`).
+    nb = n * dst.itemsize
+    dst[w : w + n] = buf[p : p + nb].view(dst.dtype)
+    return p + nb
 
 
 @jit

@@ -152,9 +152,7 @@ class TextSpill:
     def park(self, doc: Document) -> Document:
         """Move ``doc.text`` to disk (``doc.text`` becomes ``""``); a document without text,
         or one already parked, is left as it is."""
-        if doc.text and doc.parked is None:
-            doc.parked = self.write(doc.text)
-            doc.text = ""
+        self.park_all((doc,))
         return doc
 
     def park_all(self, docs: Iterable[Document]) -> None:
