@@ -44,12 +44,12 @@ class PassageRef:
 class Document:
     """One input record and everything corpuskit decided about it.
 
-        ``raw`` holds the undecoded or unextracted input until extraction; it is never written
-        out. ``raw_kind`` says how to read it: ``"html"`` or ``"text"``. ``work`` carries
-        per-stage intermediates that are never written out (the MinHash signature under
-        ``"sig"``, passage units under ``"units"``, ...); keys starting with ``_`` hold handles
-    valid only in this run (never checkpointed). While a run has ``parked`` the text on
-        disk (:mod:`corpuskit.spill`), ``text`` is empty: read it with :meth:`read_text`.
+    ``raw`` holds the undecoded or unextracted input until extraction; it is never written
+    out. ``raw_kind`` says how to read it: ``"html"`` or ``"text"``. ``work`` carries
+    per-stage intermediates that are never written out (the MinHash signature under
+    ``"sig"``, parked passage units under ``"_units"``, ...); keys starting with ``_`` hold
+    handles valid only in this run (never checkpointed). While a run has ``parked`` the
+    text on disk (:mod:`corpuskit.spill`), ``text`` is empty: read it with :meth:`read_text`.
     """
 
     id: str
