@@ -75,6 +75,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 import os
 import tempfile
 import zlib
@@ -107,6 +108,7 @@ from .align import (
 from .config import PassageConfig
 from .dedup import parse_date
 from .errors import OutputError
+from .forked import fork_map
 from .lsh import recall_params
 from .memory import release_memory
 from .normalise import fold_text
@@ -361,6 +363,9 @@ _COUNT_PARTS = 64  # disk partitions of the counting, by the hashes' top bits
 _SIGN_BLOCK = 1 << 13  # units signed together
 _PAIR_PASS_UNITS = 1_000_000  # units per candidate-pair pass (more: more passes)
 _CACHE_BYTES = 32 << 20  # verification state kept in memory (the most recently used)
+_FORK_MIN_PAIRS = 4096  # fewer candidate pairs are aligned in this process (a fork costs more)
+_FORK_MIN_GROUPS = 256  # and fewer groups built here
+_SLICES_PER_PROC = 4  # work slices per forked process (evens out their finishing times)
 
 
 class _Scratch:
@@ -1269,12 +1274,19 @@ def _para_of(paras: np.ndarray, t: int) -> int:
 
 
 def _align_pairs(
-    pairs: np.ndarray, unit_doc: np.ndarray, first_unit: np.ndarray, docs: _DocCache, cfg: PassageConfig
+    pairs: np.ndarray,
+    unit_doc: np.ndarray,
+    first_unit: np.ndarray,
+    docs: _DocCache,
+    cfg: PassageConfig,
+    workers: int = 1,
 ) -> list[_Match]:
     """Align the paragraphs behind each candidate unit pair; one list for all doc pairs.
 
     A pair is aligned only if its units share :data:`MIN_SHARED_SHINGLES` distinctive
-    shingles exactly (checked here, where the documents' tokens are at hand).
+    shingles exactly (checked here, where the documents' tokens are at hand). Document
+    pairs are independent: with ``workers > 1`` slices of them are aligned in forked
+    processes, and the matches come back in the same order.
     """
     if pairs.shape[0] == 0:
         return []
@@ -1283,51 +1295,76 @@ def _align_pairs(
     order = np.lexsort((pairs[:, 1], pairs[:, 0], db, da))
     pairs, da, db = pairs[order], da[order], db[order]
     bounds = np.flatnonzero((da[1:] != da[:-1]) | (db[1:] != db[:-1])) + 1
-    starts = np.concatenate(([0], bounds))
-    ends = np.append(bounds, pairs.shape[0])
+    starts = np.concatenate(([0], bounds)).tolist()
+    ends = np.append(bounds, pairs.shape[0]).tolist()
+
+    def align_slice(span: tuple[int, int]) -> list[_Match]:
+        matches: list[_Match] = []
+        for s, e in zip(starts[span[0] : span[1]], ends[span[0] : span[1]], strict=True):
+            a_doc, b_doc = int(da[s]), int(db[s])
+            matches.extend(_align_doc_pair(a_doc, b_doc, pairs[s:e], first_unit, docs, cfg))
+        return matches
+
+    procs = workers if pairs.shape[0] >= _FORK_MIN_PAIRS else 1
+    return [m for part in fork_map(align_slice, _slices(ends, procs), procs) for m in part]
+
+
+def _slices(ends: list[int], procs: int) -> list[tuple[int, int]]:
+    """``[lo, hi)`` ranges of ``len(ends)`` items whose work ends at ``ends`` (cumulative),
+    a few per process and of about equal work, so no process waits long for another."""
+    n = len(ends)
+    if procs <= 1 or n <= 1:
+        return [(0, n)]
+    parts = min(n, procs * _SLICES_PER_PROC)
+    cuts = np.searchsorted(np.asarray(ends), np.linspace(0, ends[-1], parts + 1)[1:-1], side="right").tolist()
+    return list(itertools.pairwise(sorted({0, n, *cuts})))
+
+
+def _align_doc_pair(
+    a_doc: int, b_doc: int, pairs: np.ndarray, first_unit: np.ndarray, docs: _DocCache, cfg: PassageConfig
+) -> list[_Match]:
+    """The matches between two documents behind their candidate unit ``pairs``."""
+    pa, pb = docs[a_doc], docs[b_doc]
+    la = pairs[:, 0] - first_unit[a_doc]
+    lb = pairs[:, 1] - first_unit[b_doc]
+    ok = _count_shared(pa.rare_sh, pa.rare_off, pb.rare_sh, pb.rare_off, la, lb) >= MIN_SHARED_SHINGLES
+    windows: dict[tuple[int, int], list[tuple[int, int, int, int]]] = {}
+    for ua, ub in zip(la[ok].tolist(), lb[ok].tolist(), strict=True):
+        a0, a1 = int(pa.units[ua, 0]), int(pa.units[ua, 1])
+        b0, b1 = int(pb.units[ub, 0]), int(pb.units[ub, 1])
+        ia, ib = _para_of(pa.paragraphs, a0), _para_of(pb.paragraphs, b0)
+        # The paragraphs holding the two units (never across a paragraph break).
+        w = (
+            max(int(pa.paragraphs[ia]), a0 - _WINDOW_MARGIN),
+            min(int(pa.paragraphs[ia + 1]), a1 + _WINDOW_MARGIN),
+            max(int(pb.paragraphs[ib]), b0 - _WINDOW_MARGIN),
+            min(int(pb.paragraphs[ib + 1]), b1 + _WINDOW_MARGIN),
+        )
+        windows.setdefault((ia, ib), []).append(w)
     matches: list[_Match] = []
-    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-        a_doc, b_doc = int(da[s]), int(db[s])
-        pa, pb = docs[a_doc], docs[b_doc]
-        la = pairs[s:e, 0] - first_unit[a_doc]
-        lb = pairs[s:e, 1] - first_unit[b_doc]
-        ok = _count_shared(pa.rare_sh, pa.rare_off, pb.rare_sh, pb.rare_off, la, lb) >= MIN_SHARED_SHINGLES
-        windows: dict[tuple[int, int], list[tuple[int, int, int, int]]] = {}
-        for ua, ub in zip(la[ok].tolist(), lb[ok].tolist(), strict=True):
-            a0, a1 = int(pa.units[ua, 0]), int(pa.units[ua, 1])
-            b0, b1 = int(pb.units[ub, 0]), int(pb.units[ub, 1])
-            ia, ib = _para_of(pa.paragraphs, a0), _para_of(pb.paragraphs, b0)
-            # The paragraphs holding the two units (never across a paragraph break).
-            w = (
-                max(int(pa.paragraphs[ia]), a0 - _WINDOW_MARGIN),
-                min(int(pa.paragraphs[ia + 1]), a1 + _WINDOW_MARGIN),
-                max(int(pb.paragraphs[ib]), b0 - _WINDOW_MARGIN),
-                min(int(pb.paragraphs[ib + 1]), b1 + _WINDOW_MARGIN),
-            )
-            windows.setdefault((ia, ib), []).append(w)
-        seen: set[tuple[int, int, int, int]] = set()
-        for ws in windows.values():
-            merged = (min(w[0] for w in ws), max(w[1] for w in ws), min(w[2] for w in ws), max(w[3] for w in ws))
-            todo = [merged]
-            if merged[1] - merged[0] > _GIANT_WINDOW or merged[3] - merged[2] > _GIANT_WINDOW:
-                todo = sorted(set(ws))
-            for x0, x1, y0, y1 in todo:
-                for al in align(
-                    pa.tokens.keys[x0:x1],
-                    pb.tokens.keys[y0:y1],
-                    min_words=cfg.min_words,
-                    min_similarity=cfg.min_similarity,
-                    a_offset=x0,
-                    b_offset=y0,
-                    a_flags=pa.tokens.flags[x0:x1],
-                    b_flags=pb.tokens.flags[y0:y1],
-                    a_rare=pa.rare[x0:x1],
-                    shingle=cfg.shingle,
-                ):
-                    key = (al.a0, al.a1, al.b0, al.b1)
-                    if key not in seen:
-                        seen.add(key)
-                        matches.append(_Match(a_doc, b_doc, al, al.swapped()))
+    seen: set[tuple[int, int, int, int]] = set()
+    for ws in windows.values():
+        merged = (min(w[0] for w in ws), max(w[1] for w in ws), min(w[2] for w in ws), max(w[3] for w in ws))
+        todo = [merged]
+        if merged[1] - merged[0] > _GIANT_WINDOW or merged[3] - merged[2] > _GIANT_WINDOW:
+            todo = sorted(set(ws))
+        for x0, x1, y0, y1 in todo:
+            for al in align(
+                pa.tokens.keys[x0:x1],
+                pb.tokens.keys[y0:y1],
+                min_words=cfg.min_words,
+                min_similarity=cfg.min_similarity,
+                a_offset=x0,
+                b_offset=y0,
+                a_flags=pa.tokens.flags[x0:x1],
+                b_flags=pb.tokens.flags[y0:y1],
+                a_rare=pa.rare[x0:x1],
+                shingle=cfg.shingle,
+            ):
+                key = (al.a0, al.a1, al.b0, al.b1)
+                if key not in seen:
+                    seen.add(key)
+                    matches.append(_Match(a_doc, b_doc, al, al.swapped()))
     return matches
 
 
@@ -1636,50 +1673,61 @@ def _passage_id(text: str) -> str:
     return "p-" + hashlib.blake2b(words.encode("utf-8", "surrogatepass"), digest_size=_ID_BYTES).hexdigest()
 
 
-def _build(groups: list[list[tuple[int, int, int]]], docs: _DocCache, cfg: PassageConfig) -> list[Passage]:
+def _build(
+    groups: list[list[tuple[int, int, int]]], docs: _DocCache, cfg: PassageConfig, workers: int = 1
+) -> list[Passage]:
+    """The passages of ``groups`` (``(doc, t0, t1)`` token spans), sorted by
+    ``(-n_documents, passage_id)``. Groups are built independently (in forked processes
+    with ``workers > 1``); their ids are settled here, where all of them are known."""
     n_docs = len(docs.sel)
-    built: list[tuple[str, list[_Src], int, str]] = []
-    for spans in groups:
-        srcs: list[_Src] = []
-        for d, t0, t1 in spans:
-            st, doc = docs[d], docs.sel[d]
-            text = doc.read_text()
-            start, end = char_span(st.tokens, text, t0, t1)
-            srcs.append(_Src(doc, st.tokens.keys[t0:t1].copy(), t0, t1, start, end, text[start:end]))
-        srcs.sort(key=lambda s: (s.doc.id, s.start, s.end))
-        n_sources = len({id(s.doc) for s in srcs})
-        if n_sources < 2:
-            continue
-        if n_sources > MAX_DOC_FLOOR and n_sources > cfg.max_doc_fraction * n_docs:
-            continue  # boilerplate, not re-reporting
-        best, reason = _choose_canonical(srcs, cfg.canonical)
-        built.append((_passage_id(srcs[best].text), srcs, best, reason))
+
+    def build_slice(span: tuple[int, int]) -> list[Passage]:
+        return [p for g in groups[span[0] : span[1]] if (p := _build_group(g, docs, cfg, n_docs)) is not None]
+
+    cost = np.cumsum([len(g) ** 2 for g in groups]).tolist()  # choosing the canonical is pairwise
+    procs = workers if len(groups) >= _FORK_MIN_GROUPS else 1
+    built = [p for part in fork_map(build_slice, _slices(cost, procs), procs) for p in part]
     # Ids: content hash; the rare same-text passages are numbered in source order.
-    built.sort(key=lambda b: (b[0], [(s.doc.id, s.start) for s in b[1]]))
-    passages: list[Passage] = []
+    built.sort(key=lambda p: (p.passage_id, [(s.doc_id, s.start) for s in p.sources]))
     seen: dict[str, int] = {}
-    for pid, srcs, best, reason in built:
-        seen[pid] = seen.get(pid, 0) + 1
-        if seen[pid] > 1:
-            pid = f"{pid}-{seen[pid]}"
-        canon = srcs[best]
-        sources = []
-        for s in srcs:
-            if s is canon:
-                sim, diff = 1.0, [["=", s.text]]
-            else:
-                sim, diff = round(_ratio(canon.keys, s.keys), 4), word_diff(s.text, canon.text)
-            sources.append(SourceSpan(s.doc.id, s.doc.source, s.start, s.end, s.text, sim, diff))
-        passages.append(
-            Passage(
-                passage_id=pid,
-                text=canon.text,
-                canonical={"doc_id": canon.doc.id, "start": canon.start, "end": canon.end, "reason": reason},
-                sources=sources,
-            )
-        )
-    passages.sort(key=lambda p: (-p.n_documents, p.passage_id))
-    return passages
+    for p in built:
+        n = seen[p.passage_id] = seen.get(p.passage_id, 0) + 1
+        if n > 1:
+            p.passage_id = f"{p.passage_id}-{n}"
+    built.sort(key=lambda p: (-p.n_documents, p.passage_id))
+    return built
+
+
+def _build_group(spans: list[tuple[int, int, int]], docs: _DocCache, cfg: PassageConfig, n_docs: int) -> Passage | None:
+    """One group's passage (its id not yet numbered), or ``None`` when fewer than two
+    documents hold it or so many do that it is boilerplate."""
+    srcs: list[_Src] = []
+    for d, t0, t1 in spans:
+        st, doc = docs[d], docs.sel[d]
+        text = doc.read_text()
+        start, end = char_span(st.tokens, text, t0, t1)
+        srcs.append(_Src(doc, st.tokens.keys[t0:t1].copy(), t0, t1, start, end, text[start:end]))
+    srcs.sort(key=lambda s: (s.doc.id, s.start, s.end))
+    n_sources = len({id(s.doc) for s in srcs})
+    if n_sources < 2:
+        return None
+    if n_sources > MAX_DOC_FLOOR and n_sources > cfg.max_doc_fraction * n_docs:
+        return None  # boilerplate, not re-reporting
+    best, reason = _choose_canonical(srcs, cfg.canonical)
+    canon = srcs[best]
+    sources = []
+    for s in srcs:
+        if s is canon:
+            sim, diff = 1.0, [["=", s.text]]
+        else:
+            sim, diff = round(_ratio(canon.keys, s.keys), 4), word_diff(s.text, canon.text)
+        sources.append(SourceSpan(s.doc.id, s.doc.source, s.start, s.end, s.text, sim, diff))
+    return Passage(
+        passage_id=_passage_id(canon.text),
+        text=canon.text,
+        canonical={"doc_id": canon.doc.id, "start": canon.start, "end": canon.end, "reason": reason},
+        sources=sources,
+    )
 
 
 def _doc_order(doc: Document) -> tuple[str, str, int]:
@@ -1704,7 +1752,7 @@ def find_passages(
     docs: Sequence[Document],
     cfg: PassageConfig,
     *,
-    threads: int = 1,
+    workers: int = 1,
     scratch_dir: Path | str | None = None,
 ) -> list[Passage]:
     """Find passages re-reported across the kept documents; set ``doc.passages``.
@@ -1713,13 +1761,15 @@ def find_passages(
     ``doc.passages`` (sorted by ``(start, end, passage_id)``), the others are untouched.
     Returns passages sorted by ``(-n_documents, passage_id)``. Identical input gives
     identical output whatever the order of ``docs`` (documents are visited by ``id``) and
-    whatever ``threads``.
+    whatever ``workers``.
 
     Memory does not grow with the text: units and signatures go to anonymous scratch files
     in ``scratch_dir`` (the system's temporary directory by default), one LSH band is in
     memory at a time, and tokens are rebuilt from the text for the documents being
-    verified (a bounded cache). ``threads`` run the compiled kernels (signatures, bands)
-    side by side. Raises :class:`OutputError` when the scratch files cannot
+    verified (a bounded cache). ``workers`` is how many cores to use: as many threads run
+    the compiled kernels (signatures, bands) side by side, and as many processes, forked
+    from this one, align the candidate pairs and build the passages (Python work that
+    threads would serialise). Raises :class:`OutputError` when the scratch files cannot
     be written.
     """
     sel = _in_order([d for d in docs if d.status == "kept" and d.has_text])
@@ -1739,21 +1789,21 @@ def find_passages(
         freq = counts.frequent(DF_DAMP)
         del counts
         release_memory()  # each phase's arrays are let go before the next allocates its own
-        signed, state_fh, state_at, live = _sign_units(where, n_units, freq, df_common, cfg, scratch, threads)
+        signed, state_fh, state_at, live = _sign_units(where, n_units, freq, df_common, cfg, scratch, workers)
         del freq
         release_memory()
         scan_fh.truncate(0)  # no longer needed
         unit_doc = np.repeat(np.arange(len(sel), dtype=np.int32), n_units)
-        pairs = _candidate_pairs(signed, unit_doc, live, cfg, threads)
+        pairs = _candidate_pairs(signed, unit_doc, live, cfg, workers)
         del live
         release_memory()
         signed.fh.truncate(0)
         first_unit = np.concatenate(([0], np.cumsum(n_units)[:-1]))
         cache = _DocCache(sel, state_fh, state_at)
-        matches = _align_pairs(pairs, unit_doc, first_unit, cache, cfg)
+        matches = _align_pairs(pairs, unit_doc, first_unit, cache, cfg, workers)
         del pairs, unit_doc
         groups = _Grouper(matches, cache, cfg).run()
-        passages = _build(groups, cache, cfg)
+        passages = _build(groups, cache, cfg, workers)
     except OSError as e:
         place = scratch_dir if scratch_dir is not None else tempfile.gettempdir()
         raise OutputError(f"{place}: cannot write passage scratch files: {e.strerror or e}") from e

@@ -10,8 +10,6 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import signal
-import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -29,6 +27,7 @@ from .checkpoint import Checkpoints, Keyed, Ready
 from .config import RunConfig
 from .dedup import DedupStats, SignatureBlocks, deduplicate
 from .errors import RejectedRecordError
+from .forked import worker_init
 from .memory import map_large_blocks, release_memory
 from .passages import drop_passages, find_passages, park_units
 from .readers import Discovered, discover_inputs, read_inputs
@@ -170,9 +169,7 @@ class _Workers:
 
     def _new(self) -> ProcessPoolExecutor:
         # Workers ignore Ctrl-C: the main process gets it, stops them and reports once.
-        return ProcessPoolExecutor(
-            self.workers, mp_context=self._ctx, initializer=_worker_init, initargs=(os.getpid(),)
-        )
+        return ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=worker_init, initargs=(os.getpid(),))
 
     def restart(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -391,7 +388,7 @@ def _corpus_stages(
 
         t = time.perf_counter()
         if cfg.passages.mode != "off":
-            passages = find_passages(docs, cfg.passages, threads=cfg.workers, scratch_dir=ckpt.work_dir)
+            passages = find_passages(docs, cfg.passages, workers=cfg.workers, scratch_dir=ckpt.work_dir)
             if cfg.passages.mode == "drop":
                 drop_passages(docs, passages)
             release_memory()
@@ -429,21 +426,6 @@ def _prepare(
         tick("read", len(docs))
     timer.add("read+extract", time.perf_counter() - t)
     return docs
-
-
-def _worker_init(parent: int) -> None:
-    """Workers ignore Ctrl-C (the main process stops them and reports once) and die with
-    the main process: a killed run must not leave workers behind holding its pipes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 def _mapper(cfg: RunConfig, pool: _Workers | None) -> Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]:

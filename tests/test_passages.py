@@ -471,13 +471,15 @@ def test_same_passages_however_the_work_is_split(monkeypatch: pytest.MonkeyPatch
     assert len(want[0]) > 20
     # Counting on disk partitions, signatures in many small blocks, candidate pairs in
     # passes, a cache that holds about one document (every lookup reads the state file
-    # again), and threads.
+    # again), threads, and alignment and building in forked processes.
     monkeypatch.setattr(P, "_COUNT_BUFFER", 1000)
     monkeypatch.setattr(P, "_SIGN_BLOCK", 64)
     monkeypatch.setattr(P, "_CACHE_BYTES", 1)
     monkeypatch.setattr(P, "_PAIR_PASS_UNITS", 500)  # candidate pairs found in several passes
+    monkeypatch.setattr(P, "_FORK_MIN_PAIRS", 0)  # aligned and built in forked processes
+    monkeypatch.setattr(P, "_FORK_MIN_GROUPS", 0)
     docs = _gold_docs()
-    got = find_passages(docs, PassageConfig(), threads=2, scratch_dir=tmp_path)
+    got = find_passages(docs, PassageConfig(), workers=2, scratch_dir=tmp_path)
     assert _snapshot(docs, got) == want
     assert list(tmp_path.iterdir()) == []  # scratch files are anonymous: nothing left behind
     # Texts parked on disk (as a run parks them) give the same passages too.

@@ -1,0 +1,91 @@
+"""Worker processes forked from this one: how they start, and an ordered map over them.
+
+The pipeline's pool and the passage stage's helpers both fork: a forked child sees the
+parent's memory as it is (open scratch files, large arrays, caches) without pickling any of
+it. :func:`worker_init` is how every such child starts; :func:`fork_map` runs a function
+that exists only in this process (a closure over the stage's state) on forked children.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+__all__ = ["fork_map", "worker_init"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def worker_init(parent: int) -> None:
+    """Workers ignore Ctrl-C (the main process stops them and reports once) and die with
+    the main process: a killed run must not leave workers behind holding its pipes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+_FN: Callable[[Any], Any] | None = None  # what the children of fork_map call (set before they fork)
+
+
+def _call(task: Any) -> Any:
+    assert _FN is not None
+    return _FN(task)
+
+
+def fork_map(fn: Callable[[T], R], tasks: Sequence[T], procs: int) -> list[R]:
+    """``[fn(t) for t in tasks]``, computed by ``procs`` forked processes (in this one when
+    ``procs <= 1`` or there is only one task).
+
+    ``fn`` is not pickled (the children inherit it), so it may be a closure over anything
+    this process holds; tasks and results are pickled. The objects alive now are frozen
+    out of the garbage collector first (not collected: that costs a tenth of a second on
+    a large batch), so the children's collections do not write to (and copy) the pages
+    that hold them. If a child dies (killed, out of memory), the
+    tasks are computed here instead: the result never depends on how it was computed.
+    An exception ``fn`` raises in a child is raised here.
+    """
+    global _FN
+    if procs <= 1 or len(tasks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [fn(t) for t in tasks]
+    _FN = fn
+    froze = gc.get_freeze_count() == 0  # a caller's own freeze is left as it is
+    if froze:
+        gc.freeze()
+    pool = ProcessPoolExecutor(
+        min(procs, len(tasks)),
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=worker_init,
+        initargs=(os.getpid(),),
+    )
+    try:
+        futures = [pool.submit(_call, t) for t in tasks]
+        out = [f.result() for f in futures]
+    except BrokenProcessPool:
+        out = [fn(t) for t in tasks]
+    except BaseException:
+        # an error or Ctrl-C: the children's other tasks are not waited for
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        _FN = None
+        if froze:
+            gc.unfreeze()
+    pool.shutdown()
+    return out

@@ -1,0 +1,45 @@
+"""fork_map: the same list as a plain map, however the work is done."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from corpuskit.forked import fork_map
+
+
+def test_results_come_back_in_task_order_from_the_children() -> None:
+    parent = os.getpid()
+    table = {i: i * i for i in range(50)}  # a closure over this process's state, never pickled
+
+    def square(i: int) -> tuple[int, bool]:
+        return table[i], os.getpid() != parent
+
+    got = fork_map(square, list(range(50)), 3)
+    assert [v for v, _ in got] == [i * i for i in range(50)]
+    assert all(child for _, child in got)
+    assert fork_map(square, [7], 3) == [(49, False)]  # one task: no fork
+    assert fork_map(square, [1, 2], 1) == [(1, False), (4, False)]
+
+
+def test_an_error_in_a_child_is_raised_here() -> None:
+    def fail(i: int) -> int:
+        if i == 3:
+            raise ValueError(f"bad task {i}")
+        return i
+
+    with pytest.raises(ValueError, match="bad task 3"):
+        fork_map(fail, list(range(8)), 2)
+
+
+def test_a_child_that_dies_leaves_the_work_to_this_process() -> None:
+    parent = os.getpid()
+
+    def die_in_a_child(i: int) -> int:
+        if os.getpid() != parent and i == 2:
+            os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's OOM killer would
+        return i + 1
+
+    assert fork_map(die_in_a_child, list(range(6)), 2) == [1, 2, 3, 4, 5, 6]
