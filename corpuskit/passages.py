@@ -78,6 +78,7 @@ import heapq
 import itertools
 import os
 import tempfile
+import threading
 import zlib
 from bisect import bisect_right
 from collections import OrderedDict, defaultdict, deque
@@ -394,6 +395,17 @@ def _pread_into(fd: int, arr: np.ndarray, at: int) -> None:
         if n <= 0:
             raise OSError("passage scratch file is truncated")
         done += n
+
+
+def _pwrite_from(fd: int, arr: np.ndarray, at: int) -> None:
+    """Write the contiguous array ``arr`` at ``at`` (the inverse of :func:`_pread_into`;
+    no file position is used, so threads may write at once)."""
+    if arr.size == 0:
+        return
+    view = arr.data.cast("B")
+    done = 0
+    while done < len(view):
+        done += os.pwrite(fd, view[done:], at + done)
 
 
 @jit
@@ -837,29 +849,35 @@ def _sign_units(
 
     Damping: a shingle in df > DF_DAMP documents takes part in each permutation with
     probability DF_DAMP / df (as a threshold on a second hash; all ones = always).
-    Returns the signatures, the state file, the state blobs' offsets (one more than
-    documents) and, per unit, whether it has :data:`MIN_SHARED_SHINGLES` distinctive
-    shingles. Blocks of documents are read and signed on ``threads`` threads (compiled
-    code and reads, which let go of the GIL); only the writes are in order here.
+    Returns the signatures, the state file, each document's state blob as ``[start, end)``
+    byte offsets (blocks are appended as they finish, so not in document order) and, per
+    unit, whether it has :data:`MIN_SHARED_SHINGLES` distinctive shingles. Blocks of
+    documents are read, signed and written on ``threads`` threads (compiled code, reads and
+    writes, which let go of the GIL); a block's signatures go where its first unit says.
     """
     perms = _permutations(cfg.num_perm)
     k = cfg.shingle
     _, rows = recall_params(cfg.threshold, cfg.num_perm, recall=LSH_RECALL)
     signed = _Signed(scratch.new(), [], cfg.num_perm, rows)
     state_fh = scratch.new()
-    state_at = np.zeros(where.shape[0] + 1, dtype=np.int64)
+    sig_fd, state_fd = signed.fh.fileno(), state_fh.fileno()
+    state_end = [0]  # the state file's end, under ``state_lock``: blocks append as they finish
+    state_lock = threading.Lock()
 
-    def blocks() -> Iterator[np.ndarray]:
-        start = n = 0
+    def blocks() -> Iterator[tuple[int, np.ndarray, int]]:
+        """Runs of documents with about _SIGN_BLOCK units: (first document, its rows of
+        ``where``, first unit)."""
+        start = n = u0 = 0
         for i, nu in enumerate(n_units.tolist()):
             n += nu
             if n >= _SIGN_BLOCK:
-                yield where[start : i + 1]
-                start, n = i + 1, 0
+                yield start, where[start : i + 1], u0
+                start, u0, n = i + 1, u0 + n, 0
         if start < where.shape[0]:
-            yield where[start:]
+            yield start, where[start:], u0
 
-    def sign(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def sign(task: tuple[int, np.ndarray, int]) -> tuple[int, int, np.ndarray, np.ndarray]:
+        d0, block, u0 = task
         at = np.zeros(block.shape[0] + 1, dtype=np.int64)
         np.cumsum((block[:, 2] + 7) // 8 * 8, out=at[1:])
         buf = np.empty(int(at[-1]), dtype=np.uint8)
@@ -879,25 +897,28 @@ def _sign_units(
         keep[damped] = (DF_DAMP / df[damped] * 2.0**64).astype(np.uint64)
         sigs = _minhash(sh, keep, off, perms)
         del keep
+        # This block's place in the signature file is known (units before it): write it here.
+        nu = sigs.shape[0]
+        for g in range(signed.groups):
+            cols = np.ascontiguousarray(sigs[:, g * rows : (g + 1) * rows])
+            _pwrite_from(sig_fd, cols, (u0 * cfg.num_perm + nu * g * rows) * 4)
         rare_sh, rare_off = _sorted_by_unit(sh, df <= df_common, off)
         states, states_at = _pack_states(
             keys, starts, ends, units_flat, flags, counts, token_df <= df_common, rare_sh, rare_off, BARRIER
         )
-        return sigs, states, states_at, np.diff(rare_off) >= MIN_SHARED_SHINGLES
+        with state_lock:
+            s0 = state_end[0]
+            state_end[0] += states.shape[0]
+        _pwrite_from(state_fd, states, s0)
+        return d0, nu, states_at + s0, np.diff(rare_off) >= MIN_SHARED_SHINGLES
 
-    i = 0
+    state_at = np.zeros((where.shape[0], 2), dtype=np.int64)
     live: list[np.ndarray] = []
-    for sigs, states, states_at, block_live in _threaded(sign, blocks(), threads):
+    for d0, nu, states_at, block_live in _threaded(sign, blocks(), threads):
         live.append(block_live)
-        for g in range(signed.groups):
-            signed.fh.write(np.ascontiguousarray(sigs[:, g * rows : (g + 1) * rows]).tobytes())
-        signed.sizes.append(sigs.shape[0])
-        state_fh.write(states.data)
-        n = states_at.shape[0] - 1
-        state_at[i + 1 : i + n + 1] = state_at[i] + states_at[1:]
-        i += n
-    signed.fh.flush()
-    state_fh.flush()
+        signed.sizes.append(nu)
+        state_at[d0 : d0 + states_at.shape[0] - 1, 0] = states_at[:-1]
+        state_at[d0 : d0 + states_at.shape[0] - 1, 1] = states_at[1:]
     return signed, state_fh, state_at, np.concatenate(live) if live else np.zeros(0, dtype=bool)
 
 
@@ -1101,8 +1122,9 @@ class _DocState:
 
 
 class _DocCache:
-    """:class:`_DocState` by document index, read back from the state file
-    (:func:`_sign_units`); memory holds the most recently used, up to ``_CACHE_BYTES``."""
+    """:class:`_DocState` by document index, read back from the state file at ``at[i]``
+    (``[start, end)``, :func:`_sign_units`); memory holds the most recently used, up to
+    ``_CACHE_BYTES``."""
 
     def __init__(self, sel: Sequence[Document], fh: IO[bytes], at: np.ndarray) -> None:
         self.sel = sel
@@ -1116,7 +1138,7 @@ class _DocCache:
         if st is not None:
             self.lru.move_to_end(i)
             return st
-        a, b = int(self.at[i]), int(self.at[i + 1])
+        a, b = self.at[i].tolist()
         keys, rare_sh, rare_off, paras, starts, ends, units, flags, rare = _unpack(
             pread_exact(self.fd, b - a, a), _STATE_LAYOUT
         )
