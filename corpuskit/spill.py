@@ -62,6 +62,9 @@ class Parked:
         self.offset = offset
         self.size = size
 
+    def __reduce__(self) -> tuple[type[Parked], tuple[TextSpill, int, int]]:
+        return Parked, (self.spill, self.offset, self.size)  # faster than the slots default
+
     def read(self) -> str:
         return self.spill.read(self.offset, self.size)
 

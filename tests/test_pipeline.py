@@ -155,3 +155,33 @@ def test_a_worker_that_dies_rejects_its_record_not_the_run(tmp_path: Path, monke
     assert docs["boom"]["status"] == "rejected" and "worker process died" in docs["boom"]["reject_reason"]
     assert docs["a"]["status"] == "kept" and docs["c"]["status"] == "duplicate"
     assert res.counts["read"] == 3
+
+
+def test_a_document_crosses_to_a_worker_and_back_whole(tmp_path: Path) -> None:
+    """Records are pickled into worker processes and back (by their constructor, which is
+    faster): every field survives, a parked text included."""
+    import copy
+    import pickle
+
+    import numpy as np
+
+    from corpuskit.records import Document, PassageRef
+    from corpuskit.spill import TextSpill
+
+    doc = Document(
+        "d1", "feed.jsonl", 3, url="https://x.test/a", title="T", date="2025-04-01", authors=["Ann Lee"],
+        sitename="X", lang="en", lang_reason="short", text="Talks begin today.", status="duplicate",
+        duplicate_of="d0", similarity=0.91, dup_kind="near", cluster_id="c1", cluster_size=2,
+        keep_reason="k", reject_reason=None, passages=[PassageRef("p-1", 0, 5)], meta={"input": {"a": 1}},
+        input_format="jsonl", order=7, raw=b"\xff", raw_kind="html", work={"sig": np.arange(4, dtype=np.uint32)},
+    )  # fmt: skip
+    back = pickle.loads(pickle.dumps(doc))
+    assert back.to_dict() == doc.to_dict()
+    assert (back.order, back.raw, back.raw_kind, back.input_format) == (7, b"\xff", "html", "jsonl")
+    assert np.array_equal(back.work["sig"], doc.work["sig"])
+    assert copy.deepcopy(doc).to_dict() == doc.to_dict()
+    with TextSpill(tmp_path) as spill:
+        spill.park(doc)
+        back = pickle.loads(pickle.dumps(doc))
+        assert back.text == "" and back.parked is not None and back.parked.spill is spill
+        assert back.read_text() == "Talks begin today."
