@@ -30,7 +30,7 @@ from .errors import RejectedRecordError
 from .forked import worker_init
 from .memory import map_large_blocks, release_memory
 from .passages import drop_passages, find_passages, park_units
-from .readers import Discovered, discover_inputs, read_inputs
+from .readers import Discovered, discover_inputs, make_unique, read_inputs
 from .records import Document, DupKind, Passage
 from .spill import TextSpill
 from .stages import _chunks, finish_documents, prepare_documents
@@ -416,10 +416,14 @@ def _prepare(
         discovered=found,
         max_input_bytes=cfg.max_input_bytes,
         max_compression_ratio=cfg.max_compression_ratio,
+        defer_parsing=True,  # the workers parse JSONL lines
     )
     docs: list[Document] = []
+    seen_ids: dict[str, int] = {}
     tasks = ((chunk, b"", (chunk, cfg)) for chunk in _chunks(reader, _CHUNK))
     for chunk in ckpt.map("prepare", prepare_documents, tasks, _mapper(cfg, pool), spill):
+        for d in chunk:
+            make_unique(d, seen_ids)
         if cfg.strict:
             _strict_check(chunk)
         docs.extend(chunk)

@@ -47,6 +47,8 @@ __all__ = [
     "detect_format",
     "discover_inputs",
     "expand_inputs",
+    "make_unique",
+    "parse_deferred",
     "read_inputs",
     "record_authors",
     "record_body",
@@ -569,6 +571,7 @@ def read_inputs(
     discovered: Discovered | None = None,
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
     max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO,
+    defer_parsing: bool = False,
 ) -> Iterator[Document]:
     """Yield one :class:`Document` per input record, in input order. Never raises for bad
     data: unreadable files, corrupt or oversized records come out ``rejected``.
@@ -578,25 +581,41 @@ def read_inputs(
 
     ``doc.order`` is the record's position in the whole input; ids are made unique (a
     repeated id gets ``~2``, ``~3`` ... and keeps the original in ``meta["given_id"]``).
+
+    With ``defer_parsing``, a JSONL line comes out as it was read (``raw_kind ==
+    "jsonl"``, ``raw`` its bytes, id ``path:line``) for :func:`parse_deferred` to parse
+    later (:func:`~corpuskit.stages.prepare_document` does, so a pool's workers parse side
+    by side instead of the reading process alone), and ids are not made unique here: the
+    caller passes every record, parsed, in order, to :func:`make_unique`.
     """
     found = discovered if discovered is not None else discover_inputs(inputs)  # now: errors surface here
     limits = Limits(max_doc_bytes, max_input_bytes, max_compression_ratio)
-    return _read_all(found.files, limits, stdin)
+    return _read_all(found.files, limits, stdin, defer_parsing)
 
 
-def _read_all(files: list[tuple[str, str]], limits: Limits, stdin: IO[bytes] | None) -> Iterator[Document]:
+def _read_all(files: list[tuple[str, str]], limits: Limits, stdin: IO[bytes] | None, defer: bool) -> Iterator[Document]:
     seen_ids: dict[str, int] = {}
     order = 0
     for path, arg in files:
-        for doc in _read_one(path, explicit=path == arg, limits=limits, stdin=stdin):
-            _make_unique(doc, seen_ids)
+        for doc in _read_one(path, explicit=path == arg, limits=limits, stdin=stdin, defer=defer):
+            if not defer:
+                make_unique(doc, seen_ids)
             doc.order = order
             order += 1
             yield doc
 
 
-def _make_unique(doc: Document, seen: dict[str, int]) -> None:
-    """Give ``doc`` an id no earlier record has; ``seen`` maps id → last suffix tried."""
+def make_unique(doc: Document, seen: dict[str, int]) -> None:
+    """Give ``doc`` an id no earlier record has; ``seen`` maps id → last suffix tried.
+    A renamed record keeps the id it was given as the first key of its ``meta``.
+
+    >>> seen = {}
+    >>> docs = [Document("a", "s"), Document("a", "s", meta={"input": {}})]
+    >>> for d in docs:
+    ...     make_unique(d, seen)
+    >>> [(d.id, d.meta) for d in docs]
+    [('a', {}), ('a~2', {'given_id': 'a', 'input': {}})]
+    """
     base = doc.id
     if base not in seen:
         seen[base] = 1
@@ -609,7 +628,7 @@ def _make_unique(doc: Document, seen: dict[str, int]) -> None:
             break
     seen[base] = n
     seen[candidate] = 1
-    doc.meta["given_id"] = base
+    doc.meta = {"given_id": base, **doc.meta}  # first: the same wherever it is done
     doc.id = candidate
 
 
@@ -619,10 +638,12 @@ def _reject(path: str, reason: str, *, line: int | None = None, doc_id: str | No
     return d.reject(reason)
 
 
-def _read_one(path: str, *, explicit: bool, limits: Limits, stdin: IO[bytes] | None) -> Iterator[Document]:
+def _read_one(
+    path: str, *, explicit: bool, limits: Limits, stdin: IO[bytes] | None, defer: bool = False
+) -> Iterator[Document]:
     if path == "-":
         stream, _ = _open_stream(stdin if stdin is not None else _stdin(), limits)
-        yield from _read_jsonl(stream, "-", limits)
+        yield from _read_jsonl(stream, "-", limits, defer)
         return
     try:
         st = os.stat(path)
@@ -656,7 +677,7 @@ def _read_one(path: str, *, explicit: bool, limits: Limits, stdin: IO[bytes] | N
         fmt = detect_format(path, head)
         if fmt == "jsonl":
             stream, _ = _open_stream(f, limits)
-            yield from _read_jsonl(stream, path, limits)
+            yield from _read_jsonl(stream, path, limits, defer)
         elif fmt == "warc":
             yield from _read_warc(f, path, limits)
         elif fmt == "binary":
@@ -737,7 +758,7 @@ def _skip_blank_lines(fh: io.BufferedReader) -> int:
     return buf.count(b"\n", 0, end)
 
 
-def _read_jsonl(fh: io.BufferedReader, path: str, limits: Limits) -> Iterator[Document]:
+def _read_jsonl(fh: io.BufferedReader, path: str, limits: Limits, defer: bool = False) -> Iterator[Document]:
     fmt = "jsonl"
     try:
         head = fh.peek(4)[:4]
@@ -758,7 +779,23 @@ def _read_jsonl(fh: io.BufferedReader, path: str, limits: Limits) -> Iterator[Do
             yield _reject(path, err, line=lineno, fmt=fmt)
             continue
         assert line is not None
-        yield _jsonl_record(line, path, lineno)
+        if defer:
+            doc = Document(id=f"{path}:{lineno}", source=path, source_line=lineno, raw=line, raw_kind="jsonl")
+            doc.input_format = fmt
+            yield doc
+        else:
+            yield _jsonl_record(line, path, lineno)
+
+
+def parse_deferred(doc: Document) -> Document:
+    """The record a deferred JSONL line holds (:func:`read_inputs` with
+    ``defer_parsing``), or ``doc`` rejected with the reason; never raises. Any other
+    document is returned as it is."""
+    if doc.raw_kind != "jsonl" or not isinstance(doc.raw, bytes):
+        return doc
+    out = _jsonl_record(doc.raw, doc.source, doc.source_line or 0)
+    out.order = doc.order
+    return out
 
 
 def _parse_json_line(line: bytes) -> tuple[Any, str | None]:

@@ -46,11 +46,13 @@ class Document:
     """One input record and everything corpuskit decided about it.
 
     ``raw`` holds the undecoded or unextracted input until extraction; it is never written
-    out. ``raw_kind`` says how to read it: ``"html"`` or ``"text"``. ``work`` carries
-    per-stage intermediates that are never written out (the MinHash signature under
-    ``"sig"``, parked passage units under ``"_units"``, ...); keys starting with ``_`` hold
-    handles valid only in this run (never checkpointed). While a run has ``parked`` the
-    text on disk (:mod:`corpuskit.spill`), ``text`` is empty: read it with :meth:`read_text`.
+    out. ``raw_kind`` says how to read it: ``"html"``, ``"text"``, or ``"jsonl"`` (a JSONL
+    line whose parsing the reader left to the workers: :func:`~corpuskit.readers.parse_deferred`).
+    ``work`` carries per-stage intermediates that are never written out (the MinHash
+    signature under ``"sig"``, parked passage units under ``"_units"``, ...); keys
+    starting with ``_`` hold handles valid only in this run (never checkpointed). While a
+    run has ``parked`` the text on disk (:mod:`corpuskit.spill`), ``text`` is empty: read
+    it with :meth:`read_text`.
     """
 
     id: str
@@ -77,7 +79,7 @@ class Document:
     input_format: str = ""
     order: int = 0
     raw: str | bytes | None = None
-    raw_kind: Literal["html", "text"] = "text"
+    raw_kind: Literal["html", "text", "jsonl"] = "text"
     work: dict[str, Any] = field(default_factory=dict, repr=False)
     parked: Parked | None = field(default=None, repr=False, compare=False)
 

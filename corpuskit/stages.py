@@ -23,7 +23,7 @@ from .dedup import text_key, word_count
 from .extract import extract_html
 from .language import detect_language
 from .normalise import fold_text, normalise_text
-from .readers import Decoded, decode_bytes, text_encoding
+from .readers import Decoded, decode_bytes, parse_deferred, text_encoding
 from .records import Document
 from .signatures import minhash_signature
 
@@ -48,8 +48,10 @@ def prepare_document(doc: Document, cfg: RunConfig) -> Document:
     """Raw input → normalised text (HTML extracted, plain text not yet stripped).
 
     Never raises: whatever a hostile page makes the decoder or the HTML parser throw
-    rejects this document only, with the exception named in the reason.
+    rejects this document only, with the exception named in the reason. A JSONL line
+    the reader deferred is parsed first (:func:`~corpuskit.readers.parse_deferred`).
     """
+    doc = parse_deferred(doc)
     if doc.status == "rejected":
         return doc
     raw = doc.raw

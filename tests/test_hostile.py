@@ -458,6 +458,20 @@ def test_duplicate_ids_across_inputs(tmp_path: Path) -> None:
     assert [d.meta.get("given_id") for d in docs] == [None, None, "x", "x"]
     run([str(a), str(b)], tmp_path / "out", RunConfig(workers=1))
     assert_accounted(tmp_path / "out", 4)
+    # A run's workers parse the lines; ids are still settled in input order, the same
+    # with any number of workers, and the given id is the renamed record's first meta key.
+    bad = tmp_path / "c.jsonl"
+    bad.write_bytes(b'{"id": "x", "text": "One more.", "topic": "t"}\n{"id": "x", "text": \n[1]\n')
+    outs = []
+    for w in (1, 2):
+        run([str(a), str(b), str(bad)], tmp_path / f"out{w}", RunConfig(workers=w))
+        outs.append((tmp_path / f"out{w}" / "documents.jsonl").read_bytes())
+    assert outs[0] == outs[1]
+    got = [orjson.loads(line) for line in outs[0].splitlines()]
+    assert [d["id"] for d in got] == ["x", "x~2", "x~3", "x~4", "x~5", f"{bad}:2", f"{bad}:3"]
+    assert list(got[4]["meta"])[:2] == ["given_id", "input"]
+    assert got[5]["reject_reason"].startswith("invalid JSON") and got[5]["reject_reason"].endswith(f"({bad}:2)")
+    assert got[6]["reject_reason"] == f"not a JSON object: list ({bad}:3)"
 
 
 # ------------------------------------------------------------------ whole runs

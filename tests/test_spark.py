@@ -27,7 +27,7 @@ from corpuskit.cli import app
 from corpuskit.config import BoilerplateConfig, DedupConfig, PassageConfig, RunConfig
 from corpuskit.errors import RejectedRecordError
 from corpuskit.pipeline import run
-from corpuskit.readers import _make_unique, read_inputs
+from corpuskit.readers import make_unique, read_inputs
 from corpuskit.records import DOCUMENT_FIELDS, Document
 
 from .conftest import SAMPLES, load_script
@@ -270,7 +270,7 @@ def test_renames_from_suspects_only_match_a_sequential_reader(ids: list[str]) ->
     expected = []
     for given_id in ids:
         d = Document(id=given_id, source="")
-        _make_unique(d, seen)
+        make_unique(d, seen)
         expected.append(d.id)
     counts = Counter(ids)
     suspects = [(i, x) for i, x in enumerate(ids) if counts[x] > 1 or engine._SUFFIXED.search(x)]
