@@ -1124,7 +1124,7 @@ class _DocState:
 class _DocCache:
     """:class:`_DocState` by document index, read back from the state file at ``at[i]``
     (``[start, end)``, :func:`_sign_units`); memory holds the most recently used, up to
-    ``_CACHE_BYTES``."""
+    ``budget`` bytes (``_CACHE_BYTES``; a share of it in each forked process)."""
 
     def __init__(self, sel: Sequence[Document], fh: IO[bytes], at: np.ndarray) -> None:
         self.sel = sel
@@ -1132,6 +1132,16 @@ class _DocCache:
         self.at = at
         self.lru: OrderedDict[int, _DocState] = OrderedDict()
         self.nbytes = 0
+        self.budget = _CACHE_BYTES
+
+    def forked_map(self, fn: Callable[[T], R], tasks: Sequence[T], procs: int) -> list[R]:
+        """:func:`fork_map` of work that reads this cache: the processes split its memory
+        budget, so the run holds no more verification state than with one."""
+        self.budget = max(1, _CACHE_BYTES // procs)
+        try:
+            return fork_map(fn, tasks, procs)
+        finally:
+            self.budget = _CACHE_BYTES
 
     def __getitem__(self, i: int) -> _DocState:
         st = self.lru.get(i)
@@ -1147,7 +1157,7 @@ class _DocCache:
         )
         self.lru[i] = st
         self.nbytes += st.nbytes
-        while self.nbytes > _CACHE_BYTES and len(self.lru) > 1:
+        while self.nbytes > self.budget and len(self.lru) > 1:
             self.nbytes -= self.lru.popitem(last=False)[1].nbytes
         return st
 
@@ -1328,7 +1338,7 @@ def _align_pairs(
         return matches
 
     procs = workers if pairs.shape[0] >= _FORK_MIN_PAIRS else 1
-    return [m for part in fork_map(align_slice, _slices(ends, procs), procs) for m in part]
+    return [m for part in docs.forked_map(align_slice, _slices(ends, procs), procs) for m in part]
 
 
 def _slices(ends: list[int], procs: int) -> list[tuple[int, int]]:
@@ -1708,7 +1718,7 @@ def _build(
 
     cost = np.cumsum([len(g) ** 2 for g in groups]).tolist()  # choosing the canonical is pairwise
     procs = workers if len(groups) >= _FORK_MIN_GROUPS else 1
-    built = [p for part in fork_map(build_slice, _slices(cost, procs), procs) for p in part]
+    built = [p for part in docs.forked_map(build_slice, _slices(cost, procs), procs) for p in part]
     # Ids: content hash; the rare same-text passages are numbered in source order.
     built.sort(key=lambda p: (p.passage_id, [(s.doc_id, s.start) for s in p.sources]))
     seen: dict[str, int] = {}
