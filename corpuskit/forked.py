@@ -53,11 +53,11 @@ def fork_map(fn: Callable[[T], R], tasks: Sequence[T], procs: int) -> list[R]:
 
     ``fn`` is not pickled (the children inherit it), so it may be a closure over anything
     this process holds; tasks and results are pickled. The objects alive now are frozen
-    out of the garbage collector first (not collected: that costs a tenth of a second on
-    a large batch), so the children's collections do not write to (and copy) the pages
-    that hold them. If a child dies (killed, out of memory), the
-    tasks are computed here instead: the result never depends on how it was computed.
-    An exception ``fn`` raises in a child is raised here.
+    out of the garbage collector first (not collected: that costs a tenth of a second on a
+    large batch), so the children's collections do not write to (and copy) the pages that
+    hold them. If a child dies (killed, out of memory), the tasks are computed here
+    instead: the result never depends on how it was computed. An exception ``fn`` raises
+    in a child is raised here.
     """
     global _FN
     if procs <= 1 or len(tasks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
