@@ -114,6 +114,7 @@ from .lsh import recall_params
 from .memory import release_memory
 from .normalise import fold_text
 from .records import Document, Passage, PassageRef, SourceSpan
+from .signatures import count_common_k
 from .spill import Parked, TextSpill, pread_exact
 
 __all__ = [
@@ -1270,21 +1271,7 @@ def _count_shared(
     # Per pair k: shingles units ua[k] (of a) and ub[k] (of b) share, both sorted.
     out = np.empty(ua.shape[0], dtype=np.int64)
     for k in range(ua.shape[0]):
-        i = oa[ua[k]]
-        ie = oa[ua[k] + 1]
-        j = ob[ub[k]]
-        je = ob[ub[k] + 1]
-        c = 0
-        while i < ie and j < je:
-            if sa[i] < sb[j]:
-                i += 1
-            elif sa[i] > sb[j]:
-                j += 1
-            else:
-                c += 1
-                i += 1
-                j += 1
-        out[k] = c
+        out[k] = count_common_k(sa[oa[ua[k]] : oa[ua[k] + 1]], sb[ob[ub[k]] : ob[ub[k] + 1]])
     return out
 
 
