@@ -1054,7 +1054,7 @@ class _Merger:
             self.texts[d.id] = d
         self._load_spans(list(prior))
         fresh_ids = {d.id for d in kept}
-        found = find_passages(kept + list(prior.values()), self.cfg)
+        found = find_passages(kept + list(prior.values()), self.cfg, workers=self.batch.cfg.workers)
         for p in found:
             if any(s.doc_id in fresh_ids for s in p.sources):
                 self._merge_one(p, fresh_ids)

@@ -118,6 +118,21 @@ def test_batches_in_sequence_give_the_passages_of_one_run(split: dict[str, Any])
     assert _passages(_export(split["db"])) == one
 
 
+def test_workers_give_the_same_index(split: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With workers, an update aligns and builds passages in processes forked inside its
+    open transaction (they never touch the connection): the index holds the same."""
+    from corpuskit import passages
+
+    monkeypatch.setattr(passages, "_FORK_MIN_PAIRS", 0)
+    monkeypatch.setattr(passages, "_FORK_MIN_GROUPS", 0)
+    db = tmp_path / "corpus.db"
+    for i, b in enumerate(BATCHES):
+        run(_inputs(b), tmp_path / f"b{i}", RunConfig(workers=2), write_report_html=False, index=db)
+    got, want = _export(db), _export(split["db"])
+    assert _passages(got) == _passages(want)
+    assert [c for c in got if c["type"] == "cluster"] == [c for c in want if c["type"] == "cluster"]
+
+
 def test_each_batch_lists_its_passages_to_date(split: dict[str, Any]) -> None:
     last = split["batches"][-1]
     exported = {p["passage_id"]: p for p in _export(split["db"]) if p["type"] == "passage"}
