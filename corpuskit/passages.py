@@ -640,6 +640,8 @@ class _Signed:
 
 _SCAN_LAYOUT = (np.uint64, np.uint64, np.uint64, np.int32, np.int32, np.int32, np.uint8)
 _STATE_LAYOUT = (np.uint64, np.uint64, np.int64, np.int64, np.int32, np.int32, np.int32, np.uint8, np.uint8)
+_SCAN_HEAD = 8 * len(_SCAN_LAYOUT)  # bytes of the sizes that start a scan blob (:func:`_pack`)
+_STATE_HEAD = 8 * len(_STATE_LAYOUT)  # and a state blob
 
 
 def _pack(arrays: Sequence[np.ndarray]) -> bytes:
@@ -709,8 +711,8 @@ def _scan_units(
         if ref is not None:
             # Only the sizes and the token shingles: signing reads the whole blob later.
             fd = ref.spill.fileno()
-            sizes = np.frombuffer(pread_exact(fd, 8 * len(_SCAN_LAYOUT), ref.offset), dtype=np.int64)
-            skip = ref.offset + 8 * (len(_SCAN_LAYOUT) + int(sizes[0]))
+            sizes = np.frombuffer(pread_exact(fd, _SCAN_HEAD, ref.offset), dtype=np.int64)
+            skip = ref.offset + _SCAN_HEAD + 8 * int(sizes[0])
             counts.add(np.frombuffer(pread_exact(fd, 8 * int(sizes[1]), skip), dtype=np.uint64))
             n_units[i] = int(sizes[5]) // 2
             where[i] = (fd, ref.offset, ref.size)
@@ -735,7 +737,7 @@ def _gather(
     n = at.shape[0]
     counts = np.empty((n, 7), dtype=np.int64)
     for i in range(n):
-        counts[i] = buf[at[i] : at[i] + 56].view(np.int64)
+        counts[i] = buf[at[i] : at[i] + _SCAN_HEAD].view(np.int64)
     tot = counts.sum(axis=0)
     keys = np.empty(tot[0], dtype=np.uint64)
     ts = np.empty(tot[1], dtype=np.uint64)
@@ -747,7 +749,7 @@ def _gather(
     w = np.zeros(7, dtype=np.int64)
     for i in range(n):
         c = counts[i]
-        p = _take(keys, w[0], c[0], buf, at[i] + 56)
+        p = _take(keys, w[0], c[0], buf, at[i] + _SCAN_HEAD)
         p = _take(ts, w[1], c[1], buf, p)
         p = _take(sh, w[2], c[2], buf, p)
         p = _take(starts, w[3], c[3], buf, p)
@@ -804,7 +806,7 @@ def _pack_states(
                 npara += 1
         nrs = rare_off[u0 + nu] - rare_off[u0]
         sizes[i] = (nt, nrs, nu + 1, npara, nt, nt, 2 * nu, nt, nt)
-        nbytes = 72 + 8 * (nt + nrs + nu + 1 + npara) + 4 * (2 * nt + 2 * nu) + 2 * nt
+        nbytes = _STATE_HEAD + 8 * (nt + nrs + nu + 1 + npara) + 4 * (2 * nt + 2 * nu) + 2 * nt
         at[i + 1] = at[i] + (nbytes + 7) // 8 * 8
         t0 += nt
         u0 += nu
