@@ -115,7 +115,7 @@ from .memory import release_memory
 from .normalise import fold_text
 from .records import Document, Passage, PassageRef, SourceSpan
 from .signatures import count_common_k
-from .spill import Parked, TextSpill, pread_exact
+from .spill import Parked, TextSpill, pread_exact, pwrite_all
 
 __all__ = [
     "BUCKET_CAP",
@@ -396,17 +396,6 @@ def _pread_into(fd: int, arr: np.ndarray, at: int) -> None:
         if n <= 0:
             raise OSError("passage scratch file is truncated")
         done += n
-
-
-def _pwrite_from(fd: int, arr: np.ndarray, at: int) -> None:
-    """Write the contiguous array ``arr`` at ``at`` (the inverse of :func:`_pread_into`;
-    no file position is used, so threads may write at once)."""
-    if arr.size == 0:
-        return
-    view = arr.data.cast("B")
-    done = 0
-    while done < len(view):
-        done += os.pwrite(fd, view[done:], at + done)
 
 
 @jit
@@ -904,7 +893,7 @@ def _sign_units(
         nu = sigs.shape[0]
         for g in range(signed.groups):
             cols = np.ascontiguousarray(sigs[:, g * rows : (g + 1) * rows])
-            _pwrite_from(sig_fd, cols, (u0 * cfg.num_perm + nu * g * rows) * 4)
+            pwrite_all(sig_fd, cols, (u0 * cfg.num_perm + nu * g * rows) * 4)
         rare_sh, rare_off = _sorted_by_unit(sh, df <= df_common, off)
         states, states_at = _pack_states(
             keys, starts, ends, units_flat, flags, counts, token_df <= df_common, rare_sh, rare_off, BARRIER
@@ -912,7 +901,7 @@ def _sign_units(
         with state_lock:
             s0 = state_end[0]
             state_end[0] += states.shape[0]
-        _pwrite_from(state_fd, states, s0)
+        pwrite_all(state_fd, states, s0)
         return d0, nu, states_at + s0, np.diff(rare_off) >= MIN_SHARED_SHINGLES
 
     state_at = np.zeros((where.shape[0], 2), dtype=np.int64)

@@ -37,7 +37,7 @@ from typing import Any
 from .errors import OutputError
 from .records import Document
 
-__all__ = ["Parked", "TextSpill", "pread_exact"]
+__all__ = ["Parked", "TextSpill", "pread_exact", "pwrite_all"]
 
 
 def pread_exact(fd: int, size: int, at: int) -> bytes:
@@ -50,6 +50,19 @@ def pread_exact(fd: int, size: int, at: int) -> bytes:
             raise OSError(errno.EIO, f"file ends before byte {at + size}")
         data += more
     return data
+
+
+def pwrite_all(fd: int, data: Any, at: int) -> None:
+    """Write all of ``data`` (bytes, or a contiguous array) at offset ``at`` of ``fd``
+    (``pwrite`` may write less; it uses no shared file position, so threads may write at
+    once): the inverse of :func:`pread_exact`."""
+    view = memoryview(data)
+    if view.nbytes == 0:
+        return
+    view = view.cast("B")
+    done = 0
+    while done < len(view):
+        done += os.pwrite(fd, view[done:], at + done)
 
 
 class Parked:
@@ -120,9 +133,7 @@ class TextSpill:
             at: int = self._end.value
             self._end.value = at + len(data)
         try:
-            done = 0
-            while done < len(data):
-                done += os.pwrite(self._fd, memoryview(data)[done:], at + done)
+            pwrite_all(self._fd, data, at)
         except OSError as e:
             raise OutputError(f"{self.directory}: cannot write the text spill file: {e.strerror or e}") from e
         return at
