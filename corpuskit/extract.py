@@ -174,6 +174,9 @@ def _byline(tree: Any) -> str | None:
     return None
 
 
+_META_FIELDS = ("title", "author", "url", "date", "sitename")  # what we keep of a page's metadata
+
+
 def _metadata(tree: Any, url: str | None) -> dict[str, Any]:
     """Title, date, authors, canonical URL and site name of a parsed page."""
     from htmldate import find_date
@@ -209,7 +212,7 @@ def _metadata(tree: Any, url: str | None) -> dict[str, Any]:
         sitename = m[1]
     meta.title, meta.author, meta.url, meta.date, meta.sitename = title, author, page_url, date, sitename
     meta.clean_and_trim()
-    return {k: getattr(meta, k) for k in ("title", "author", "url", "date", "sitename")}
+    return {k: getattr(meta, k) for k in _META_FIELDS}
 
 
 def extract_html(html: str, url: str | None = None, *, fallback: bool = False) -> Extracted:
@@ -232,7 +235,7 @@ def extract_html(html: str, url: str | None = None, *, fallback: bool = False) -
     except (RecursionError, MemoryError):
         raise
     except Exception:  # metadata is best effort: a page whose markup trips it keeps its article
-        meta = dict.fromkeys(("title", "author", "url", "date", "sitename"))
+        meta = dict.fromkeys(_META_FIELDS)
     doc = trafilatura.bare_extraction(
         tree,  # trafilatura extracts from a copy: the tree stays as the metadata read it
         url=url or meta["url"],
