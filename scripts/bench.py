@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         one = None
         for w, res, m in rows:
-            rate = args.docs / float(res["wall"])  # type: ignore[arg-type]
+            rate = args.docs / _wall(res)
             one = one or rate
             c = m["counts"]
             print(
@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {w} | " + " | ".join(f"{m['timings'].get(s, 0):.2f}" for s in stages) + " |")
         print("\nbaseline per stage (docs/s): " + ", ".join(f"{k} {v:.0f}" for k, v in base.items()))
         if len(rows) > 1 and one:
-            best = args.docs / float(rows[-1][1]["wall"])  # type: ignore[arg-type]
+            best = args.docs / _wall(rows[-1][1])
             print(
                 f"\nspeed-up {rows[-1][0]} workers vs 1 (median of {args.repeat}): {best / one:.2f}x; "
                 f"vs baseline: {best / base['docs_per_s']:.1f}x"
@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
             hinp = Path(tmp) / "pages.jsonl"
             write_jsonl(hinp, pages)
             res = run_corpuskit(hinp, Path(tmp) / "html-out", 1)
-            ours = len(pages) / float(res["wall"])  # type: ignore[arg-type]
+            ours = len(pages) / _wall(res)
             print(
                 f"\nHTML, {len(pages)} pages, 1 core: trafilatura.extract {traf:.0f} pages/s; corpuskit run {ours:.0f} pages/s ({ours / traf:.0%})"
             )
@@ -333,11 +333,11 @@ def html_real(folder: Path, repeat: int, tmp: Path) -> None:
             for i, page in enumerate(pages):
                 fh.write(orjson.dumps({"id": f"p{k}-{i}", "html": page}) + b"\n")
     res = run_corpuskit(inp, tmp / "real-out", 1)
-    ours = repeat * len(pages) / float(res["wall"])  # type: ignore[arg-type]
+    ours = repeat * len(pages) / _wall(res)
     one = tmp / "one-page.jsonl"
     with open(one, "wb") as fh:
         fh.write(orjson.dumps({"id": "p", "html": pages[0]}) + b"\n")
-    start = float(run_corpuskit(one, tmp / "one-out", 1)["wall"])  # type: ignore[arg-type]
+    start = _wall(run_corpuskit(one, tmp / "one-out", 1))
     print(f"\nReal pages ({len(pages)} from {folder}, {repeat} passes), 1 core:")
     print("| extraction | pages/s | corpuskit run vs it |")
     print("|---|---:|---:|")
