@@ -500,21 +500,20 @@ class _Counts:
         for fh, piece in zip(self.parts, pieces, strict=True):
             fh.write(piece.tobytes())
 
-    def frequent(self, floor: int) -> _Frequent:
-        """The shingles seen more than ``floor`` times, and their counts."""
+    def frequent(self, floor: int, threads: int = 1) -> _Frequent:
+        """The shingles seen more than ``floor`` times, and their counts; the parts are
+        read, counted and sorted on ``threads`` threads."""
         if self.parts:
             self._spill()
-            pieces: Iterable[np.ndarray] = (_read_part(fh) for fh in self.parts)
-        else:
-            pieces = self._take()
-        out_k: list[np.ndarray] = []
-        out_c: list[np.ndarray] = []
-        for piece in pieces:
-            keys, counts = _count_over(piece, floor)
+        pieces: Sequence[np.ndarray | IO[bytes]] = self.parts or self._take()
+
+        def count(piece: np.ndarray | IO[bytes]) -> tuple[np.ndarray, np.ndarray]:
+            keys, counts = _count_over(piece if isinstance(piece, np.ndarray) else _read_part(piece), floor)
             order = np.argsort(keys)
-            out_k.append(keys[order])
-            out_c.append(counts[order])
-        return _Frequent(np.concatenate(out_k), np.concatenate(out_c))
+            return keys[order], counts[order]
+
+        out = list(_threaded(count, pieces, threads))
+        return _Frequent(np.concatenate([k for k, _ in out]), np.concatenate([c for _, c in out]))
 
 
 def _read_part(fh: IO[bytes]) -> np.ndarray:
@@ -1796,7 +1795,7 @@ def find_passages(
     scratch = _Scratch(scratch_dir)
     try:
         n_units, where, scan_fh, counts = _scan_units(sel, cfg, scratch)
-        freq = counts.frequent(DF_DAMP)
+        freq = counts.frequent(DF_DAMP, workers)
         del counts
         release_memory()  # each phase's arrays are let go before the next allocates its own
         signed, state_fh, state_at, live = _sign_units(where, n_units, freq, df_common, cfg, scratch, workers)
