@@ -138,6 +138,10 @@ def run_cmd(
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("out"),
     workers: Annotated[int, typer.Option(help="Worker processes (default: all cores).")] = 0,
+    chunk_docs: Annotated[
+        int,
+        typer.Option(help="Documents per worker task and per checkpoint (fewer once they pass 1 MiB).", min=1),
+    ] = 128,
     strict: Annotated[bool, typer.Option(help="Stop at the first rejected record.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
     max_doc_bytes: Annotated[
@@ -211,6 +215,7 @@ def run_cmd(
     try:
         cfg = RunConfig(
             workers=workers or _default_workers(),
+            chunk_docs=chunk_docs,
             strict=strict,
             max_doc_bytes=max_doc_bytes,
             max_input_bytes=max_input_bytes,

@@ -134,6 +134,10 @@ class RunConfig:
     bound language detection cost;
     texts shorter than ``min_lang_chars`` get ``lang = null`` with a reason.
     ``workers``: processes for the per-document stages; output does not depend on it.
+    ``chunk_docs``: documents per task a worker is given, and per checkpoint: at most this
+    many, fewer once their content passes 1 MiB (HTML pages), so no worker is left with a
+    long last task while the others wait. Output does not depend on it either; smaller
+    chunks make progress and ``--resume`` finer and cost more overhead.
     ``min_page_words``: an HTML page whose extracted text has fewer words is not an
     article (a login or landing page) and is rejected; JSONL ``text`` is never held to it.
     ``html_fallback`` also runs trafilatura's backup extractors (readability, jusText) on
@@ -145,6 +149,7 @@ class RunConfig:
     """
 
     workers: int = field(default_factory=_default_workers)
+    chunk_docs: int = 128
     strict: bool = False
     max_doc_bytes: int = 20_000_000
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES
@@ -162,6 +167,7 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         _check(self.workers >= 1, "workers must be >= 1")
+        _check(self.chunk_docs >= 1, "chunk_docs must be >= 1")
         _check(self.max_doc_bytes >= 1024, "max_doc_bytes must be >= 1024")
         _check(self.max_input_bytes >= self.max_doc_bytes, "max_input_bytes must be >= max_doc_bytes")
         _check(self.max_compression_ratio >= 10, "max_compression_ratio must be >= 10")
@@ -171,13 +177,16 @@ class RunConfig:
         _check(1 <= self.lang_trials <= 20, "lang_trials must be between 1 and 20")
         _check(self.min_lang_chars >= 1, "min_lang_chars must be >= 1")
 
-    def to_dict(self, *, include_workers: bool = False) -> dict[str, Any]:
-        """The config as written to the manifest.
+    def to_dict(self) -> dict[str, Any]:
+        """The config as written to the manifest and compared by checkpoints and the index.
 
-        ``workers`` is left out by default: it must not change the output bytes.
+        ``workers`` and ``chunk_docs`` are left out: they must not change the output bytes.
         """
         d = asdict(self)
-        if not include_workers:
-            d.pop("workers")
+        for name in _EXECUTION_ONLY:
+            d.pop(name)
         d["dedup"]["source_priority"] = list(self.dedup.source_priority)
         return d
+
+
+_EXECUTION_ONLY = ("workers", "chunk_docs")  # how a run is carried out, not what it computes

@@ -41,7 +41,6 @@ __all__ = ["Progress", "RunResult", "run"]
 Progress = Callable[[str, int], None]
 """Progress callback: ``(stage, n_done)``, called from this process only."""
 
-_CHUNK = 32
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -419,7 +418,7 @@ def _prepare(
     )
     docs: list[Document] = []
     seen_ids: dict[str, int] = {}
-    tasks = ((chunk, b"", (chunk, cfg)) for chunk in _chunks(reader, _CHUNK))
+    tasks = ((chunk, b"", (chunk, cfg)) for chunk in _chunks(reader, cfg.chunk_docs))
     for chunk in ckpt.map("prepare", prepare_documents, tasks, _mapper(cfg, pool), spill):
         for d in chunk:
             make_unique(d, seen_ids)
@@ -491,7 +490,7 @@ def _finish(
             yield pending.popleft()
 
     def tasks() -> Iterator[tuple[list[Document], bytes, Any]]:
-        for chunk in _chunks(consumed(), _CHUNK):
+        for chunk in _chunks(consumed(), cfg.chunk_docs):
             tpl = {s: templates[s] for s in sorted({d.work.get("site", "") for d in chunk}) if s in templates}
             yield (
                 chunk,

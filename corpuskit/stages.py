@@ -160,12 +160,33 @@ def finish_documents(args: tuple[list[Document], RunConfig, dict[str, frozenset[
     return [finish_document(d, cfg, templates.get(d.work.get("site", ""), frozenset())) for d in docs]
 
 
-def _chunks(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+CHUNK_BYTES = 1 << 20
+"""Content per chunk (:func:`_chunks`) beyond which it ends early."""
+
+
+def _content_bytes(doc: Document) -> int:
+    if doc.raw is not None:
+        return len(doc.raw)
+    return doc.parked.size if doc.parked is not None else len(doc.text)
+
+
+def _chunks(docs: Iterable[Document], size: int, max_bytes: int = CHUNK_BYTES) -> Iterator[list[Document]]:
+    """Runs of at most ``size`` documents, ended early once their content (raw input, or
+    text) reaches ``max_bytes``: a task's cost follows its bytes (an HTML page costs
+    about a hundred plain-text records), and chunks stay the same from run to run.
+
+    >>> [len(c) for c in _chunks([Document("a", "", text="x" * 10)] * 5, 2, max_bytes=25)]
+    [2, 2, 1]
+    >>> [len(c) for c in _chunks([Document("a", "", text="x" * 10)] * 5, 4, max_bytes=25)]
+    [3, 2]
+    """
     chunk: list[Document] = []
+    nbytes = 0
     for d in docs:
         chunk.append(d)
-        if len(chunk) >= size:
+        nbytes += _content_bytes(d)
+        if len(chunk) >= size or nbytes >= max_bytes:
             yield chunk
-            chunk = []
+            chunk, nbytes = [], 0
     if chunk:
         yield chunk

@@ -29,7 +29,8 @@ N = 400
 
 
 def _start(inp: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
-    cmd = [sys.executable, "-m", "corpuskit", "run", str(inp), "-o", str(out), "--workers", "2", *extra]
+    cmd = [sys.executable, "-m", "corpuskit", "run", str(inp), "-o", str(out), "--workers", "2", "--chunk-docs", "32"]
+    cmd += extra
     return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -118,7 +119,7 @@ def test_ctrl_c_to_the_whole_process_group(tmp_path: Path) -> None:
     big = write_corpus(tmp_path / "big.jsonl", 200, seed=5, words=200)
     out = tmp_path / "out"
     since = time.time_ns()
-    cmd = [sys.executable, "-m", "corpuskit", "run", str(big), "-o", str(out), "--workers", "2"]
+    cmd = [sys.executable, "-m", "corpuskit", "run", str(big), "-o", str(out), "--workers", "2", "--chunk-docs", "32"]
     proc = subprocess.Popen(
         cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )

@@ -134,7 +134,7 @@ class Counting:
 
 
 N = 160
-CFG = RunConfig(workers=1)
+CFG = RunConfig(workers=1, chunk_docs=32)  # several chunks per stage
 
 
 @pytest.fixture(scope="module")
@@ -163,9 +163,9 @@ def test_resume_after_interrupt_reuses_work_and_matches(
     done_prepare = min(after, N) if stage == "read" else N
     done_finish = 0 if stage == "read" else N if stage == "dedup" else after
     # everything finished before the interrupt, to the chunk, is reused
-    assert counting.calls["prepare"] <= N - done_prepare + 32
-    assert counting.calls["finish"] <= N - done_finish + 32
-    assert res.reused_chunks.get("prepare", 0) >= done_prepare // 32
+    assert counting.calls["prepare"] <= N - done_prepare + CFG.chunk_docs
+    assert counting.calls["finish"] <= N - done_finish + CFG.chunk_docs
+    assert res.reused_chunks.get("prepare", 0) >= done_prepare // CFG.chunk_docs
     assert not (out / WORK_DIR).exists()  # a finished run cleans up after itself
 
 
@@ -184,7 +184,7 @@ def test_changed_options_or_inputs_are_never_served_stale(tmp_path: Path, corpus
     with pytest.raises(KeyboardInterrupt):
         run([str(inp)], out, CFG, progress=interrupt_at("dedup", 0))
     # other dedup options: every chunk key changes
-    other = RunConfig(workers=1, dedup=DedupConfig(threshold=0.8))
+    other = RunConfig(workers=1, chunk_docs=32, dedup=DedupConfig(threshold=0.8))
     res = run([str(inp)], out, other, resume=True)
     assert res.reused_chunks == {}
     run([str(inp)], tmp_path / "fresh", other)
@@ -204,7 +204,7 @@ def test_changed_options_or_inputs_are_never_served_stale(tmp_path: Path, corpus
     finally:
         (tmp_path / "orig.jsonl").replace(inp)
     assert output_bytes(out) == output_bytes(tmp_path / "fresh2")
-    assert 0 < res.reused_chunks["prepare"] < N // 32 + 1
+    assert 0 < res.reused_chunks["prepare"] < N // CFG.chunk_docs + 1
 
 
 def test_torn_checkpoints_are_recomputed(tmp_path: Path, corpus: tuple[Path, dict[str, Any]]) -> None:
