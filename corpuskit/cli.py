@@ -396,4 +396,21 @@ def main() -> None:
     """Entry point of the ``corpuskit`` script and ``python -m corpuskit``."""
     global _PROCESS_ENDS_WITH_COMMAND
     _PROCESS_ENDS_WITH_COMMAND = True
-    app(prog_name="corpuskit")
+    try:
+        app(prog_name="corpuskit")
+        code = 0
+    except SystemExit as e:
+        if e.code is None or isinstance(e.code, int):
+            code = e.code or 0
+        else:
+            print(e.code, file=sys.stderr)
+            code = 1
+    # Every output is written, renamed and closed by now: the process ends without tearing
+    # the interpreter down object by object (0.25 s even after a small run, more after a
+    # large one); the OS takes the memory back at once.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more can reach it
+            pass
+    os._exit(code)
