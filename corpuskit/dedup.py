@@ -455,7 +455,9 @@ def agreement_floor(cfg: DedupConfig) -> int:
     return _min_agreeing(cfg.num_perm, min(_teaser_floor(cfg), cfg.threshold))
 
 
-def _candidates(sigs: np.ndarray, cfg: DedupConfig, stats: DedupStats, fixed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def _candidates(
+    sigs: np.ndarray, cfg: DedupConfig, stats: DedupStats, fixed: int = 0, threads: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs (``i < j``) from both banding passes that pass the estimate, and how
     many permutations each agrees on.
 
@@ -465,7 +467,7 @@ def _candidates(sigs: np.ndarray, cfg: DedupConfig, stats: DedupStats, fixed: in
     near, teaser = banding(cfg)
     stats.near_bands, stats.near_rows = near
     stats.teaser_bands, stats.teaser_rows = teaser
-    found = [candidate_pairs(sigs, *near), candidate_pairs(sigs, *teaser)]
+    found = [candidate_pairs(sigs, *near, threads=threads), candidate_pairs(sigs, *teaser, threads=threads)]
     keys = sorted_unique(np.concatenate([p[:, 0] * n + p[:, 1] for p in found]))
     del found
     pairs = np.stack([keys // n, keys % n], axis=1)
@@ -625,6 +627,7 @@ def deduplicate(
     *,
     prior: Sequence[Document] = (),
     signatures: SignatureBlocks | None = None,
+    threads: int = 1,
 ) -> DedupStats:
     """Mark exact, near and contained duplicates among the ``kept`` documents, in place.
 
@@ -641,6 +644,7 @@ def deduplicate(
     get no cluster fields here, and ``stats`` counts only ``docs``.
 
     ``signatures`` holds the rows :meth:`SignatureBlocks.take` moved out of the records.
+    ``threads``: how many threads find the candidate pairs (the result is the same).
     """
     stats = DedupStats()
     if not cfg.enabled:
@@ -678,7 +682,7 @@ def deduplicate(
     for d in live:
         for key in DEDUP_WORK_KEYS:
             d.work.pop(key, None)
-    pairs, agree = _candidates(sigs, cfg, stats, fixed)
+    pairs, agree = _candidates(sigs, cfg, stats, fixed, threads)
     del sigs
     verifier = _Verifier(reps, cfg.shingle)
     graph = _graph(len(reps), pairs, agree, verifier, cfg)

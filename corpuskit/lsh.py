@@ -12,6 +12,7 @@ built with datasketch at the same threshold behaves the same.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -176,12 +177,13 @@ def _pairs_in_runs(keys: np.ndarray) -> np.ndarray:
     return run_pairs(run_start, order, n)
 
 
-def candidate_pairs(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+def candidate_pairs(sigs: np.ndarray, bands: int, rows: int, threads: int = 1) -> np.ndarray:
     """Document pairs sharing at least one band: ``int64`` array ``(k, 2)``, ``i < j``, sorted.
 
     ``sigs`` is the ``(n, num_perm)`` signature matrix (any unsigned integer dtype; only
     the first ``bands * rows`` columns are used). Every pair whose signatures agree on all
-    ``rows`` values of some band is returned exactly once.
+    ``rows`` values of some band is returned exactly once. The bands are sorted and read
+    on ``threads`` threads (the sort and the compiled scan let go of the GIL).
 
     >>> s = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [7, 7, 3, 4], [8, 8, 8, 8]], dtype=np.uint64)
     >>> candidate_pairs(s, 2, 2).tolist()
@@ -204,7 +206,15 @@ def candidate_pairs(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     keys = np.empty((n, bands), dtype=np.uint64)
     for band in range(bands):
         keys[:, band] = band_keys(sigs, band, rows)
-    parts = [_first_collisions(keys, band, np.argsort(keys[:, band], kind="stable")) for band in range(bands)]
+
+    def band_pairs(band: int) -> np.ndarray:
+        return _first_collisions(keys, band, np.argsort(keys[:, band], kind="stable"))
+
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as ex:
+            parts = list(ex.map(band_pairs, range(bands)))
+    else:
+        parts = [band_pairs(band) for band in range(bands)]
     found = np.sort(np.concatenate(parts))
     return np.stack([found // n, found % n], axis=1)
 

@@ -379,7 +379,7 @@ def _corpus_stages(
         tick("passages", len(passages))
     else:
         t = time.perf_counter()
-        dstats = deduplicate(docs, cfg.dedup, signatures=sigs) if cfg.dedup.enabled else None
+        dstats = deduplicate(docs, cfg.dedup, signatures=sigs, threads=cfg.workers) if cfg.dedup.enabled else None
         release_memory()
         timer.add("dedup", time.perf_counter() - t)
         tick("dedup", len(docs))

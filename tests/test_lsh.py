@@ -65,6 +65,7 @@ def test_candidate_pairs_is_exactly_the_band_collisions(sigs: np.ndarray, layout
             signatures._USE_KERNEL = old
         assert got.dtype == np.int64 and got.shape[1] == 2
         assert got.tolist() == expected  # sorted, unique, i < j
+    assert candidate_pairs(sigs, bands, rows, threads=3).tolist() == expected  # bands on threads
 
 
 def test_a_large_cluster_is_emitted_once_per_pair() -> None:
