@@ -1045,7 +1045,7 @@ def _split_pairs(flat: np.ndarray, n: int, like: np.ndarray) -> tuple[np.ndarray
 
 
 def _candidate_pairs(
-    signed: _Signed, unit_doc: np.ndarray, live: np.ndarray, cfg: PassageConfig, threads: int
+    signed: _Signed, unit_doc: np.ndarray, live: np.ndarray, cfg: PassageConfig, scratch: _Scratch, threads: int
 ) -> np.ndarray:
     """Candidate unit pairs ``(k, 2)`` (global unit ids, ``lo < hi``) from the LSH bands.
 
@@ -1064,15 +1064,38 @@ def _candidate_pairs(
     # passes (by ``lo`` modulo the passes), so the set of distinct pairs stays small.
     passes = -(-nunits // _PAIR_PASS_UNITS)
     id_type = np.zeros(0, dtype=np.int32 if nunits < 2**31 else np.int64)
+
+    def band_keys(band: int) -> np.ndarray:
+        # The unit id in the low bits makes every key distinct, so a plain sort gives
+        # one deterministic order (units by id within a bucket).
+        keys = _band_keys_with_ids(signed.group(band), band, bits, live)
+        keys.sort()
+        return keys
+
+    sorted_keys = band_keys
+    if passes > 1:
+        # Each band's sorted keys are made once and every pass reads them back: hashing
+        # and sorting every unit again per pass made the bands cost passes times more.
+        fh = scratch.new()
+        where: list[tuple[int, int]] = []
+        at = 0
+        for keys in _threaded(band_keys, range(bands), threads):
+            pwrite_all(fh.fileno(), keys, at)
+            where.append((at, keys.shape[0]))
+            at += keys.nbytes
+
+        def stored_keys(band: int) -> np.ndarray:
+            keys = np.empty(where[band][1], dtype=np.uint64)
+            _pread_into(fh.fileno(), keys, where[band][0])
+            return keys
+
+        sorted_keys = stored_keys
+
     kept: list[tuple[np.ndarray, np.ndarray]] = []
     for part in range(passes):
 
         def band_pairs(band: int, part: int = part) -> np.ndarray:
-            # The unit id in the low bits makes every key distinct, so a plain sort gives
-            # one deterministic order (units by id within a bucket).
-            keys = _band_keys_with_ids(signed.group(band), band, bits, live)
-            keys.sort()
-            return _bucket_pairs(keys, bits, unit_doc, BUCKET_CAP, nunits, part, passes)
+            return _bucket_pairs(sorted_keys(band), bits, unit_doc, BUCKET_CAP, nunits, part, passes)
 
         found = _PairSet()
         for pairs in _threaded(band_pairs, range(bands), threads):
@@ -1803,7 +1826,7 @@ def find_passages(
         release_memory()
         scan_fh.truncate(0)  # no longer needed
         unit_doc = np.repeat(np.arange(len(sel), dtype=np.int32), n_units)
-        pairs = _candidate_pairs(signed, unit_doc, live, cfg, workers)
+        pairs = _candidate_pairs(signed, unit_doc, live, cfg, scratch, workers)
         del live
         release_memory()
         signed.fh.truncate(0)

@@ -67,14 +67,17 @@ def test_every_record_accounted_for(tmp_path: Path) -> None:
 def test_output_does_not_depend_on_worker_count(tmp_path: Path) -> None:
     inp = _mixed_corpus(tmp_path)
     outs = []
-    for w in (1, 2):
-        run([str(inp)], tmp_path / f"w{w}", RunConfig(workers=w))
-        outs.append(tmp_path / f"w{w}")
-    for name in ("documents.jsonl", "passages.jsonl"):
-        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes()
-    m1, m2 = (json.loads((o / "manifest.json").read_text()) for o in outs)
-    m1.pop("timings"), m2.pop("timings")
-    assert m1 == m2
+    # Workers, and how the documents are chunked for them: neither shows in the output.
+    for w, chunk in ((1, 128), (2, 128), (2, 3)):
+        run([str(inp)], tmp_path / f"w{w}-{chunk}", RunConfig(workers=w, chunk_docs=chunk))
+        outs.append(tmp_path / f"w{w}-{chunk}")
+    manifests = []
+    for o in outs:
+        for name in ("documents.jsonl", "passages.jsonl"):
+            assert (o / name).read_bytes() == (outs[0] / name).read_bytes()
+        manifests.append(json.loads((o / "manifest.json").read_text()))
+        manifests[-1].pop("timings")
+    assert manifests[0] == manifests[1] == manifests[2]
     # What the main process loaded for its workers to share is let go once they are done.
     import gc
 
