@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+import numpy as np
+
 from .config import BoilerplateConfig
 from .normalise import fold_text
 from .stopwords import LANGUAGES, UNSPACED, canonical_lang, stopwords
@@ -45,6 +47,7 @@ __all__ = [
     "TemplateIndex",
     "detect_stopword_language",
     "line_hash",
+    "line_hashes",
     "postfilter_extracted",
     "site_key",
     "strip_boilerplate",
@@ -101,10 +104,20 @@ def line_hash(line: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
 
 
+def line_hashes(text: str) -> np.ndarray:
+    """The distinct :func:`line_hash` values of ``text``'s non-blank lines, sorted: what
+    :class:`TemplateIndex` counts of a page (a worker can make them, the index only counts).
+
+    >>> line_hashes("Menu\\n\\nStory.\\nMENU").tolist() == sorted({line_hash("Menu"), line_hash("Story.")})
+    True
+    """
+    return np.array(sorted({line_hash(s) for s in text.split("\n") if s.strip()}), dtype=np.uint64)
+
+
 class TemplateIndex:
     """Which lines each site repeats across its pages, kept as hashes and counts only.
 
-    Call :meth:`add` once per page, then :meth:`template_for`. A line counts as template for
+    Call :meth:`add` (or :meth:`add_hashes`) once per page, then :meth:`template_for`. A line counts as template for
     a site when it is on at least ``cfg.template_min_pages`` of that site's pages and on no
     other site's page: text shared between *different* sites is re-reported content, which
     the passage stage must still see.
@@ -128,7 +141,11 @@ class TemplateIndex:
 
     def add(self, site: str, text: str) -> None:
         """Count the distinct lines of one page of ``site``."""
-        hashes = {line_hash(s) for s in text.split("\n") if s.strip()}
+        self.add_hashes(site, line_hashes(text))
+
+    def add_hashes(self, site: str, page: np.ndarray) -> None:
+        """Count one page of ``site`` given as its :func:`line_hashes`."""
+        hashes = page.tolist()
         self._counts.setdefault(site, Counter()).update(hashes)
         owner = self._owner
         for h in hashes:

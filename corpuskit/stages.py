@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from .boilerplate import postfilter_extracted, strip_boilerplate
+from .boilerplate import line_hashes, postfilter_extracted, site_key, strip_boilerplate
 from .config import RunConfig
 from .dedup import text_key, word_count
 from .extract import extract_html
@@ -27,7 +27,10 @@ from .readers import Decoded, decode_bytes, parse_deferred, text_encoding
 from .records import Document
 from .signatures import minhash_signature
 
-__all__ = ["finish_document", "finish_documents", "prepare_document", "prepare_documents"]
+__all__ = ["LINES_KEY", "finish_document", "finish_documents", "prepare_document", "prepare_documents", "template_site"]
+
+LINES_KEY = "lines"
+"""``doc.work`` key of a prepared page's :func:`~corpuskit.boilerplate.line_hashes`."""
 
 
 _UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
@@ -59,11 +62,27 @@ def prepare_document(doc: Document, cfg: RunConfig) -> Document:
     if raw is None:
         return doc.reject("no content")
     try:
-        return _prepare(doc, raw, cfg)
+        doc = _prepare(doc, raw, cfg)
+        if cfg.boilerplate.enabled and template_site(doc) is not None:
+            # What the site's template is counted from, made here rather than by the main
+            # process, which would have to read every text back to hash its lines.
+            doc.work[LINES_KEY] = line_hashes(doc.text)
+        return doc
     except RecursionError:
         return doc.reject("document too deeply nested")
     except Exception as e:  # third-party parsers on hostile input: reject, never crash
         return doc.reject(f"extraction failed: {type(e).__name__}: {str(e)[:200]}")
+
+
+def template_site(doc: Document) -> str | None:
+    """The site whose template lines a prepared document counts towards (plain text only),
+    or ``None``. A JSONL or WARC record without a URL has no site we can tell: a sentence
+    two such records share is re-reporting, never template."""
+    if doc.status == "rejected" or doc.raw_kind != "text":
+        return None
+    if not doc.url and doc.input_format in ("jsonl", "warc"):
+        return None
+    return site_key(doc.source, doc.url)
 
 
 def _prepare(doc: Document, raw: str | bytes, cfg: RunConfig) -> Document:

@@ -188,3 +188,30 @@ def test_a_document_crosses_to_a_worker_and_back_whole(tmp_path: Path) -> None:
         back = pickle.loads(pickle.dumps(doc))
         assert back.text == "" and back.parked is not None and back.parked.spill is spill
         assert back.read_text() == "Talks begin today."
+
+
+def test_templates_from_the_workers_line_hashes_or_from_the_text() -> None:
+    """Workers hash each page's lines while preparing it; a record without them (a chunk
+    saved by an earlier version) is hashed from its text, to the same templates."""
+    from corpuskit.pipeline import _templates, _Timer
+    from corpuskit.records import Document
+    from corpuskit.stages import LINES_KEY, prepare_document
+
+    cfg = RunConfig(workers=1)
+    menu = "Home | World | Sport | Business\nSubscribe to our newsletter"
+
+    def pages() -> list[Document]:
+        raws = [f"{menu}\nStory {i} begins here and goes on.\nShare this" for i in range(4)]
+        docs = [Document(f"d{i}", "site.txt", url=f"https://example.com/{i}", raw=r) for i, r in enumerate(raws)]
+        docs.append(Document("x", "other.jsonl", input_format="jsonl", raw="Share this\nNo URL here."))
+        return [prepare_document(d, cfg) for d in docs]
+
+    with_hashes = pages()
+    assert all(LINES_KEY in d.work for d in with_hashes[:4]) and LINES_KEY not in with_hashes[4].work
+    without = pages()
+    for d in without:
+        d.work.pop(LINES_KEY, None)
+    got = _templates(with_hashes, cfg, _Timer())
+    assert got == _templates(without, cfg, _Timer()) and set(got) == {"example.com"}
+    assert len(got["example.com"]) == 3  # the menu's two lines and "Share this"
+    assert all(LINES_KEY not in d.work for d in with_hashes)  # counted, then let go

@@ -52,7 +52,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..boilerplate import line_hash, site_key
+from ..boilerplate import line_hashes
 from ..config import DedupConfig, RunConfig
 from ..dedup import (
     DEDUP_WORK_KEYS,
@@ -75,7 +75,7 @@ from ..readers import Discovered, discover_inputs, make_unique, read_inputs, rec
 from ..records import Document, Passage, PassageRef
 from ..signatures import minhash_signature, shingle_hashes
 from ..spill import TextSpill
-from ..stages import finish_document, prepare_document
+from ..stages import LINES_KEY, finish_document, prepare_document, template_site
 from ..writers import prepare_output_dir, staged_output, write_jsonl
 from . import SPARK_INSTALL_HINT
 
@@ -372,21 +372,13 @@ def _prepare_part(docs: Iterable[Document], cfg: RunConfig) -> Iterator[Document
         yield prepare_document(d, cfg)
 
 
-def _template_site(doc: Document) -> str | None:
-    """The site whose template lines apply to ``doc``, as the local engine decides it."""
-    if doc.status == "rejected" or doc.raw_kind != "text":
-        return None
-    if not doc.url and doc.input_format in ("jsonl", "warc"):
-        return None  # no site we can tell: lines such records share are re-reporting
-    return site_key(doc.source, doc.url)
-
-
 def _page_lines(docs: Iterable[Document]) -> Iterator[tuple[int, tuple[str | None, int]]]:
     """``(line hash, (site, 1))`` for each distinct non-blank line of each page."""
     for d in docs:
-        site = _template_site(d)
+        site = template_site(d)
         if site is not None:
-            for h in {line_hash(s) for s in d.text.split("\n") if s.strip()}:
+            lines = d.work.get(LINES_KEY)  # made by prepare_document
+            for h in (lines if lines is not None else line_hashes(d.text)).tolist():
                 yield h, (site, 1)
 
 
@@ -408,7 +400,8 @@ def _finish_part(
 ) -> Iterator[Document]:
     tpl = templates.value
     for d in docs:
-        if cfg.boilerplate.enabled and (site := _template_site(d)) is not None:
+        d.work.pop(LINES_KEY, None)  # counted into the templates already
+        if cfg.boilerplate.enabled and (site := template_site(d)) is not None:
             d.work["site"] = site
         yield finish_document(d, cfg, tpl.get(d.work.get("site", ""), frozenset()))
 
