@@ -117,10 +117,10 @@ def line_hashes(text: str) -> np.ndarray:
 class TemplateIndex:
     """Which lines each site repeats across its pages, kept as hashes and counts only.
 
-    Call :meth:`add` (or :meth:`add_hashes`) once per page, then :meth:`template_for`. A line counts as template for
-    a site when it is on at least ``cfg.template_min_pages`` of that site's pages and on no
-    other site's page: text shared between *different* sites is re-reported content, which
-    the passage stage must still see.
+    Call :meth:`add` (or :meth:`add_hashes`) once per page, then :meth:`template_for`. A
+    line counts as template for a site when it is on at least ``cfg.template_min_pages`` of
+    that site's pages and on no other site's page: text shared between *different* sites is
+    re-reported content, which the passage stage must still see.
 
     >>> idx = TemplateIndex(BoilerplateConfig())
     >>> idx.add("a.com", "Menu\\nStory one.\\nShared quote.")

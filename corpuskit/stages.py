@@ -5,7 +5,8 @@ never raise on bad data: a document that cannot be processed comes back ``reject
 reason. Two passes, because plain-text boilerplate stripping needs to know which lines a
 site repeats across the whole batch:
 
-* :func:`prepare_document` — decode, extract HTML (trafilatura), normalise plain text;
+* :func:`prepare_document` — decode, extract HTML (trafilatura), normalise plain text
+  and hash its lines (what the site templates are counted from);
 * :func:`finish_document` — strip boilerplate (with the site's template lines), normalise,
   detect language, compute the MinHash signature used by deduplication.
 """
