@@ -1,9 +1,11 @@
-"""Worker processes forked from this one: how they start, and an ordered map over them.
+"""Work on several cores: worker processes forked from this one (how they start, and an
+ordered map over them), and an ordered map over threads.
 
 The pipeline's pool and the passage stage's helpers both fork: a forked child sees the
 parent's memory as it is (open scratch files, large arrays, caches) without pickling any of
 it. :func:`worker_init` is how every such child starts; :func:`fork_map` runs a function
 that exists only in this process (a closure over the stage's state) on forked children.
+:func:`thread_map` is for compiled kernels and sorts, which let go of the GIL.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-__all__ = ["fork_map", "worker_init"]
+__all__ = ["fork_map", "thread_map", "worker_init"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -89,3 +92,20 @@ def fork_map(fn: Callable[[T], R], tasks: Sequence[T], procs: int) -> list[R]:
             gc.unfreeze()
     pool.shutdown()
     return out
+
+
+def thread_map(fn: Callable[[T], R], items: Iterable[T], threads: int) -> Iterator[R]:
+    """``map(fn, items)`` in order, on ``threads`` threads (the compiled kernels release the
+    GIL), with at most ``2 * threads`` items in flight: results can be large, and while the
+    caller handles one result every thread still has an item to work on."""
+    if threads <= 1:
+        yield from map(fn, items)
+        return
+    pending: deque[Future[R]] = deque()
+    with ThreadPoolExecutor(threads) as ex:
+        for x in items:
+            pending.append(ex.submit(fn, x))
+            if len(pending) >= 2 * threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

@@ -12,12 +12,12 @@ built with datasketch at the same threshold behaves the same.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
 
 from . import signatures as _sig
+from .forked import thread_map
 
 __all__ = [
     "band_keys",
@@ -210,11 +210,7 @@ def candidate_pairs(sigs: np.ndarray, bands: int, rows: int, threads: int = 1) -
     def band_pairs(band: int) -> np.ndarray:
         return _first_collisions(keys, band, np.argsort(keys[:, band], kind="stable"))
 
-    if threads > 1:
-        with ThreadPoolExecutor(threads) as ex:
-            parts = list(ex.map(band_pairs, range(bands)))
-    else:
-        parts = [band_pairs(band) for band in range(bands)]
+    parts = list(thread_map(band_pairs, range(bands), threads))
     found = np.sort(np.concatenate(parts))
     return np.stack([found // n, found % n], axis=1)
 

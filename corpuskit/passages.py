@@ -81,9 +81,8 @@ import tempfile
 import threading
 import zlib
 from bisect import bisect_right
-from collections import OrderedDict, defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -109,7 +108,7 @@ from .align import (
 from .config import PassageConfig
 from .dedup import parse_date
 from .errors import OutputError
-from .forked import fork_map
+from .forked import fork_map, thread_map
 from .lsh import recall_params
 from .memory import release_memory
 from .normalise import fold_text
@@ -339,23 +338,6 @@ def _units_for(doc: Document, cfg: PassageConfig) -> PassageUnits:
     return passage_units(text, cfg)
 
 
-def _threaded(fn: Callable[[T], R], items: Iterable[T], threads: int) -> Iterator[R]:
-    """``map(fn, items)`` in order, on ``threads`` threads (the compiled kernels release the
-    GIL), with at most ``2 * threads`` items in flight: results can be large, and while the
-    caller handles one result every thread still has an item to work on."""
-    if threads <= 1:
-        yield from map(fn, items)
-        return
-    pending: deque[Future[R]] = deque()
-    with ThreadPoolExecutor(threads) as ex:
-        for x in items:
-            pending.append(ex.submit(fn, x))
-            if len(pending) >= 2 * threads:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-
-
 # ---------------------------------------------------------------------------------------
 # batch state on disk: unit shingles, shingle counts, signature bands
 # ---------------------------------------------------------------------------------------
@@ -512,7 +494,7 @@ class _Counts:
             order = np.argsort(keys)
             return keys[order], counts[order]
 
-        out = list(_threaded(count, pieces, threads))
+        out = list(thread_map(count, pieces, threads))
         return _Frequent(np.concatenate([k for k, _ in out]), np.concatenate([c for _, c in out]))
 
 
@@ -905,7 +887,7 @@ def _sign_units(
 
     state_at = np.zeros((where.shape[0], 2), dtype=np.int64)
     live: list[np.ndarray] = []
-    for d0, nu, states_at, block_live in _threaded(sign, blocks(), threads):
+    for d0, nu, states_at, block_live in thread_map(sign, blocks(), threads):
         live.append(block_live)
         signed.sizes.append(nu)
         state_at[d0 : d0 + states_at.shape[0] - 1, 0] = states_at[:-1]
@@ -1079,7 +1061,7 @@ def _candidate_pairs(
         fh = scratch.new()
         where: list[tuple[int, int]] = []
         at = 0
-        for keys in _threaded(band_keys, range(bands), threads):
+        for keys in thread_map(band_keys, range(bands), threads):
             pwrite_all(fh.fileno(), keys, at)
             where.append((at, keys.shape[0]))
             at += keys.nbytes
@@ -1098,14 +1080,14 @@ def _candidate_pairs(
             return _bucket_pairs(sorted_keys(band), bits, unit_doc, BUCKET_CAP, nunits, part, passes)
 
         found = _PairSet()
-        for pairs in _threaded(band_pairs, range(bands), threads):
+        for pairs in thread_map(band_pairs, range(bands), threads):
             found.add(pairs)
         flat = found.sorted()  # each pair once
         del found
         lo, hi = _split_pairs(flat, nunits, id_type)
         del flat
         agree = np.zeros(lo.shape[0], dtype=np.uint16)  # num_perm <= 512
-        for counts in _threaded(partial(_agree_in_group, signed, lo, hi), range(signed.groups), threads):
+        for counts in thread_map(partial(_agree_in_group, signed, lo, hi), range(signed.groups), threads):
             agree += counts
         keep = agree >= ESTIMATE_SHARE * cfg.threshold * cfg.num_perm
         kept.append((lo[keep], hi[keep]))

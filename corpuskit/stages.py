@@ -180,7 +180,7 @@ def finish_documents(args: tuple[list[Document], RunConfig, dict[str, frozenset[
     return [finish_document(d, cfg, templates.get(d.work.get("site", ""), frozenset())) for d in docs]
 
 
-CHUNK_BYTES = 1 << 20
+_CHUNK_BYTES = 1 << 20
 """Content per chunk (:func:`_chunks`) beyond which it ends early."""
 
 
@@ -190,7 +190,7 @@ def _content_bytes(doc: Document) -> int:
     return doc.parked.size if doc.parked is not None else len(doc.text)
 
 
-def _chunks(docs: Iterable[Document], size: int, max_bytes: int = CHUNK_BYTES) -> Iterator[list[Document]]:
+def _chunks(docs: Iterable[Document], size: int, max_bytes: int = _CHUNK_BYTES) -> Iterator[list[Document]]:
     """Runs of at most ``size`` documents, ended early once their content (raw input, or
     text) reaches ``max_bytes``: a task's cost follows its bytes (an HTML page costs
     about a hundred plain-text records), and chunks stay the same from run to run.

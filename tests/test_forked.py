@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
 
 import pytest
 
-from corpuskit.forked import fork_map
+from corpuskit.forked import fork_map, thread_map
 
 
 def test_results_come_back_in_task_order_from_the_children() -> None:
@@ -43,3 +44,29 @@ def test_a_child_that_dies_leaves_the_work_to_this_process() -> None:
         return i + 1
 
     assert fork_map(die_in_a_child, list(range(6)), 2) == [1, 2, 3, 4, 5, 6]
+
+
+def test_thread_map_keeps_order_and_bounds_what_is_in_flight() -> None:
+    import threading
+    import time
+
+    started: list[int] = []
+    lock = threading.Lock()
+
+    def slow(x: int) -> int:
+        with lock:
+            started.append(x)
+        time.sleep(0.002 * (x % 3))  # later items often finish first
+        return x * x
+
+    def items() -> Iterator[int]:
+        for x in range(40):
+            with lock:
+                assert x - len(consumed) <= 2 * 3  # never more than 2 * threads ahead
+            yield x
+
+    consumed: list[int] = []
+    for r in thread_map(slow, items(), 3):
+        consumed.append(r)
+    assert consumed == [x * x for x in range(40)] and sorted(started) == list(range(40))
+    assert list(thread_map(slow, range(5), 1)) == [0, 1, 4, 9, 16]  # one thread: plain map
