@@ -52,6 +52,7 @@ __all__ = [
     "read_inputs",
     "record_authors",
     "record_body",
+    "rename",
     "text_encoding",
 ]
 
@@ -628,8 +629,14 @@ def make_unique(doc: Document, seen: dict[str, int]) -> None:
             break
     seen[base] = n
     seen[candidate] = 1
-    doc.meta = {"given_id": base, **doc.meta}  # first: the same wherever it is done
-    doc.id = candidate
+    rename(doc, candidate)
+
+
+def rename(doc: Document, new_id: str) -> None:
+    """Give ``doc`` the id ``new_id``, keeping the one it had as the first key of its
+    ``meta`` (``given_id``): first, so the output is the same whichever engine renames."""
+    doc.meta = {"given_id": doc.id, **doc.meta}
+    doc.id = new_id
 
 
 def _reject(path: str, reason: str, *, line: int | None = None, doc_id: str | None = None, fmt: str = "") -> Document:

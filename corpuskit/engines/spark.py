@@ -71,7 +71,7 @@ from ..lsh import band_keys, run_pairs
 from ..normalise import fold_text
 from ..passages import drop_passages, find_passages
 from ..pipeline import Progress, RunResult, manifest_head, output_names, write_report_and_manifest
-from ..readers import Discovered, discover_inputs, make_unique, read_inputs, record_authors, record_body
+from ..readers import Discovered, discover_inputs, make_unique, read_inputs, record_authors, record_body, rename
 from ..records import Document, Passage, PassageRef
 from ..signatures import minhash_signature, shingle_hashes
 from ..spill import TextSpill
@@ -252,8 +252,7 @@ def _place(
     doc.order = offsets.value[file] + doc.order
     new = renamed.value.get(doc.order)
     if new is not None:
-        doc.meta = {"given_id": doc.id, **doc.meta}  # first, as make_unique puts it
-        doc.id = new
+        rename(doc, new)
     return doc
 
 
