@@ -22,7 +22,7 @@ from typing import IO, Any, TypeVar, get_args
 import orjson
 
 from ._version import __version__
-from .boilerplate import TemplateIndex, line_hashes
+from .boilerplate import TemplateIndex
 from .checkpoint import Checkpoints, Keyed, Ready
 from .config import RunConfig
 from .dedup import DedupStats, SignatureBlocks, deduplicate
@@ -33,7 +33,7 @@ from .passages import drop_passages, find_passages, park_units
 from .readers import Discovered, discover_inputs, make_unique, read_inputs
 from .records import Document, DupKind, Passage
 from .spill import TextSpill
-from .stages import LINES_KEY, _chunks, finish_documents, prepare_documents, template_site
+from .stages import _chunks, finish_documents, prepare_documents, template_lines, template_site
 from .writers import prepare_output_dir, staged_output, write_json, write_jsonl
 
 __all__ = ["Progress", "RunResult", "run"]
@@ -453,8 +453,7 @@ def _templates(docs: list[Document], cfg: RunConfig, timer: _Timer) -> dict[str,
             continue
         d.work["site"] = site
         sites.add(site)
-        lines = d.work.pop(LINES_KEY, None)  # made by the workers (prepare_document)
-        index.add_hashes(site, lines if lines is not None else line_hashes(d.read_text()))
+        index.add_hashes(site, template_lines(d))  # hashed by the workers
     templates = {s: tpl for s in sorted(sites) if (tpl := index.template_for(s))}
     timer.add("templates", time.perf_counter() - t)
     return templates

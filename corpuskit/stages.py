@@ -28,7 +28,15 @@ from .readers import Decoded, decode_bytes, parse_deferred, text_encoding
 from .records import Document
 from .signatures import minhash_signature
 
-__all__ = ["LINES_KEY", "finish_document", "finish_documents", "prepare_document", "prepare_documents", "template_site"]
+__all__ = [
+    "LINES_KEY",
+    "finish_document",
+    "finish_documents",
+    "prepare_document",
+    "prepare_documents",
+    "template_lines",
+    "template_site",
+]
 
 LINES_KEY = "lines"
 """``doc.work`` key of a prepared page's :func:`~corpuskit.boilerplate.line_hashes`."""
@@ -84,6 +92,14 @@ def template_site(doc: Document) -> str | None:
     if not doc.url and doc.input_format in ("jsonl", "warc"):
         return None
     return site_key(doc.source, doc.url)
+
+
+def template_lines(doc: Document) -> np.ndarray:
+    """A prepared page's :func:`~corpuskit.boilerplate.line_hashes`, taken out of
+    ``doc.work`` where :func:`prepare_document` put them; made from the text for a record
+    prepared without them (a chunk an earlier version saved)."""
+    lines = doc.work.pop(LINES_KEY, None)
+    return lines if lines is not None else line_hashes(doc.read_text())
 
 
 def _prepare(doc: Document, raw: str | bytes, cfg: RunConfig) -> Document:

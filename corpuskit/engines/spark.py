@@ -52,7 +52,6 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..boilerplate import line_hashes
 from ..config import DedupConfig, RunConfig
 from ..dedup import (
     DEDUP_WORK_KEYS,
@@ -75,7 +74,7 @@ from ..readers import Discovered, discover_inputs, make_unique, read_inputs, rec
 from ..records import Document, Passage, PassageRef
 from ..signatures import minhash_signature, shingle_hashes
 from ..spill import TextSpill
-from ..stages import LINES_KEY, finish_document, prepare_document, template_site
+from ..stages import LINES_KEY, finish_document, prepare_document, template_lines, template_site
 from ..writers import prepare_output_dir, staged_output, write_jsonl
 from . import SPARK_INSTALL_HINT
 
@@ -376,8 +375,7 @@ def _page_lines(docs: Iterable[Document]) -> Iterator[tuple[int, tuple[str | Non
     for d in docs:
         site = template_site(d)
         if site is not None:
-            lines = d.work.get(LINES_KEY)  # made by prepare_document
-            for h in (lines if lines is not None else line_hashes(d.text)).tolist():
+            for h in template_lines(d).tolist():
                 yield h, (site, 1)
 
 
