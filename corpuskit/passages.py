@@ -78,7 +78,6 @@ import heapq
 import itertools
 import os
 import tempfile
-import threading
 import zlib
 from bisect import bisect_right
 from collections import OrderedDict, defaultdict
@@ -815,7 +814,7 @@ def _sign_units(
     df_common: int,
     cfg: PassageConfig,
     scratch: _Scratch,
-    threads: int,
+    procs: int,
 ) -> tuple[_Signed, IO[bytes], np.ndarray, np.ndarray]:
     """Frequency-damped MinHash of every unit, written by column groups (:class:`_Signed`),
     and each document's verification state (:class:`_DocState`) packed to a second file.
@@ -823,10 +822,13 @@ def _sign_units(
     Damping: a shingle in df > DF_DAMP documents takes part in each permutation with
     probability DF_DAMP / df (as a threshold on a second hash; all ones = always).
     Returns the signatures, the state file, each document's state blob as ``[start, end)``
-    byte offsets (blocks are appended as they finish, so not in document order) and, per
-    unit, whether it has :data:`MIN_SHARED_SHINGLES` distinctive shingles. Blocks of
-    documents are read, signed and written on ``threads`` threads (compiled code, reads and
-    writes, which let go of the GIL); a block's signatures go where its first unit says.
+    byte offsets and, per unit, whether it has :data:`MIN_SHARED_SHINGLES` distinctive
+    shingles. Blocks of documents are signed in ``procs`` processes forked for it (what a
+    block computes is a few dozen numpy and compiled steps, and threads ran them 1.5
+    times as fast as one, processes twice). Every block's place in both files is known
+    before it starts: its signatures go where its first unit says, its states to a region
+    reserved for it (:func:`_state_bound`; the file has holes), so a block is written
+    where it is computed and sends back only offsets.
     """
     perms = _permutations(cfg.num_perm)
     k = cfg.shingle
@@ -834,29 +836,28 @@ def _sign_units(
     signed = _Signed(scratch.new(), [], cfg.num_perm, rows)
     state_fh = scratch.new()
     sig_fd, state_fd = signed.fh.fileno(), state_fh.fileno()
-    state_end = [0]  # the state file's end, under ``state_lock``: blocks append as they finish
-    state_lock = threading.Lock()
+    ends = np.cumsum(_state_bound(where[:, 2]))
 
-    def blocks() -> Iterator[tuple[int, np.ndarray, int]]:
-        """Runs of documents with about _SIGN_BLOCK units: (first document, its rows of
-        ``where``, first unit)."""
+    def blocks() -> Iterator[tuple[int, int, int]]:
+        """Runs of documents with about _SIGN_BLOCK units: (first document, end, first unit)."""
         start = n = u0 = 0
         for i, nu in enumerate(n_units.tolist()):
             n += nu
             if n >= _SIGN_BLOCK:
-                yield start, where[start : i + 1], u0
+                yield start, i + 1, u0
                 start, u0, n = i + 1, u0 + n, 0
         if start < where.shape[0]:
-            yield start, where[start:], u0
+            yield start, where.shape[0], u0
 
-    def sign(task: tuple[int, np.ndarray, int]) -> tuple[int, int, np.ndarray, np.ndarray]:
-        d0, block, u0 = task
+    def sign(task: tuple[int, int, int]) -> tuple[int, np.ndarray, np.ndarray]:
+        d0, d1, u0 = task
+        block = where[d0:d1]
         at = np.zeros(block.shape[0] + 1, dtype=np.int64)
         np.cumsum((block[:, 2] + 7) // 8 * 8, out=at[1:])
         buf = np.empty(int(at[-1]), dtype=np.uint8)
         for (fd, off, size), a in zip(block.tolist(), at[:-1].tolist(), strict=True):
             _pread_into(fd, buf[a : a + size], off)
-        keys, ts, sh, starts, ends, units_flat, flags, counts = _gather(buf, at[:-1])
+        keys, ts, sh, starts, ends_, units_flat, flags, counts = _gather(buf, at[:-1])
         del buf
         units = units_flat.reshape(-1, 2)
         off = _unit_offsets(units, k)
@@ -870,29 +871,37 @@ def _sign_units(
         keep[damped] = (DF_DAMP / df[damped] * 2.0**64).astype(np.uint64)
         sigs = _minhash(sh, keep, off, perms)
         del keep
-        # This block's place in the signature file is known (units before it): write it here.
         nu = sigs.shape[0]
         for g in range(signed.groups):
             cols = np.ascontiguousarray(sigs[:, g * rows : (g + 1) * rows])
             pwrite_all(sig_fd, cols, (u0 * cfg.num_perm + nu * g * rows) * 4)
         rare_sh, rare_off = _sorted_by_unit(sh, df <= df_common, off)
         states, states_at = _pack_states(
-            keys, starts, ends, units_flat, flags, counts, token_df <= df_common, rare_sh, rare_off, BARRIER
+            keys, starts, ends_, units_flat, flags, counts, token_df <= df_common, rare_sh, rare_off, BARRIER
         )
-        with state_lock:
-            s0 = state_end[0]
-            state_end[0] += states.shape[0]
+        s0 = int(ends[d0 - 1]) if d0 else 0
+        assert s0 + states.shape[0] <= ends[d1 - 1], "state blobs outgrew their region"
         pwrite_all(state_fd, states, s0)
-        return d0, nu, states_at + s0, np.diff(rare_off) >= MIN_SHARED_SHINGLES
+        return nu, states_at + s0, np.diff(rare_off) >= MIN_SHARED_SHINGLES
 
+    tasks = list(blocks())
     state_at = np.zeros((where.shape[0], 2), dtype=np.int64)
     live: list[np.ndarray] = []
-    for d0, nu, states_at, block_live in thread_map(sign, blocks(), threads):
+    for (d0, _, _), (nu, states_at, block_live) in zip(tasks, fork_map(sign, tasks, procs), strict=True):
         live.append(block_live)
         signed.sizes.append(nu)
         state_at[d0 : d0 + states_at.shape[0] - 1, 0] = states_at[:-1]
         state_at[d0 : d0 + states_at.shape[0] - 1, 1] = states_at[1:]
     return signed, state_fh, state_at, np.concatenate(live) if live else np.zeros(0, dtype=bool)
+
+
+def _state_bound(scan_bytes: np.ndarray) -> np.ndarray:
+    """Bytes a document's state blob may take, from its scan blob's size: at most twice
+    that, plus the state head and padding. (A scan blob of nt tokens, nts token shingles,
+    nsh unit shingles and nu units takes 17nt + 8nts + 8nsh + 8nu bytes past its head;
+    the state 26nt + 8nrs + 16nu + 16 at most past its own, with nrs <= nsh distinctive
+    shingles and at most nt + 1 paragraph starts, then padding to 8.)"""
+    return (2 * scan_bytes + _STATE_HEAD + 16 + 7) // 8 * 8
 
 
 @jit
@@ -1780,10 +1789,10 @@ def find_passages(
     Memory does not grow with the text: units and signatures go to anonymous scratch files
     in ``scratch_dir`` (the system's temporary directory by default), one LSH band is in
     memory at a time, and tokens are rebuilt from the text for the documents being
-    verified (a bounded cache). ``workers`` is how many cores to use: as many threads run
-    the compiled kernels (signatures, bands) side by side, and as many processes, forked
-    from this one, align the candidate pairs and build the passages (Python work that
-    threads would serialise). Raises :class:`OutputError` when the scratch files cannot
+    verified (a bounded cache). ``workers`` is how many cores to use: as many processes,
+    forked from this one, sign the units, align the candidate pairs and build the
+    passages, and as many threads count shingles and band the signatures (compiled
+    kernels and sorts that let go of the GIL). Raises :class:`OutputError` when the scratch files cannot
     be written.
     """
     sel = _in_order([d for d in docs if d.status == "kept" and d.has_text])

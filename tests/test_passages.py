@@ -469,9 +469,10 @@ def test_same_passages_however_the_work_is_split(monkeypatch: pytest.MonkeyPatch
 
     want = _snapshot(docs := _gold_docs(), find_passages(docs, PassageConfig()))
     assert len(want[0]) > 20
-    # Counting on disk partitions, signatures in many small blocks, candidate pairs in
-    # passes, a cache that holds about one document (every lookup reads the state file
-    # again), threads, and alignment and building in forked processes.
+    # Counting on disk partitions, signatures in many small blocks signed in forked
+    # processes, candidate pairs in passes on threads, a cache that holds about one
+    # document (every lookup reads the state file again), and alignment and building in
+    # forked processes.
     monkeypatch.setattr(P, "_COUNT_BUFFER", 1000)
     monkeypatch.setattr(P, "_SIGN_BLOCK", 64)
     monkeypatch.setattr(P, "_CACHE_BYTES", 1)
