@@ -66,9 +66,10 @@ def fork_map(fn: Callable[[T], R], tasks: Sequence[T], procs: int) -> list[R]:
     if procs <= 1 or len(tasks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [fn(t) for t in tasks]
     _FN = fn
-    froze = gc.get_freeze_count() == 0  # a caller's own freeze is left as it is
-    if froze:
-        gc.freeze()
+    # Unfrozen at the end only if nothing was frozen before: a caller's own freeze (the
+    # pipeline's records) is the caller's to undo, and these objects go with it.
+    froze = gc.get_freeze_count() == 0
+    gc.freeze()
     pool = ProcessPoolExecutor(
         min(procs, len(tasks)),
         mp_context=multiprocessing.get_context("fork"),

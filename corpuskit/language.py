@@ -20,6 +20,7 @@ import re
 import threading
 from typing import Any
 
+from .memory import no_collection
 from .stopwords import stopwords
 
 __all__ = ["detect_language", "load_profiles", "unload_profiles"]
@@ -35,7 +36,8 @@ def _factory() -> Any:
             if _FACTORY is None:
                 from langdetect import detector_factory
 
-                detector_factory.init_factory()
+                with no_collection():
+                    detector_factory.init_factory()
                 _FACTORY = detector_factory._factory
     return _FACTORY
 

@@ -1,11 +1,15 @@
-"""Giving memory back to the system between the stages of a long run (glibc only)."""
+"""Memory over a long run: giving it back to the system between stages (glibc only), and
+keeping long-lived objects out of the garbage collector's sight."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["map_large_blocks", "release_memory"]
+__all__ = ["long_lived", "map_large_blocks", "no_collection", "release_memory"]
 
 _M_MMAP_THRESHOLD = -3  # mallopt parameter (glibc malloc.h)
 
@@ -46,3 +50,40 @@ def map_large_blocks(threshold: int = 1 << 20) -> None:
     """
     if (mallopt := _glibc("mallopt")) is not None:
         mallopt(_M_MMAP_THRESHOLD, threshold)
+
+
+@contextlib.contextmanager
+def long_lived() -> Iterator[Callable[[], None]]:
+    """Within the block, the function given freezes every object alive at the time
+    (``gc.freeze``): the collector's full collections no longer visit them, and a forked
+    worker's collections no longer write to (and so copy) the pages holding them. Left
+    frozen until the block ends, and only if nothing was frozen when it began (a caller's
+    own freeze is left as it is, and the function does nothing then).
+
+    A run's records live until its output is written: a full collection visiting 20,000 of
+    them costs about 0.1 s each time the collector decides to run one, and finds nothing
+    (records hold no reference cycles; they are freed by reference counting, frozen or not).
+    """
+    own = gc.get_freeze_count() == 0
+    try:
+        yield gc.freeze if own else _nothing
+    finally:
+        if own:
+            gc.unfreeze()
+
+
+def _nothing() -> None:
+    pass
+
+
+@contextlib.contextmanager
+def no_collection() -> Iterator[None]:
+    """The collector off for the block: for code that builds a million objects and no
+    garbage (loading langdetect's profiles set off full collections costing 0.09 s)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import time
@@ -28,7 +27,7 @@ from .config import RunConfig
 from .dedup import DedupStats, SignatureBlocks, deduplicate
 from .errors import RejectedRecordError
 from .forked import worker_init
-from .memory import map_large_blocks, release_memory
+from .memory import long_lived, map_large_blocks, no_collection, release_memory
 from .passages import drop_passages, find_passages, park_units
 from .readers import Discovered, discover_inputs, make_unique, read_inputs
 from .records import Document, DupKind, Passage
@@ -124,32 +123,32 @@ def write_report_and_manifest(
     write_json(stage / "manifest.json", manifest)
 
 
-def _share_with_workers(cfg: RunConfig) -> None:
+def _share_with_workers(cfg: RunConfig, freeze: Callable[[], None]) -> None:
     """Load, before the workers fork, what each of them would otherwise load for itself:
     langdetect's profiles and the compiled signature and passage-unit kernels (about 100 MB
-    a process). Forked, the workers share these pages with the main process; frozen, the
-    objects are never visited by a worker's garbage collector, which would write to (and
-    so copy) every page holding one. :func:`_unshare` undoes it once the pool is gone."""
+    a process). Forked, the workers share these pages with the main process; frozen
+    (:func:`~corpuskit.memory.long_lived`), the objects are never visited by a worker's
+    garbage collector, which would write to (and so copy) every page holding one.
+    :func:`_unshare` lets the profiles go once the pool is gone."""
     from .language import load_profiles
     from .passages import passage_units
     from .signatures import minhash_signature
 
-    load_profiles()
     text = "a few words that make each kernel the workers run load before they fork"
-    if cfg.dedup.enabled:
-        d = cfg.dedup
-        minhash_signature(text, num_perm=d.num_perm, shingle=d.shingle, seed=d.seed)
-    if cfg.passages.mode != "off":
-        passage_units(text, cfg.passages)
-    gc.freeze()  # no collection first: it costs a tenth of a second and leaves holes in pages
+    with no_collection():  # about a million objects and no garbage
+        load_profiles()
+        if cfg.dedup.enabled:
+            d = cfg.dedup
+            minhash_signature(text, num_perm=d.num_perm, shingle=d.shingle, seed=d.seed)
+        if cfg.passages.mode != "off":
+            passage_units(text, cfg.passages)
+        freeze()  # before the collector runs again: it would find nothing, in 0.1 s
 
 
 def _unshare() -> None:
     from .language import unload_profiles
 
-    gc.unfreeze()
-    unload_profiles()  # the main process detects no language itself
-    gc.collect()
+    unload_profiles()  # the main process detects no language itself; frozen, still freed
     release_memory()
 
 
@@ -284,8 +283,10 @@ def run(
             store.check(cfg)
     ckpt = Checkpoints(out, cfg, resume=resume)
     try:
-        with TextSpill(ckpt.work_dir) as spill:
-            result = _run(inputs, out, cfg, found, ckpt, timer, tick, stdin, write_report_html, t_all, index, spill)
+        with TextSpill(ckpt.work_dir) as spill, long_lived() as freeze:
+            result = _run(
+                inputs, out, cfg, found, ckpt, timer, tick, stdin, write_report_html, t_all, index, spill, freeze
+            )
     except BaseException:
         ckpt.close()  # checkpoints stay for --resume
         raise
@@ -306,14 +307,16 @@ def _run(
     t_all: float,
     index: Path | str | None,
     spill: TextSpill,
+    freeze: Callable[[], None],
 ) -> RunResult:
     # Texts wait in ``spill`` between stages: memory holds records and compact state only.
     pool = None
     if cfg.workers > 1:
-        _share_with_workers(cfg)
+        _share_with_workers(cfg, freeze)
         pool = _Workers(cfg.workers)
     try:
         docs = _prepare(inputs, found, cfg, pool, timer, tick, stdin, ckpt, spill)
+        freeze()  # records live long: collections need not visit them again and again
         templates = _templates(docs, cfg, timer)
         units = cfg.passages.mode != "off" and index is None  # the index makes its own
         sigs = SignatureBlocks(cfg.dedup.num_perm) if cfg.dedup.enabled and index is None else None
@@ -328,6 +331,7 @@ def _run(
             pool.shutdown()
         if cfg.workers > 1:
             _unshare()
+    freeze()
     dstats, passages, index_summary = _corpus_stages(docs, cfg, timer, tick, ckpt, index, sigs)
 
     t = time.perf_counter()
