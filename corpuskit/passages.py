@@ -840,7 +840,7 @@ def _sign_units(
     signed = _Signed(scratch.new(), [], cfg.num_perm, rows)
     state_fh = scratch.new()
     sig_fd, state_fd = signed.fh.fileno(), state_fh.fileno()
-    ends = np.cumsum(_state_bound(where[:, 2]))
+    region_end = np.cumsum(_state_bound(where[:, 2]))  # each document's, in the state file
 
     def blocks() -> Iterator[tuple[int, int, int]]:
         """Runs of documents with about _SIGN_BLOCK units: (first document, end, first unit)."""
@@ -861,7 +861,7 @@ def _sign_units(
         buf = np.empty(int(at[-1]), dtype=np.uint8)
         for (fd, off, size), a in zip(block.tolist(), at[:-1].tolist(), strict=True):
             _pread_into(fd, buf[a : a + size], off)
-        keys, ts, sh, starts, ends_, units_flat, flags, counts = _gather(buf, at[:-1])
+        keys, ts, sh, starts, ends, units_flat, flags, counts = _gather(buf, at[:-1])
         del buf
         units = units_flat.reshape(-1, 2)
         off = _unit_offsets(units, k)
@@ -881,10 +881,10 @@ def _sign_units(
             pwrite_all(sig_fd, cols, (u0 * cfg.num_perm + nu * g * rows) * 4)
         rare_sh, rare_off = _sorted_by_unit(sh, df <= df_common, off)
         states, states_at = _pack_states(
-            keys, starts, ends_, units_flat, flags, counts, token_df <= df_common, rare_sh, rare_off, BARRIER
+            keys, starts, ends, units_flat, flags, counts, token_df <= df_common, rare_sh, rare_off, BARRIER
         )
-        s0 = int(ends[d0 - 1]) if d0 else 0
-        assert s0 + states.shape[0] <= ends[d1 - 1], "state blobs outgrew their region"
+        s0 = int(region_end[d0 - 1]) if d0 else 0
+        assert s0 + states.shape[0] <= region_end[d1 - 1], "state blobs outgrew their region"
         pwrite_all(state_fd, states, s0)
         return nu, states_at + s0, np.diff(rare_off) >= MIN_SHARED_SHINGLES
 
