@@ -104,9 +104,7 @@ def measure(corpus: Path, out: Path, workers: int, passages: str) -> dict[str, f
     cmd = [sys.executable, "-m", "corpuskit", "run", str(corpus), "-o", str(out), "-q", "--workers", str(workers)]
     cmd += ["--passages", passages]
     t = time.perf_counter()
-    # As installed: bytecode cached (a sandbox may set PYTHONDONTWRITEBYTECODE, and then
-    # every run compiles the package again, about 0.08 s).
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # see bench.installed_env
     proc = subprocess.Popen(cmd, env=env)
     peak = 0
     done = threading.Event()
