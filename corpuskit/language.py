@@ -43,7 +43,8 @@ def _factory() -> Any:
 
 
 def load_profiles() -> None:
-    """Load langdetect's language profiles now (about 60 MB of Python objects, 0.4 s).
+    """Load langdetect's language profiles now (about 60 MB of Python objects, 0.2 s with
+    the garbage collector off, 0.4 with it on).
 
     A run with workers loads them in the main process before the workers fork: they then
     share one copy instead of building one each.
