@@ -76,7 +76,6 @@ from __future__ import annotations
 import hashlib
 import heapq
 import itertools
-import os
 import tempfile
 import zlib
 from bisect import bisect_right
@@ -113,7 +112,7 @@ from .memory import release_memory
 from .normalise import fold_text
 from .records import Document, Passage, PassageRef, SourceSpan
 from .signatures import count_common_k
-from .spill import Parked, TextSpill, pread_exact, pwrite_all
+from .spill import Parked, TextSpill, pread_exact, pread_into, pwrite_all
 
 __all__ = [
     "BUCKET_CAP",
@@ -368,17 +367,6 @@ class _Scratch:
             fh.close()
 
 
-def _pread_into(fd: int, arr: np.ndarray, at: int) -> None:
-    """Fill the contiguous array ``arr`` with its size in bytes at ``at``."""
-    view = arr.data.cast("B")
-    done = 0
-    while done < len(view):
-        n = os.preadv(fd, [view[done:]], at + done)
-        if n <= 0:
-            raise OSError("passage scratch file is truncated")
-        done += n
-
-
 @jit
 def _count_over(x: np.ndarray, floor: int) -> tuple[np.ndarray, np.ndarray]:
     # Exact counts by open addressing (0 marks an empty slot; value 0 is counted aside);
@@ -605,7 +593,7 @@ class _Signed:
         base = u0 = 0
         fd = self.fh.fileno()
         for n in self.sizes:
-            _pread_into(fd, out[u0 : u0 + n], base + n * c0 * 4)  # read in place: no copy
+            pread_into(fd, out[u0 : u0 + n], base + n * c0 * 4)  # read in place: no copy
             base += n * self.num_perm * 4
             u0 += n
         return out
@@ -860,7 +848,7 @@ def _sign_units(
         np.cumsum((block[:, 2] + 7) // 8 * 8, out=at[1:])
         buf = np.empty(int(at[-1]), dtype=np.uint8)
         for (fd, off, size), a in zip(block.tolist(), at[:-1].tolist(), strict=True):
-            _pread_into(fd, buf[a : a + size], off)
+            pread_into(fd, buf[a : a + size], off)
         keys, ts, sh, starts, ends, units_flat, flags, counts = _gather(buf, at[:-1])
         del buf
         units = units_flat.reshape(-1, 2)
@@ -1081,7 +1069,7 @@ def _candidate_pairs(
 
         def stored_keys(band: int) -> np.ndarray:
             keys = np.empty(where[band][1], dtype=np.uint64)
-            _pread_into(fh.fileno(), keys, where[band][0])
+            pread_into(fh.fileno(), keys, where[band][0])
             return keys
 
         sorted_keys = stored_keys

@@ -32,7 +32,7 @@ from .passages import drop_passages, find_passages, park_units
 from .readers import Discovered, discover_inputs, make_unique, read_inputs
 from .records import Document, DupKind, Passage
 from .spill import TextSpill
-from .stages import _chunks, finish_documents, prepare_documents, template_lines, template_site
+from .stages import chunks, finish_documents, prepare_documents, template_lines, template_site
 from .writers import prepare_output_dir, staged_output, write_json, write_jsonl
 
 __all__ = ["Progress", "RunResult", "run"]
@@ -422,7 +422,7 @@ def _prepare(
     )
     docs: list[Document] = []
     seen_ids: dict[str, int] = {}
-    tasks = ((chunk, b"", (chunk, cfg)) for chunk in _chunks(reader, cfg.chunk_docs))
+    tasks = ((chunk, b"", (chunk, cfg)) for chunk in chunks(reader, cfg.chunk_docs))
     for chunk in ckpt.map("prepare", prepare_documents, tasks, _mapper(cfg, pool), spill):
         for d in chunk:
             make_unique(d, seen_ids)
@@ -490,7 +490,7 @@ def _finish(
             yield pending.popleft()
 
     def tasks() -> Iterator[tuple[list[Document], bytes, Any]]:
-        for chunk in _chunks(consumed(), cfg.chunk_docs):
+        for chunk in chunks(consumed(), cfg.chunk_docs):
             tpl = {s: templates[s] for s in sorted({d.work.get("site", "") for d in chunk}) if s in templates}
             yield (
                 chunk,

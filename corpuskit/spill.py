@@ -37,7 +37,7 @@ from typing import Any
 from .errors import OutputError
 from .records import Document
 
-__all__ = ["Parked", "TextSpill", "pread_exact", "pwrite_all"]
+__all__ = ["Parked", "TextSpill", "pread_exact", "pread_into", "pwrite_all"]
 
 
 def pread_exact(fd: int, size: int, at: int) -> bytes:
@@ -50,6 +50,19 @@ def pread_exact(fd: int, size: int, at: int) -> bytes:
             raise OSError(errno.EIO, f"file ends before byte {at + size}")
         data += more
     return data
+
+
+def pread_into(fd: int, arr: Any, at: int) -> None:
+    """Fill the contiguous array (or writable buffer) ``arr`` with as many bytes at offset
+    ``at`` of ``fd``, in place: :func:`pread_exact` without the copy. ``OSError`` if the
+    file is shorter."""
+    view = memoryview(arr).cast("B")
+    done = 0
+    while done < len(view):
+        n = os.preadv(fd, [view[done:]], at + done)
+        if n <= 0:
+            raise OSError(errno.EIO, f"file ends before byte {at + len(view)}")
+        done += n
 
 
 def pwrite_all(fd: int, data: Any, at: int) -> None:

@@ -30,6 +30,7 @@ from .signatures import minhash_signature
 
 __all__ = [
     "LINES_KEY",
+    "chunks",
     "finish_document",
     "finish_documents",
     "prepare_document",
@@ -197,7 +198,7 @@ def finish_documents(args: tuple[list[Document], RunConfig, dict[str, frozenset[
 
 
 _CHUNK_BYTES = 1 << 20
-"""Content per chunk (:func:`_chunks`) beyond which it ends early."""
+"""Content per chunk (:func:`chunks`) beyond which it ends early."""
 
 
 def _content_bytes(doc: Document) -> int:
@@ -206,14 +207,14 @@ def _content_bytes(doc: Document) -> int:
     return doc.parked.size if doc.parked is not None else len(doc.text)
 
 
-def _chunks(docs: Iterable[Document], size: int, max_bytes: int = _CHUNK_BYTES) -> Iterator[list[Document]]:
+def chunks(docs: Iterable[Document], size: int, max_bytes: int = _CHUNK_BYTES) -> Iterator[list[Document]]:
     """Runs of at most ``size`` documents, ended early once their content (raw input, or
     text) reaches ``max_bytes``: a task's cost follows its bytes (an HTML page costs
     about a hundred plain-text records), and chunks stay the same from run to run.
 
-    >>> [len(c) for c in _chunks([Document("a", "", text="x" * 10)] * 5, 2, max_bytes=25)]
+    >>> [len(c) for c in chunks([Document("a", "", text="x" * 10)] * 5, 2, max_bytes=25)]
     [2, 2, 1]
-    >>> [len(c) for c in _chunks([Document("a", "", text="x" * 10)] * 5, 4, max_bytes=25)]
+    >>> [len(c) for c in chunks([Document("a", "", text="x" * 10)] * 5, 4, max_bytes=25)]
     [3, 2]
     """
     chunk: list[Document] = []
