@@ -303,6 +303,25 @@ def test_invariants_and_input_order(rows: list[dict[str, Any]], rnd: random.Rand
     _check_dropped(docs, passages, before)
 
 
+_PIECES = ["tariff", "port", "Minister", "a", "x.", "said:", "—", "“", "”", "1,000", "\n", "\n\n", "\n\n\n"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=120), min_size=2, max_size=4))
+def test_state_blobs_fit_the_regions_reserved_for_them(texts: list[list[str]]) -> None:
+    """Signing reserves each document's state region from its scan blob's size
+    (``_state_bound``) and asserts the state fits; one document per block makes that a
+    check of every document: short units, one-word paragraphs, runs of paragraph breaks."""
+    docs = [Document(id=f"d{i}", source="s", text=" ".join(t).strip()) for i, t in enumerate(texts)]
+    docs.append(Document(id="z", source="s", text=" ".join(_PIECES[:5] * 20)))  # one long text
+    old = P._SIGN_BLOCK
+    P._SIGN_BLOCK = 1
+    try:
+        find_passages([d for d in docs if d.text], PassageConfig())
+    finally:
+        P._SIGN_BLOCK = old
+
+
 def _check_dropped(docs: Sequence[Document], passages: list[Passage], before: dict[str, str]) -> None:
     by_id = {d.id: d for d in docs}
     for p in passages:
