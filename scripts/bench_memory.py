@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+from bench import installed_env  # scripts/bench.py: run as a script, this folder is on sys.path
 
 _FUNCTION = (
     "the of and to a in that is was he for it with as his on be at by had are but from or have an they which "
@@ -104,8 +105,7 @@ def measure(corpus: Path, out: Path, workers: int, passages: str) -> dict[str, f
     cmd = [sys.executable, "-m", "corpuskit", "run", str(corpus), "-o", str(out), "-q", "--workers", str(workers)]
     cmd += ["--passages", passages]
     t = time.perf_counter()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # see bench.installed_env
-    proc = subprocess.Popen(cmd, env=env)
+    proc = subprocess.Popen(cmd, env=installed_env())
     peak = 0
     done = threading.Event()
 
