@@ -28,10 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 N = 400
 
 
-def _start(inp: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
+def _start(inp: Path, out: Path, *extra: str, new_session: bool = False) -> subprocess.Popen[str]:
     cmd = [sys.executable, "-m", "corpuskit", "run", str(inp), "-o", str(out), "--workers", "2", "--chunk-docs", "32"]
     cmd += extra
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=new_session
+    )
 
 
 def _wait_for_chunks(out: Path, stage: str, since_ns: int, proc: subprocess.Popen[str], n: int = 1) -> None:
@@ -119,10 +121,7 @@ def test_ctrl_c_to_the_whole_process_group(tmp_path: Path) -> None:
     big = write_corpus(tmp_path / "big.jsonl", 200, seed=5, words=200)
     out = tmp_path / "out"
     since = time.time_ns()
-    cmd = [sys.executable, "-m", "corpuskit", "run", str(big), "-o", str(out), "--workers", "2", "--chunk-docs", "32"]
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
+    proc = _start(big, out, new_session=True)
     _wait_for_chunks(out, "prepare", since, proc, n=2)
     os.killpg(proc.pid, signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
