@@ -66,7 +66,9 @@ def prepare_output_dir(out_dir: Path | str) -> Path:
 def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
     """Open a temporary file beside ``path``; on clean exit fsync it and rename it over ``path``.
 
-    On any error the temporary file is removed and ``path`` is left untouched.
+    The file gets the mode a plain ``open`` would give it (``0o666`` less the umask), not
+    the owner-only mode of a temporary file: a corpus is usually read by others too. On any
+    error the temporary file is removed and ``path`` is left untouched.
     """
     path = Path(path)
     try:
@@ -75,6 +77,8 @@ def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
         raise OutputError(f"{path.parent}: cannot write: {e.strerror or e}") from e
     try:
         with os.fdopen(fd, "wb") as fh:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, 0o666 & ~_umask())
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
@@ -85,6 +89,13 @@ def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
         if isinstance(e, OSError):
             raise OutputError(f"{path}: write failed: {e.strerror or e}") from e
         raise
+
+
+def _umask() -> int:
+    # Read by setting it (there is no getter) and set back at once.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def dumps_record(obj: Any) -> bytes:

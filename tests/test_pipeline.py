@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -100,6 +102,17 @@ def test_unwritable_output(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(OutputError):
         run([str(tmp_path / "file")], tmp_path / "file" / "out", RunConfig(workers=1))
+
+
+def test_outputs_get_the_mode_a_plain_open_would_give(tmp_path: Path) -> None:
+    # Written to temporary files (owner-only) and renamed: the mode is set, not inherited.
+    old = os.umask(0o027)
+    try:
+        run([str(_mixed_corpus(tmp_path))], tmp_path / "out", RunConfig(workers=1))
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "out").iterdir()}
+    assert modes == dict.fromkeys(["documents.jsonl", "passages.jsonl", "report.html", "manifest.json"], 0o640)
 
 
 @pytest.mark.skipif(not SEEDS.is_dir(), reason="shared seeds not present")
