@@ -51,6 +51,7 @@ __all__ = [
     "context_snippet",
     "mark_spelling",
     "render_report",
+    "save_report",
     "word_diff",
     "write_report",
 ]
@@ -700,8 +701,17 @@ def write_report(out_dir: Path) -> Path:
             raise InputError(str(manifest_path), f"cannot read manifest: {e}") from e
         if isinstance(loaded, dict):
             manifest = loaded
-    parts = render_report_parts(_read_jsonl(docs_path), passages, manifest)
-    target = out / "report.html"
+    return save_report(out, _read_jsonl(docs_path), passages, manifest)
+
+
+def save_report(
+    out_dir: Path, documents: Iterable[dict[str, Any]], passages: Iterable[dict[str, Any]], manifest: dict[str, Any]
+) -> Path:
+    """Write ``OUT_DIR/report.html`` from records at hand (:func:`render_report_parts`),
+    atomically; return its path. What a run calls with its records in memory, rather
+    than read back the files it is writing."""
+    parts = render_report_parts(documents, passages, manifest)
+    target = Path(out_dir) / "report.html"
     with atomic_writer(target) as fh:
         for part in parts:
             fh.write(part)

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -33,3 +36,10 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unt
 
     out = tmp_path_factory.mktemp("sample-run")
     return run([str(SAMPLES)], out, RunConfig(workers=1))
+
+
+def report_data(page: str) -> dict[str, Any]:
+    """The JSON data block of a rendered ``report.html``."""
+    m = re.search(r'<script type="application/json" id="corpus-data">(.*?)</script>', page, re.S)
+    assert m, "data block missing"
+    return json.loads(m.group(1))  # type: ignore[no-any-return]

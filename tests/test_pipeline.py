@@ -12,8 +12,9 @@ from corpuskit.errors import OutputError, RejectedRecordError
 from corpuskit.normalise import normalise_text
 from corpuskit.pipeline import run
 from corpuskit.records import DOCUMENT_FIELDS
+from corpuskit.report import write_report
 
-from .conftest import SAMPLES, SEEDS
+from .conftest import SAMPLES, SEEDS, report_data
 
 ARTICLE = (
     "The harbour authority said on Monday that the new container terminal would open in the spring, "
@@ -80,6 +81,10 @@ def test_output_does_not_depend_on_worker_count(tmp_path: Path) -> None:
         manifests.append(json.loads((o / "manifest.json").read_text()))
         manifests[-1].pop("timings")
     assert manifests[0] == manifests[1] == manifests[2]
+    # The run renders its report from the records in memory (beside the data writes with
+    # two workers): the same page data as rebuilding it from the files it wrote.
+    pages = [report_data((o / "report.html").read_text(encoding="utf-8")) for o in outs]
+    assert pages[0] == pages[1] == pages[2] == report_data(write_report(outs[1]).read_text(encoding="utf-8"))
     # What the main process loaded for its workers to share is let go once they are done.
     import gc
 

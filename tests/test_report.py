@@ -23,6 +23,8 @@ from corpuskit.normalise import fold_text
 from corpuskit.records import Document, Passage, PassageRef, SourceSpan
 from corpuskit.report import context_snippet, mark_spelling, render_report, word_diff, write_report
 
+from .conftest import report_data
+
 CASES = Path(__file__).parent / "cases" / "report.jsonl"
 
 # --------------------------------------------------------------------------- fixtures
@@ -242,12 +244,6 @@ def page() -> str:
     return render_report(docs, passages, manifest)
 
 
-def _data(page: str) -> dict[str, Any]:
-    m = re.search(r'<script type="application/json" id="corpus-data">(.*?)</script>', page, re.S)
-    assert m, "data block missing"
-    return json.loads(m.group(1))  # type: ignore[no-any-return]
-
-
 # --------------------------------------------------------------------------- structure
 
 
@@ -312,7 +308,7 @@ def test_render_is_deterministic() -> None:
 
 
 def test_passages_most_reported_first_with_every_source(page: str) -> None:
-    data = _data(page)
+    data = report_data(page)
     ids = [d["id"] for d in data["docs"]]
     team, inspect = data["passages"]
     assert (team["id"], team["n"], inspect["n"]) == ("p-5c1e0b7a", 3, 2)
@@ -323,7 +319,7 @@ def test_passages_most_reported_first_with_every_source(page: str) -> None:
 
 
 def test_source_rows_carry_diff_and_context(page: str) -> None:
-    data = _data(page)
+    data = report_data(page)
     docs = {d["id"]: d for d in data["docs"]}
     by_doc = {data["docs"][s["d"]]["id"]: s for s in data["passages"][0]["s"]}
     wire = by_doc["wire-0412"]
@@ -340,7 +336,7 @@ def test_source_rows_carry_diff_and_context(page: str) -> None:
 
 
 def test_cluster_members_carry_full_text(page: str) -> None:
-    docs = {d["id"]: d for d in _data(page)["docs"]}
+    docs = {d["id"]: d for d in report_data(page)["docs"]}
     kept = docs["harbor-post/seoul-talks.txt"]
     assert kept["cl"] == "c-3f2a9e" and kept["text"] == ARTICLE_A
     assert docs["feed.jsonl.gz:3"]["kind"] == "contained" and docs["feed.jsonl.gz:3"]["of"] == kept["id"]
@@ -351,7 +347,7 @@ def test_cluster_members_carry_full_text(page: str) -> None:
 def test_text_budget_keeps_cluster_members_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(report, "FULL_TEXT_BUDGET", 1500)
     docs, passages, manifest = build_fixture()
-    data = _data(render_report(docs, passages, manifest))
+    data = report_data(render_report(docs, passages, manifest))
     rows = {d["id"]: d for d in data["docs"]}
     assert data["over_budget"] is True
     assert rows["bay-times/korea-delegation.txt"]["text"] == REPRINT_A  # needed by the side-by-side diff
@@ -369,7 +365,7 @@ def test_corpus_markup_never_reaches_the_page_as_markup(page: str) -> None:
     for needle in ("<img", "<b>published", "<!-- that", "window.pwned='title'</script>"):
         assert needle not in page, needle
     # ...yet the text is all there, to be shown as text.
-    data = _data(page)
+    data = report_data(page)
     xss = next(d for d in data["docs"] if d["id"] == "portal/letters.html")
     assert "<script>window.pwned = 'script'" in xss["text"] and xss["title"].startswith("<script>")
     assert xss["url"] == "javascript:window.pwned='url'"  # kept as data; the page never links it
@@ -400,14 +396,14 @@ _hostile = st.text(alphabet=st.sampled_from(list("<>/!-'\"& =scriptSCRIPTimgoner
 
 @settings(max_examples=60, deadline=None)
 @given(title=_hostile, text=_hostile, url=_hostile, reason=_hostile, lang=_hostile)
-def test_any_corpus_text_stays_data(title: str, text: str, url: str, reason: str, lang: str) -> None:
+def test_any_corpus_text_staysreport_data(title: str, text: str, url: str, reason: str, lang: str) -> None:
     doc = Document("d1", "in/a.txt", title=title, text=text + " filler words here", url=url, lang=lang)
     rej = Document("d2", "in/b.txt").reject(reason)
     page = render_report([doc.to_dict(), rej.to_dict()], [], {"languages": {lang: 1}, "inputs": [url]})
     assert len(re.findall(r"<script\b", page, re.I)) == 2
     assert len(re.findall(r"</script", page, re.I)) == 2
     assert "<!--" not in page and "<img" not in page.lower()
-    rows = _data(page)["docs"]
+    rows = report_data(page)["docs"]
     assert rows[0].get("title", "") == title and rows[0]["text"] == doc.text
     assert rows[1]["rr"] == rej.reject_reason
 
@@ -509,7 +505,7 @@ def test_write_report_matches_render_and_leaves_no_temp_files(tmp_path: Path) ->
 
 def test_write_report_without_passages_or_manifest(tmp_path: Path) -> None:
     _write_run(tmp_path, passages=False, manifest=False)
-    data = _data(write_report(tmp_path).read_text(encoding="utf-8"))
+    data = report_data(write_report(tmp_path).read_text(encoding="utf-8"))
     assert data["passages"] == [] and len(data["docs"]) == 9
 
 
@@ -587,5 +583,5 @@ def test_ten_thousand_passages_render_fast_and_small() -> None:
     size_mb = len(page.encode()) / 1e6
     assert elapsed < 20, f"render took {elapsed:.1f}s"
     assert size_mb < 40, f"{size_mb:.1f} MB"
-    data = _data(page)
+    data = report_data(page)
     assert len(data["passages"]) == 10_000 and all(len(p["s"]) == 3 for p in data["passages"][:50])
