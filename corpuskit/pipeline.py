@@ -26,12 +26,12 @@ from .checkpoint import Checkpoints, Keyed, Ready
 from .config import RunConfig
 from .dedup import DedupStats, SignatureBlocks, deduplicate
 from .errors import RejectedRecordError
-from .forked import beside, worker_init
+from .forked import worker_init
 from .memory import long_lived, map_large_blocks, no_collection, release_memory
 from .passages import drop_passages, find_passages, park_units
 from .readers import Discovered, discover_inputs, make_unique, read_inputs
 from .records import Document, DupKind, Passage
-from .report import save_report, write_report
+from .report import ReportPage, write_report
 from .spill import TextSpill
 from .stages import chunks, finish_documents, prepare_documents, template_lines, template_site
 from .writers import prepare_output_dir, staged_output, write_json, write_jsonl
@@ -138,33 +138,33 @@ def _write_outputs(
     timer: _Timer,
     t0: float,
     report: bool,
-    fork: bool,
 ) -> None:
-    """``documents.jsonl``, ``passages.jsonl`` and (``report``) ``report.html``, all from the
-    records in memory. With ``fork`` a forked process writes the data while this one
-    renders the report (:func:`~corpuskit.forked.beside`): the two cost the longer of them,
-    not the sum. The report shows the timings of the stages before these writes. ``write``
-    counts from ``t0`` (the counts and the manifest's head are made since)."""
-    manifest["timings"] = dict(timer.timings)
-    before = time.perf_counter() - t0
+    """``documents.jsonl``, ``passages.jsonl`` and (``report``) ``report.html``. The report
+    takes each document record as it is written (:class:`~corpuskit.report.ReportPage`)
+    instead of reading the file back: a large run's records are made and parsed once, not
+    twice. ``write`` counts from ``t0`` (the counts and the manifest's head are made since),
+    ``report`` the time the page took."""
+    page = ReportPage(p.to_dict() for p in passages) if report else None
+    in_page = 0.0
 
-    def data() -> float:
+    def records() -> Iterator[dict[str, Any]]:
+        nonlocal in_page
+        for d in docs:
+            rec = d.to_dict()
+            if page is not None:
+                t = time.perf_counter()
+                page.add(rec)
+                in_page += time.perf_counter() - t
+            yield rec
+
+    write_jsonl(stage / "documents.jsonl", records())
+    write_jsonl(stage / "passages.jsonl", (p.to_dict() for p in passages))
+    timer.add("write", time.perf_counter() - t0 - in_page)
+    if page is not None:
         t = time.perf_counter()
-        write_jsonl(stage / "documents.jsonl", (d.to_dict() for d in docs))
-        write_jsonl(stage / "passages.jsonl", (p.to_dict() for p in passages))
-        return before + time.perf_counter() - t
-
-    def page() -> float:
-        t = time.perf_counter()
-        save_report(stage, (d.to_dict() for d in docs), (p.to_dict() for p in passages), manifest)
-        return time.perf_counter() - t
-
-    if not report:
-        timer.add("write", data())
-        return
-    rendered, wrote = beside(page, data, fork=fork)  # the longer job here: no copied pages
-    timer.add("write", wrote)
-    timer.add("report", rendered)
+        manifest["timings"] = dict(timer.timings)  # what the report shows: all but its own
+        page.save(stage, manifest)
+        timer.add("report", in_page + time.perf_counter() - t)
 
 
 def _share_with_workers(cfg: RunConfig, freeze: Callable[[], None]) -> None:
@@ -386,7 +386,7 @@ def _run(
         manifest["index"] = {"path": str(index), **index_summary}
     n_docs = len(docs)
     with staged_output(out, ckpt.work_dir / "output", on_commit=lambda: tick("written", n_docs)) as stage:
-        _write_outputs(stage, docs, passages, manifest, timer, t, write_report_html, cfg.workers > 1)
+        _write_outputs(stage, docs, passages, manifest, timer, t, write_report_html)
         docs.clear()
         write_manifest(stage, manifest, timer.timings, timer.since, t_all)
     return RunResult(

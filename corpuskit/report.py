@@ -48,10 +48,10 @@ __all__ = [
     "CONTEXT_CHARS",
     "FULL_TEXT_BUDGET",
     "LEAD_CHARS",
+    "ReportPage",
     "context_snippet",
     "mark_spelling",
     "render_report",
-    "save_report",
     "word_diff",
     "write_report",
 ]
@@ -603,26 +603,57 @@ def render_report_parts(documents: Iterable[dict], passages: Iterable[dict], man
     any key: counts fall back to what the records say. A source without a usable ``diff``
     gets one from :func:`word_diff`.
     """
-    plist = [p for p in passages if isinstance(p, Mapping)]
-    spans: dict[str, list[tuple[int, int, str]]] = {}
-    for p in plist:
-        for s in p.get("sources") or ():
-            if isinstance(s, Mapping):
-                spans.setdefault(str(s.get("doc_id", "")), []).append(
-                    (int(s.get("start", 0)), int(s.get("end", 0)), str(s.get("text") or ""))
-                )
-    table = _DocTable(spans)
+    page = ReportPage(passages)
     for d in documents:
-        table.add(d)
-    prows = _passage_rows(plist, table)
-    csizes = _cluster_sizes(table)
-    manifest = manifest if isinstance(manifest, Mapping) else {}
-    counts = _counts(manifest, table, len(prows), len(csizes))
-    langs = manifest.get("languages")
-    if not isinstance(langs, Mapping) or not langs:
-        langs = dict(table.langs)
-    overview = _overview(manifest, counts, langs, [p["n"] for p in prows], csizes)
+        page.add(d)
+    return page.parts(manifest)
 
+
+class ReportPage:
+    """A report built while the documents stream past once, finished with the manifest.
+
+    A run adds each document record as it writes it (rather than read back the file it
+    has just written); :func:`write_report` adds them as it reads them.
+    """
+
+    def __init__(self, passages: Iterable[dict]) -> None:
+        self.passages = [p for p in passages if isinstance(p, Mapping)]
+        spans: dict[str, list[tuple[int, int, str]]] = {}
+        for p in self.passages:
+            for s in p.get("sources") or ():
+                if isinstance(s, Mapping):
+                    spans.setdefault(str(s.get("doc_id", "")), []).append(
+                        (int(s.get("start", 0)), int(s.get("end", 0)), str(s.get("text") or ""))
+                    )
+        self.table = _DocTable(spans)
+
+    def add(self, document: Mapping[str, Any]) -> None:
+        """One document record (``Document.to_dict()``), in output order."""
+        self.table.add(document)
+
+    def save(self, out_dir: Path, manifest: dict[str, Any]) -> Path:
+        """Write ``OUT_DIR/report.html`` atomically; return its path."""
+        target = Path(out_dir) / "report.html"
+        with atomic_writer(target) as fh:
+            for part in self.parts(manifest):
+                fh.write(part)
+        return target
+
+    def parts(self, manifest: dict[str, Any]) -> list[bytes]:
+        """The page (:func:`render_report_parts`)."""
+        table = self.table
+        prows = _passage_rows(self.passages, table)
+        csizes = _cluster_sizes(table)
+        manifest = manifest if isinstance(manifest, Mapping) else {}
+        counts = _counts(manifest, table, len(prows), len(csizes))
+        langs = manifest.get("languages")
+        if not isinstance(langs, Mapping) or not langs:
+            langs = dict(table.langs)
+        overview = _overview(manifest, counts, langs, [p["n"] for p in prows], csizes)
+        return _page(overview, table, prows, manifest)
+
+
+def _page(overview: str, table: _DocTable, prows: list[dict[str, Any]], manifest: Mapping[str, Any]) -> list[bytes]:
     js = _template("report.js")
     if "</script" in js.lower():
         raise RuntimeError("report.js must not contain '</script'")  # would end the inline block
@@ -701,18 +732,7 @@ def write_report(out_dir: Path) -> Path:
             raise InputError(str(manifest_path), f"cannot read manifest: {e}") from e
         if isinstance(loaded, dict):
             manifest = loaded
-    return save_report(out, _read_jsonl(docs_path), passages, manifest)
-
-
-def save_report(
-    out_dir: Path, documents: Iterable[dict[str, Any]], passages: Iterable[dict[str, Any]], manifest: dict[str, Any]
-) -> Path:
-    """Write ``OUT_DIR/report.html`` from records at hand (:func:`render_report_parts`),
-    atomically; return its path. What a run calls with its records in memory, rather
-    than read back the files it is writing."""
-    parts = render_report_parts(documents, passages, manifest)
-    target = Path(out_dir) / "report.html"
-    with atomic_writer(target) as fh:
-        for part in parts:
-            fh.write(part)
-    return target
+    page = ReportPage(passages)
+    for d in _read_jsonl(docs_path):
+        page.add(d)
+    return page.save(out, manifest)
