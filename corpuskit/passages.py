@@ -106,7 +106,7 @@ from .align import (
 from .config import PassageConfig
 from .dedup import parse_date
 from .errors import OutputError
-from .forked import beside, fork_map, thread_map
+from .forked import fork_map, thread_map
 from .lsh import recall_params
 from .memory import release_memory
 from .normalise import fold_text
@@ -469,8 +469,8 @@ class _Counts:
         for fh, piece in zip(self.parts, pieces, strict=True):
             fh.write(piece.tobytes())
 
-    def over(self, floor: int) -> tuple[np.ndarray, np.ndarray]:
-        """The shingles seen more than ``floor`` times (sorted), and their counts.
+    def frequent(self, floor: int) -> _Frequent:
+        """The shingles seen more than ``floor`` times, and their counts, part by part.
 
         On one thread: each part's table is a fresh block of memory (mapped on its own, see
         :func:`~corpuskit.memory.map_large_blocks`), and two threads faulting such blocks
@@ -486,7 +486,7 @@ class _Counts:
             order = np.argsort(k)
             keys.append(k[order])
             counts.append(c[order])
-        return np.concatenate(keys), np.concatenate(counts)  # parts by top bits: sorted
+        return _Frequent(np.concatenate(keys), np.concatenate(counts))
 
 
 def _read_part(fh: IO[bytes]) -> np.ndarray:
@@ -534,30 +534,6 @@ def _hash_lookup(tk: np.ndarray, tc: np.ndarray, bits: int, zero: int, sh: np.nd
     return out
 
 
-@jit
-def _hash_less(tk: np.ndarray, tc: np.ndarray, bits: int, sh: np.ndarray, floor: int) -> int:
-    # Decrements the count of each key of ``sh`` found; counts left at ``floor`` or below
-    # become 1 (what a lookup of a key not in the table gives). Returns how many zeros.
-    mask = np.uint64(tk.shape[0] - 1)
-    shift = np.uint64(64 - bits)
-    zeros = 0
-    for n in range(sh.shape[0]):
-        x = sh[n]
-        if x == 0:
-            zeros += 1
-            continue
-        i = (x * _MIX) >> shift
-        while tk[i] != 0:
-            if tk[i] == x:
-                tc[i] -= 1
-                break
-            i = (i + np.uint64(1)) & mask
-    for i in range(tk.shape[0]):
-        if tk[i] != 0 and tc[i] <= floor:
-            tc[i] = 1
-    return zeros
-
-
 class _Frequent:
     """The shingles seen more than ``DF_DAMP`` times and their counts, as a hash table
     (a lookup per token of every verified document: a binary search is several times
@@ -570,17 +546,6 @@ class _Frequent:
 
     def __call__(self, sh: np.ndarray) -> np.ndarray:
         return _hash_lookup(self.keys, self.counts, self.bits, self.zero, sh)
-
-    def less(self, sh: np.ndarray) -> None:
-        """Take away one occurrence per item of ``sh``: the shingles of documents counted and
-        then left out. A count that falls to ``DF_DAMP`` or below reads as 1, as it would
-        had they never been counted (a shingle at or below it in all of them is so in the
-        rest): the table becomes exactly that of the rest."""
-        zeros = _hash_less(self.keys, self.counts, self.bits, sh, DF_DAMP)
-        if self.zero > DF_DAMP:  # shingle 0 was frequent
-            self.zero -= zeros
-            if self.zero <= DF_DAMP:
-                self.zero = 1
 
 
 @jit
@@ -681,51 +646,39 @@ def _unit_settings(cfg: PassageConfig) -> tuple[int, int]:
     return cfg.shingle, min(UNIT_MIN, cfg.min_words)
 
 
-def _parked_where(docs: Sequence[Document], cfg: PassageConfig) -> np.ndarray:
-    """``(fd, offset, size)`` of the units :func:`park_units` parked for each document with
-    these settings (taken out of ``doc.work``); ``fd`` is -1 where there are none."""
-    settings = _unit_settings(cfg)
-    out = np.full((len(docs), 3), -1, dtype=np.int64)
-    for i, d in enumerate(docs):
-        got = d.work.pop(UNITS_KEY, None)
-        if got is not None and got[1] == settings:
-            ref: Parked = got[0]
-            out[i] = (ref.spill.fileno(), ref.offset, ref.size)
-    return out
-
-
-def _scan_sizes(fd: int, at: int) -> np.ndarray:
-    return np.frombuffer(pread_exact(fd, _SCAN_HEAD, at), dtype=np.int64)
-
-
-def _token_shingles_at(fd: int, at: int, sizes: np.ndarray) -> np.ndarray:
-    """The token shingles of the scan blob at ``at`` (:func:`_scan_blob`), read alone."""
-    skip = at + _SCAN_HEAD + 8 * int(sizes[0])
-    return np.frombuffer(pread_exact(fd, 8 * int(sizes[1]), skip), dtype=np.uint64)
+def _parked_units(doc: Document, cfg: PassageConfig) -> Parked | None:
+    """Where :func:`park_units` put ``doc``'s units, if it did with these settings."""
+    got = doc.work.pop(UNITS_KEY, None)
+    if got is None or got[1] != _unit_settings(cfg):
+        return None
+    ref: Parked = got[0]
+    return ref
 
 
 def _scan_units(
-    sel: Sequence[Document], cfg: PassageConfig, parked: np.ndarray, fh: IO[bytes], scratch: _Scratch
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Packed tokens and units of every document (in ``sel`` order): those parked where
-    ``parked`` (:func:`_parked_where`) says, the others made here and written to ``fh``;
+    sel: Sequence[Document], cfg: PassageConfig, scratch: _Scratch
+) -> tuple[np.ndarray, np.ndarray, IO[bytes], _Counts]:
+    """Packed tokens and units of every document (in ``sel`` order): those parked by
+    :func:`park_units` where they are, the others made here and written to a scratch file;
     their shingles counted. Returns units per document, where each blob is (``(fd, offset,
-    size)`` rows), and the shingles seen more than ``DF_DAMP`` times with their counts.
-
-    A document with parked units is never touched (only the arrays are): a forked process
-    scanning them (:func:`find_passages`) copies none of the records' pages."""
+    size)`` rows), the scratch file, the counts."""
     counts = _Counts(scratch)
+    fh = scratch.new()
     n_units = np.zeros(len(sel), dtype=np.int64)
-    where = parked.copy()
-    at = fh.seek(0, 2)
-    for i, (fd, offset, _) in enumerate(parked.tolist()):
-        if fd >= 0:
+    where = np.zeros((len(sel), 3), dtype=np.int64)
+    at = 0
+    for i, d in enumerate(sel):
+        ref = _parked_units(d, cfg)
+        if ref is not None:
             # Only the sizes and the token shingles: signing reads the whole blob later.
-            sizes = _scan_sizes(fd, offset)
-            counts.add(_token_shingles_at(fd, offset, sizes))
+            fd = ref.spill.fileno()
+            sizes = np.frombuffer(pread_exact(fd, _SCAN_HEAD, ref.offset), dtype=np.int64)
+            skip = ref.offset + _SCAN_HEAD + 8 * int(sizes[0])
+            counts.add(np.frombuffer(pread_exact(fd, 8 * int(sizes[1]), skip), dtype=np.uint64))
             n_units[i] = int(sizes[5]) // 2
+            where[i] = (fd, ref.offset, ref.size)
         else:
-            blob = _scan_blob(_units_for(sel[i], cfg))
+            blob = _scan_blob(_units_for(d, cfg))
             fh.write(blob)
             where[i] = (fh.fileno(), at, len(blob))
             at += len(blob)
@@ -733,13 +686,7 @@ def _scan_units(
             n_units[i] = units.shape[0] // 2
             counts.add(token_shingles.copy())  # not a view: the blob is let go
     fh.flush()
-    return (n_units, where, *counts.over(DF_DAMP))
-
-
-def _token_shingles_of(where: np.ndarray) -> np.ndarray:
-    """The token shingles of the scan blobs at ``where`` (``(fd, offset, size)`` rows), joined."""
-    pieces = [_token_shingles_at(fd, at, _scan_sizes(fd, at)) for fd, at, _ in where.tolist()]
-    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.uint64)
+    return n_units, where, fh, counts
 
 
 @jit
@@ -1822,7 +1769,6 @@ def find_passages(
     *,
     workers: int = 1,
     scratch_dir: Path | str | None = None,
-    alongside: Callable[[], object] | None = None,
 ) -> list[Passage]:
     """Find passages re-reported across the kept documents; set ``doc.passages``.
 
@@ -1840,42 +1786,24 @@ def find_passages(
     passages, and as many threads band the signatures (compiled kernels and sorts that
     let go of the GIL). Raises :class:`OutputError` when the scratch files cannot
     be written.
-
-    ``alongside`` is a job that decides which documents stay kept (the pipeline's
-    deduplication), run before the passages are looked for. With ``workers > 1`` it runs in
-    this process while a forked one scans the units of every document kept before it and
-    counts their shingles; those of the documents it took out are then subtracted. The
-    passages are the same; the two cost about the longer of them.
     """
     sel = _in_order([d for d in docs if d.status == "kept" and d.has_text])
-    if alongside is not None and (workers <= 1 or len(sel) < 2):
-        alongside()  # first: nothing to overlap it with
-        alongside = None
-        sel = [d for d in sel if d.status == "kept"]
+    for d in sel:
+        d.passages = []
+    if len(sel) < 2:
+        for d in docs:
+            d.work.pop(UNITS_KEY, None)
+        return []
     for d in docs:
         if d.status != "kept":
             d.work.pop(UNITS_KEY, None)  # what the workers parked for a duplicate
+    df_common = max(DF_COMMON_MIN, len(sel) // DF_COMMON_SHARE)
     scratch = _Scratch(scratch_dir)
     try:
-        scan_fh = scratch.new()
-        scan = partial(_scan_units, sel, cfg, _parked_where(sel, cfg), scan_fh, scratch)
-        if alongside is None:
-            n_units, where, keys, counts = scan()
-        else:
-            _, (n_units, where, keys, counts) = beside(alongside, scan)
-        freq = _Frequent(keys, counts)
-        del keys, counts
-        if alongside is not None:
-            kept = np.fromiter((d.status == "kept" for d in sel), dtype=bool, count=len(sel))
-            freq.less(_token_shingles_of(where[~kept]))
-            sel = [d for d, k in zip(sel, kept.tolist(), strict=True) if k]
-            n_units, where = n_units[kept], where[kept]
-        for d in sel:
-            d.passages = []
-        if len(sel) < 2:
-            return []
+        n_units, where, scan_fh, counts = _scan_units(sel, cfg, scratch)
+        freq = counts.frequent(DF_DAMP)
+        del counts
         release_memory()  # each phase's arrays are let go before the next allocates its own
-        df_common = max(DF_COMMON_MIN, len(sel) // DF_COMMON_SHARE)
         signed, state_fh, state_at, live = _sign_units(where, n_units, freq, df_common, cfg, scratch, workers)
         del freq
         release_memory()

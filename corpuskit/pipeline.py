@@ -424,30 +424,19 @@ def _corpus_stages(
         timer.add("index", time.perf_counter() - t)
         tick("passages", len(passages))
     else:
-        took = 0.0
-
-        def dedup() -> None:
-            nonlocal dstats, took
-            t = time.perf_counter()
-            if cfg.dedup.enabled:
-                dstats = deduplicate(docs, cfg.dedup, signatures=sigs, threads=cfg.workers)
-                release_memory()
-            took = time.perf_counter() - t
-            timer.add("dedup", took)
-            tick("dedup", len(docs))
+        t = time.perf_counter()
+        dstats = deduplicate(docs, cfg.dedup, signatures=sigs, threads=cfg.workers) if cfg.dedup.enabled else None
+        release_memory()
+        timer.add("dedup", time.perf_counter() - t)
+        tick("dedup", len(docs))
 
         t = time.perf_counter()
         if cfg.passages.mode != "off":
-            # Deduplication runs while a forked process scans the passage units (workers > 1).
-            passages = find_passages(
-                docs, cfg.passages, workers=cfg.workers, scratch_dir=ckpt.work_dir, alongside=dedup
-            )
+            passages = find_passages(docs, cfg.passages, workers=cfg.workers, scratch_dir=ckpt.work_dir)
             if cfg.passages.mode == "drop":
                 drop_passages(docs, passages)
             release_memory()
-        else:
-            dedup()
-        timer.add("passages", time.perf_counter() - t - took)
+        timer.add("passages", time.perf_counter() - t)
         tick("passages", len(passages))
     return dstats, passages, index_summary
 

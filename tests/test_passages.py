@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -516,59 +515,6 @@ def test_same_passages_however_the_work_is_split(monkeypatch: pytest.MonkeyPatch
                 assert next(d for d in docs if d.id == s.doc_id).read_text()[s.start : s.end] == s.text
 
 
-def test_a_job_alongside_the_scan_gives_the_passages_of_running_it_first(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Deduplication runs while a forked process scans the units of every document kept
-    before it; the shingle counts of those it takes out are then subtracted. Some units
-    parked, some made in the forked process; counting on disk too."""
-    from corpuskit.passages import UNITS_KEY, park_units
-    from corpuskit.spill import TextSpill
-
-    def drop_some(docs: list[Document]) -> None:
-        for d in docs[::4]:  # parked and unparked ones, some holding shared statements
-            d.status = "duplicate"
-
-    docs = _gold_docs()
-    drop_some(docs)
-    want = _snapshot(docs, find_passages(docs, PassageConfig()))
-    assert len(want[0]) > 20
-    for buffer in (1 << 21, 1000):
-        monkeypatch.setattr(P, "_COUNT_BUFFER", buffer)
-        with TextSpill(tmp_path) as spill:
-            docs = _gold_docs()
-            park_units(docs[: len(docs) // 2], PassageConfig(), spill)
-            ran_in: list[int] = []
-
-            def job(docs: list[Document] = docs, ran_in: list[int] = ran_in) -> None:
-                ran_in.append(os.getpid())
-                drop_some(docs)
-
-            got = find_passages(docs, PassageConfig(), workers=2, scratch_dir=tmp_path, alongside=job)
-            assert ran_in == [os.getpid()]  # here: its marks are what the passages go by
-            assert _snapshot(docs, got) == want
-            assert all(not d.passages for d in docs[::4]) and not any(UNITS_KEY in d.work for d in docs)
-    # One worker: the job simply runs first.
-    docs = _gold_docs()
-    got = find_passages(docs, PassageConfig(), alongside=lambda: drop_some(docs))
-    assert _snapshot(docs, got) == want
-    # The subtracted counts are exactly those of the rest.
-    docs = _gold_docs()
-    cfg, scratch = PassageConfig(), P._Scratch(tmp_path)
-    unparked = np.full((len(docs), 3), -1, dtype=np.int64)
-    _, where, keys, counts = P._scan_units(docs, cfg, unparked, scratch.new(), scratch)
-    gone = np.zeros(len(docs), dtype=bool)
-    gone[::4] = True
-    rest = [d for d, g in zip(docs, gone.tolist(), strict=True) if not g]
-    _, _, want_keys, want_counts = P._scan_units(rest, cfg, unparked[: len(rest)], scratch.new(), scratch)
-    assert want_keys.shape[0] < keys.shape[0]  # some shingles fell to DF_DAMP or below
-    got, want = P._Frequent(keys, counts), P._Frequent(want_keys, want_counts)
-    got.less(P._token_shingles_of(where[gone]))
-    everything = np.concatenate([keys, np.arange(50, dtype=np.uint64)])  # and some never seen
-    assert got(everything).tolist() == want(everything).tolist()
-    scratch.close()
-
-
 def test_units_parked_by_workers_give_the_same_passages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Units the pipeline's workers made and parked (some documents only, as after a
     resume) are used in place of tokenising again, with the same result; units made with
@@ -620,18 +566,11 @@ def test_counts_are_exact_in_memory_and_on_disk(monkeypatch: pytest.MonkeyPatch)
         counts = P._Counts(scratch)
         for lo in range(0, values.shape[0], 1000):
             counts.add(values[lo : lo + 1000])
-        freq = P._Frequent(*counts.over(P.DF_DAMP))
+        freq = counts.frequent(P.DF_DAMP)
         got = freq(np.array(sorted(want), dtype=np.uint64)).tolist()
         assert got == [c if c > P.DF_DAMP else 1 for _, c in sorted(want.items())]
         assert freq(np.array([0, 12345], dtype=np.uint64)).tolist() == [1, 1]  # never seen
         scratch.close()
-
-
-def test_frequent_less_reads_as_if_never_counted() -> None:
-    d = P.DF_DAMP
-    freq = P._Frequent(np.array([0, 5, 7], dtype=np.uint64), np.array([d + 2, d + 4, d + 1], dtype=np.int64))
-    freq.less(np.array([0, 0, 5, 7, 7, 9], dtype=np.uint64))  # 9 was never over: nothing to take
-    assert freq(np.array([0, 5, 7, 9], dtype=np.uint64)).tolist() == [1, d + 3, 1, 1]
 
 
 def test_scratch_directory_that_cannot_be_written(tmp_path: Path) -> None:
