@@ -4,14 +4,12 @@ ordered map over them), and an ordered map over threads.
 The pipeline's pool and the passage stage's helpers both fork: a forked child sees the
 parent's memory as it is (open scratch files, large arrays, caches) without pickling any of
 it. :func:`worker_init` is how every such child starts; :func:`fork_map` runs a function
-that exists only in this process (a closure over the stage's state) on forked children, and
-:func:`beside` runs one such job in a child while this process does another.
+that exists only in this process (a closure over the stage's state) on forked children.
 :func:`thread_map` is for compiled kernels and sorts, which let go of the GIL.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import multiprocessing
 import os
@@ -23,11 +21,10 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-__all__ = ["beside", "fork_map", "thread_map", "worker_init"]
+__all__ = ["fork_map", "thread_map", "worker_init"]
 
 T = TypeVar("T")
 R = TypeVar("R")
-S = TypeVar("S")
 
 
 def worker_init(parent: int) -> None:
@@ -65,55 +62,27 @@ def fork_map(fn: Callable[[T], R], tasks: Sequence[T], procs: int) -> list[R]:
     instead: the result never depends on how it was computed. An exception ``fn`` raises
     in a child is raised here.
     """
-    if procs <= 1 or len(tasks) <= 1 or not _CAN_FORK:
-        return [fn(t) for t in tasks]
-    with _children(fn, min(procs, len(tasks))) as pool:
-        try:
-            return [f.result() for f in [pool.submit(_call, t) for t in tasks]]
-        except BrokenProcessPool:
-            return [fn(t) for t in tasks]
-
-
-def beside(here: Callable[[], R], there: Callable[[], S], fork: bool = True) -> tuple[R, S]:
-    """``(here(), there())``, with ``there`` computed meanwhile in a forked process (one
-    after the other in this process when ``fork`` is false).
-
-    For two jobs that read the same large state and write different things: this process
-    does its own share instead of waiting, and only ``there`` pays for a child's copies
-    of the pages it touches. As with :func:`fork_map`: ``there`` is not pickled, its
-    result is; if the child dies, ``there`` runs here; its exceptions are raised here.
-    """
-    if not fork or not _CAN_FORK:
-        return here(), there()
-    with _children(lambda _: there(), 1) as pool:
-        future = pool.submit(_call, None)
-        mine = here()
-        try:
-            theirs: S = future.result()
-        except BrokenProcessPool:
-            theirs = there()
-        return mine, theirs
-
-
-_CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
-
-
-@contextlib.contextmanager
-def _children(fn: Callable[[Any], Any], procs: int) -> Iterator[ProcessPoolExecutor]:
-    """A pool of ``procs`` processes forked from this one, calling ``fn`` (:func:`_call`);
-    stopped without waiting for their other tasks if the block raises (an error, Ctrl-C)."""
     global _FN
+    if procs <= 1 or len(tasks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [fn(t) for t in tasks]
     _FN = fn
     # Unfrozen at the end only if nothing was frozen before: a caller's own freeze (the
     # pipeline's records) is the caller's to undo, and these objects go with it.
     froze = gc.get_freeze_count() == 0
     gc.freeze()
     pool = ProcessPoolExecutor(
-        procs, mp_context=multiprocessing.get_context("fork"), initializer=worker_init, initargs=(os.getpid(),)
+        min(procs, len(tasks)),
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=worker_init,
+        initargs=(os.getpid(),),
     )
     try:
-        yield pool
+        futures = [pool.submit(_call, t) for t in tasks]
+        out = [f.result() for f in futures]
+    except BrokenProcessPool:
+        out = [fn(t) for t in tasks]
     except BaseException:
+        # an error or Ctrl-C: the children's other tasks are not waited for
         for proc in list((getattr(pool, "_processes", None) or {}).values()):
             proc.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
@@ -123,6 +92,7 @@ def _children(fn: Callable[[Any], Any], procs: int) -> Iterator[ProcessPoolExecu
         if froze:
             gc.unfreeze()
     pool.shutdown()
+    return out
 
 
 def thread_map(fn: Callable[[T], R], items: Iterable[T], threads: int) -> Iterator[R]:

@@ -70,33 +70,3 @@ def test_thread_map_keeps_order_and_bounds_what_is_in_flight() -> None:
         consumed.append(r)
     assert consumed == [x * x for x in range(40)] and sorted(started) == list(range(40))
     assert list(thread_map(slow, range(5), 1)) == [0, 1, 4, 9, 16]  # one thread: plain map
-
-
-def test_beside_runs_the_second_job_in_a_child_meanwhile() -> None:
-    from corpuskit.forked import beside
-
-    parent = os.getpid()
-    state = list(range(1000))  # read by both, pickled by neither
-
-    here, there = beside(lambda: (sum(state), os.getpid()), lambda: (max(state), os.getpid()))
-    assert here == (sum(state), parent)
-    assert there[0] == 999 and there[1] != parent
-    assert beside(lambda: 1, lambda: os.getpid(), fork=False) == (1, parent)
-
-
-def test_beside_raises_the_childs_error_here_and_redoes_a_dead_childs_job() -> None:
-    from corpuskit.forked import beside
-
-    def fail() -> int:
-        raise ValueError("the report failed")
-
-    with pytest.raises(ValueError, match="the report failed"):
-        beside(lambda: 1, fail)
-    parent = os.getpid()
-
-    def die_in_a_child() -> int:
-        if os.getpid() != parent:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return 2
-
-    assert beside(lambda: 1, die_in_a_child) == (1, 2)
