@@ -81,6 +81,8 @@ import zlib
 from bisect import bisect_right
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -341,7 +343,7 @@ def _units_for(doc: Document, cfg: PassageConfig) -> PassageUnits:
 # ---------------------------------------------------------------------------------------
 
 _COUNT_BUFFER = 1 << 21  # shingles counted in memory before the counting goes to disk
-_COUNT_PARTS = 64  # disk partitions of the counting, by the hashes' top bits
+_COUNT_PARTS = 256  # disk partitions of the counting, by the hashes' top bits (small tables)
 _SIGN_BLOCK = 1 << 13  # units signed together
 _PAIR_PASS_UNITS = 1_000_000  # units per candidate-pair pass (more: more passes)
 _CACHE_BYTES = 32 << 20  # verification state kept in memory (the most recently used)
@@ -469,8 +471,8 @@ class _Counts:
         for fh, piece in zip(self.parts, pieces, strict=True):
             fh.write(piece.tobytes())
 
-    def frequent(self, floor: int) -> _Frequent:
-        """The shingles seen more than ``floor`` times, and their counts, part by part.
+    def over(self, floor: int) -> tuple[np.ndarray, np.ndarray]:
+        """The shingles seen more than ``floor`` times (sorted), and their counts.
 
         On one thread: each part's table is a fresh block of memory (mapped on its own, see
         :func:`~corpuskit.memory.map_large_blocks`), and two threads faulting such blocks
@@ -486,7 +488,7 @@ class _Counts:
             order = np.argsort(k)
             keys.append(k[order])
             counts.append(c[order])
-        return _Frequent(np.concatenate(keys), np.concatenate(counts))
+        return np.concatenate(keys), np.concatenate(counts)  # parts by top bits: sorted
 
 
 def _read_part(fh: IO[bytes]) -> np.ndarray:
@@ -534,6 +536,30 @@ def _hash_lookup(tk: np.ndarray, tc: np.ndarray, bits: int, zero: int, sh: np.nd
     return out
 
 
+@jit
+def _hash_less(tk: np.ndarray, tc: np.ndarray, bits: int, sh: np.ndarray, floor: int) -> int:
+    # Decrements the count of each key of ``sh`` found; counts left at ``floor`` or below
+    # become 1 (what a lookup of a key not in the table gives). Returns how many zeros.
+    mask = np.uint64(tk.shape[0] - 1)
+    shift = np.uint64(64 - bits)
+    zeros = 0
+    for n in range(sh.shape[0]):
+        x = sh[n]
+        if x == 0:
+            zeros += 1
+            continue
+        i = (x * _MIX) >> shift
+        while tk[i] != 0:
+            if tk[i] == x:
+                tc[i] -= 1
+                break
+            i = (i + np.uint64(1)) & mask
+    for i in range(tk.shape[0]):
+        if tk[i] != 0 and tc[i] <= floor:
+            tc[i] = 1
+    return zeros
+
+
 class _Frequent:
     """The shingles seen more than ``DF_DAMP`` times and their counts, as a hash table
     (a lookup per token of every verified document: a binary search is several times
@@ -546,6 +572,17 @@ class _Frequent:
 
     def __call__(self, sh: np.ndarray) -> np.ndarray:
         return _hash_lookup(self.keys, self.counts, self.bits, self.zero, sh)
+
+    def less(self, sh: np.ndarray) -> None:
+        """Take away one occurrence per item of ``sh``: the shingles of documents counted and
+        then left out. A count that falls to ``DF_DAMP`` or below reads as 1, as it would
+        had they never been counted (a shingle at or below it in all of them is so in the
+        rest): the table becomes exactly that of the rest."""
+        zeros = _hash_less(self.keys, self.counts, self.bits, sh, DF_DAMP)
+        if self.zero > DF_DAMP:  # shingle 0 was frequent
+            self.zero -= zeros
+            if self.zero <= DF_DAMP:
+                self.zero = 1
 
 
 @jit
@@ -670,13 +707,8 @@ def _scan_units(
     for i, d in enumerate(sel):
         ref = _parked_units(d, cfg)
         if ref is not None:
-            # Only the sizes and the token shingles: signing reads the whole blob later.
-            fd = ref.spill.fileno()
-            sizes = np.frombuffer(pread_exact(fd, _SCAN_HEAD, ref.offset), dtype=np.int64)
-            skip = ref.offset + _SCAN_HEAD + 8 * int(sizes[0])
-            counts.add(np.frombuffer(pread_exact(fd, 8 * int(sizes[1]), skip), dtype=np.uint64))
-            n_units[i] = int(sizes[5]) // 2
-            where[i] = (fd, ref.offset, ref.size)
+            where[i] = (ref.spill.fileno(), ref.offset, ref.size)
+            n_units[i] = _count_parked(counts, where[i, 0], ref.offset)
         else:
             blob = _scan_blob(_units_for(d, cfg))
             fh.write(blob)
@@ -687,6 +719,67 @@ def _scan_units(
             counts.add(token_shingles.copy())  # not a view: the blob is let go
     fh.flush()
     return n_units, where, fh, counts
+
+
+def _count_parked(counts: _Counts, fd: int, at: int) -> int:
+    """Count the token shingles of the parked scan blob at ``at``; return its units. Only
+    the sizes and the token shingles are read: signing reads the whole blob later."""
+    sizes = _scan_sizes(fd, at)
+    counts.add(_token_shingles_at(fd, at, sizes))
+    return int(sizes[5]) // 2
+
+
+def _scan_sizes(fd: int, at: int) -> np.ndarray:
+    return np.frombuffer(pread_exact(fd, _SCAN_HEAD, at), dtype=np.int64)
+
+
+def _token_shingles_at(fd: int, at: int, sizes: np.ndarray) -> np.ndarray:
+    skip = at + _SCAN_HEAD + 8 * int(sizes[0])
+    return np.frombuffer(pread_exact(fd, 8 * int(sizes[1]), skip), dtype=np.uint64)
+
+
+def _parked_rows(sel: Sequence[Document], cfg: PassageConfig) -> np.ndarray | None:
+    """``(fd, offset, size)`` of every document's parked units (taken out of ``doc.work``),
+    or ``None`` (and nothing taken) unless all of them have units parked with these
+    settings."""
+    settings = _unit_settings(cfg)
+    got = [d.work.get(UNITS_KEY) for d in sel]
+    if any(g is None or g[1] != settings for g in got):
+        return None
+    for d in sel:
+        del d.work[UNITS_KEY]
+    refs: list[Parked] = [g[0] for g in got if g is not None]
+    return np.array([(r.spill.fileno(), r.offset, r.size) for r in refs], dtype=np.int64).reshape(-1, 3)
+
+
+def scan_parked(rows: np.ndarray, scratch_dir: Path | str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Units per document and the shingles seen more than ``DF_DAMP`` times (sorted, with
+    their counts) of the parked scan blobs at ``rows`` (:func:`_parked_rows`).
+
+    A function of arrays and open files only, to be run by another process while this one
+    deduplicates (:func:`find_passages` with ``helper``): one forked before the run read any
+    record, so it holds no copy of their pages.
+    """
+    scratch = _Scratch(scratch_dir)
+    try:
+        counts = _Counts(scratch)
+        n_units = np.array([_count_parked(counts, fd, at) for fd, at, _ in rows.tolist()], dtype=np.int64)
+        return (n_units, *counts.over(DF_DAMP))
+    finally:
+        scratch.close()
+
+
+def warm_scan() -> None:
+    """Load the compiled kernels :func:`scan_parked` runs (a helper process does this
+    when it starts, not when it is needed)."""
+    _count_over(np.arange(1, 4, dtype=np.uint64), 0)
+    _partition(np.arange(1, 4, dtype=np.uint64), 2)
+
+
+def _token_shingles_of(where: np.ndarray) -> np.ndarray:
+    """The token shingles of the scan blobs at ``where`` (``(fd, offset, size)`` rows), joined."""
+    pieces = [_token_shingles_at(fd, at, _scan_sizes(fd, at)) for fd, at, _ in where.tolist()]
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.uint64)
 
 
 @jit
@@ -1769,6 +1862,8 @@ def find_passages(
     *,
     workers: int = 1,
     scratch_dir: Path | str | None = None,
+    alongside: Callable[[], object] | None = None,
+    helper: Executor | None = None,
 ) -> list[Passage]:
     """Find passages re-reported across the kept documents; set ``doc.passages``.
 
@@ -1786,8 +1881,28 @@ def find_passages(
     passages, and as many threads band the signatures (compiled kernels and sorts that
     let go of the GIL). Raises :class:`OutputError` when the scratch files cannot
     be written.
+
+    ``alongside`` is a job that decides which documents stay kept (the pipeline's
+    deduplication), run before the passages are looked for. Given a ``helper`` (an
+    executor whose process was forked before these records were read, so it holds no copy
+    of their pages), the job runs here while the helper counts the shingles of every
+    document kept before it (:func:`scan_parked`, when all of them have units parked);
+    those of the documents it took out are then taken away. The passages are the same.
+    The helper is shut down once it has counted.
     """
     sel = _in_order([d for d in docs if d.status == "kept" and d.has_text])
+    early: tuple[np.ndarray, _Frequent, np.ndarray] | None = None  # units, counts, where
+    if alongside is not None:
+        rows = _parked_rows(sel, cfg) if helper is not None and len(sel) >= 2 else None
+        if rows is not None and helper is not None:
+            n_units, freq = _scan_alongside(rows, alongside, helper, scratch_dir)
+            kept = np.fromiter((d.status == "kept" for d in sel), dtype=bool, count=len(sel))
+            freq.less(_token_shingles_of(rows[~kept]))
+            sel = [d for d, k in zip(sel, kept.tolist(), strict=True) if k]
+            early = (n_units[kept], freq, rows[kept])
+        else:
+            alongside()
+            sel = [d for d in sel if d.status == "kept"]
     for d in sel:
         d.passages = []
     if len(sel) < 2:
@@ -1800,9 +1915,13 @@ def find_passages(
     df_common = max(DF_COMMON_MIN, len(sel) // DF_COMMON_SHARE)
     scratch = _Scratch(scratch_dir)
     try:
-        n_units, where, scan_fh, counts = _scan_units(sel, cfg, scratch)
-        freq = counts.frequent(DF_DAMP)
-        del counts
+        if early is not None:
+            n_units, freq, where = early
+            scan_fh = scratch.new()  # nothing to make: every document had its units parked
+        else:
+            n_units, where, scan_fh, counts = _scan_units(sel, cfg, scratch)
+            freq = _Frequent(*counts.over(DF_DAMP))
+            del counts
         release_memory()  # each phase's arrays are let go before the next allocates its own
         signed, state_fh, state_at, live = _sign_units(where, n_units, freq, df_common, cfg, scratch, workers)
         del freq
@@ -1840,6 +1959,28 @@ def find_passages(
 _OPEN_QUOTES = "\"'“‘«„"
 _CLOSE_QUOTES = "\"'”’»"
 _TRAIL = ",.;:!?…"
+
+
+def _scan_alongside(
+    rows: np.ndarray, job: Callable[[], object], helper: Executor, scratch_dir: Path | str | None
+) -> tuple[np.ndarray, _Frequent]:
+    """:func:`scan_parked` of ``rows`` in ``helper`` while ``job`` runs here (in this process
+    after it if the helper has died); the helper is shut down once it has counted, so
+    its memory is let go before the next phase allocates its own."""
+    try:
+        future = helper.submit(scan_parked, rows, scratch_dir)
+    except BrokenProcessPool:
+        future = None
+    try:
+        job()
+        if future is None:
+            raise BrokenProcessPool
+        n_units, keys, counts = future.result()
+    except BrokenProcessPool:
+        n_units, keys, counts = scan_parked(rows, scratch_dir)
+    finally:
+        helper.shutdown(cancel_futures=True)
+    return n_units, _Frequent(keys, counts)
 
 
 def _cut_bounds(text: str, start: int, end: int, lo: int, hi: int) -> tuple[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -515,6 +516,72 @@ def test_same_passages_however_the_work_is_split(monkeypatch: pytest.MonkeyPatch
                 assert next(d for d in docs if d.id == s.doc_id).read_text()[s.start : s.end] == s.text
 
 
+def test_shingles_counted_by_a_helper_alongside_a_job(tmp_path: Path) -> None:
+    """Deduplication runs here while a helper process (forked before the records existed)
+    counts the shingles of every document kept before it; the counts of those it takes out
+    are then taken away. The passages are those of running the job first, however the
+    counting went: in the helper, here after the helper died, or here after the job when
+    some document has no units parked."""
+    import multiprocessing
+    import signal
+    from concurrent.futures import ProcessPoolExecutor
+
+    from corpuskit.passages import UNITS_KEY, park_units
+    from corpuskit.spill import TextSpill
+
+    def drop_some(docs: list[Document]) -> None:
+        for d in docs[::4]:  # some of them hold shared statements
+            d.status = "duplicate"
+
+    docs = _gold_docs()
+    drop_some(docs)
+    want = _snapshot(docs, find_passages(docs, PassageConfig()))
+    assert len(want[0]) > 20
+    with TextSpill(tmp_path) as spill:
+        for case in ("helper", "dead helper", "not all parked"):
+            helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+            helper.submit(P.warm_scan).result()
+            if case == "dead helper":
+                os.kill(next(iter(helper._processes)), signal.SIGKILL)  # type: ignore[attr-defined]
+            docs = _gold_docs()
+            park_units(docs if case != "not all parked" else docs[1:], PassageConfig(), spill)
+            ran_in: list[int] = []
+
+            def job(docs: list[Document] = docs, ran_in: list[int] = ran_in) -> None:
+                ran_in.append(os.getpid())
+                drop_some(docs)
+
+            got = find_passages(docs, PassageConfig(), workers=2, scratch_dir=tmp_path, alongside=job, helper=helper)
+            helper.shutdown()
+            assert ran_in == [os.getpid()], case  # here: its marks are what the passages go by
+            assert _snapshot(docs, got) == want, case
+            assert not any(UNITS_KEY in d.work for d in docs)
+
+
+def test_counts_taken_away_are_exactly_those_of_the_rest(tmp_path: Path) -> None:
+    from corpuskit.passages import park_units
+    from corpuskit.spill import TextSpill
+
+    with TextSpill(tmp_path) as spill:
+        docs = _gold_docs()
+        park_units(docs, PassageConfig(), spill)
+        rows = P._parked_rows(docs, PassageConfig())
+        assert rows is not None
+        gone = np.zeros(len(docs), dtype=bool)
+        gone[::4] = True
+        _, keys, counts = P.scan_parked(rows, tmp_path)
+        _, rest_keys, rest_counts = P.scan_parked(rows[~gone], tmp_path)
+        assert rest_keys.shape[0] < keys.shape[0]  # some shingles fell to DF_DAMP or below
+        got, want = P._Frequent(keys, counts), P._Frequent(rest_keys, rest_counts)
+        got.less(P._token_shingles_of(rows[gone]))
+        everything = np.concatenate([keys, np.arange(50, dtype=np.uint64)])  # and some never seen
+        assert got(everything).tolist() == want(everything).tolist()
+    d = P.DF_DAMP  # shingle 0 is counted aside
+    freq = P._Frequent(np.array([0, 5, 7], dtype=np.uint64), np.array([d + 2, d + 4, d + 1], dtype=np.int64))
+    freq.less(np.array([0, 0, 5, 7, 7, 9], dtype=np.uint64))  # 9 was never over: nothing to take
+    assert freq(np.array([0, 5, 7, 9], dtype=np.uint64)).tolist() == [1, d + 3, 1, 1]
+
+
 def test_units_parked_by_workers_give_the_same_passages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Units the pipeline's workers made and parked (some documents only, as after a
     resume) are used in place of tokenising again, with the same result; units made with
@@ -566,7 +633,7 @@ def test_counts_are_exact_in_memory_and_on_disk(monkeypatch: pytest.MonkeyPatch)
         counts = P._Counts(scratch)
         for lo in range(0, values.shape[0], 1000):
             counts.add(values[lo : lo + 1000])
-        freq = counts.frequent(P.DF_DAMP)
+        freq = P._Frequent(*counts.over(P.DF_DAMP))
         got = freq(np.array(sorted(want), dtype=np.uint64)).tolist()
         assert got == [c if c > P.DF_DAMP else 1 for _, c in sorted(want.items())]
         assert freq(np.array([0, 12345], dtype=np.uint64)).tolist() == [1, 1]  # never seen
