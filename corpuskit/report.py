@@ -318,7 +318,9 @@ class _DocTable:
         else:
             self.langs[str(d.get("lang") or "null")] += 1
         for start, end, span_text in self.spans.get(doc_id, ()):
-            if 0 <= start <= end <= len(text) and _squash(text[start:end]) == _squash(span_text):
+            if 0 <= start <= end <= len(text) and (
+                text[start:end] == span_text or _squash(text[start:end]) == _squash(span_text)
+            ):
                 self.snippets[(doc_id, start, end)] = context_snippet(text, start, end)
 
         row: dict[str, Any] = {"id": doc_id}
