@@ -87,7 +87,7 @@ TEASER_MIN_SHARE = 0.3
 # A pair is dropped on its signature estimate when so few permutations agree that a true
 # Jaccard at the lower search floor would produce that few with probability below this.
 _ESTIMATE_P = 1e-9
-_CACHE_SETS = 4096  # shingle sets kept while verifying (~5 KB each for a 600-word article)
+_CACHE_SETS = 2048  # shingle sets kept while verifying (~5 KB each for a 600-word article)
 
 
 @dataclass(slots=True)

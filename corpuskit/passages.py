@@ -342,7 +342,7 @@ def _units_for(doc: Document, cfg: PassageConfig) -> PassageUnits:
 # batch state on disk: unit shingles, shingle counts, signature bands
 # ---------------------------------------------------------------------------------------
 
-_COUNT_BUFFER = 1 << 21  # shingles counted in memory before the counting goes to disk
+_COUNT_BUFFER = 1 << 20  # shingles counted in memory before the counting goes to disk
 _COUNT_PARTS = 256  # disk partitions of the counting, by the hashes' top bits (small tables)
 _SIGN_BLOCK = 1 << 13  # units signed together
 _PAIR_PASS_UNITS = 1_000_000  # units per candidate-pair pass (more: more passes)
@@ -707,8 +707,9 @@ def _scan_units(
     for i, d in enumerate(sel):
         ref = _parked_units(d, cfg)
         if ref is not None:
-            where[i] = (ref.spill.fileno(), ref.offset, ref.size)
-            n_units[i] = _count_parked(counts, where[i, 0], ref.offset)
+            fd = ref.spill.fileno()
+            where[i] = (fd, ref.offset, ref.size)
+            n_units[i] = _count_parked(counts, fd, ref.offset)
         else:
             blob = _scan_blob(_units_for(d, cfg))
             fh.write(blob)
@@ -1888,7 +1889,7 @@ def find_passages(
     of their pages), the job runs here while the helper counts the shingles of every
     document kept before it (:func:`scan_parked`, when all of them have units parked);
     those of the documents it took out are then taken away. The passages are the same.
-    The helper is shut down once it has counted.
+    The helper is shut down once it has counted (or at once, when there is nothing for it).
     """
     sel = _in_order([d for d in docs if d.status == "kept" and d.has_text])
     early: tuple[np.ndarray, _Frequent, np.ndarray] | None = None  # units, counts, where
@@ -1901,6 +1902,8 @@ def find_passages(
             sel = [d for d, k in zip(sel, kept.tolist(), strict=True) if k]
             early = (n_units[kept], freq, rows[kept])
         else:
+            if helper is not None:
+                helper.shutdown(cancel_futures=True)  # nothing for it: units to make here
             alongside()
             sel = [d for d in sel if d.status == "kept"]
     for d in sel:

@@ -132,7 +132,7 @@ def write_manifest(
 
 def _write_outputs(
     stage: Path,
-    docs: Sequence[Document],
+    docs: list[Document],
     passages: Sequence[Passage],
     manifest: dict[str, Any],
     timer: _Timer,
@@ -143,14 +143,16 @@ def _write_outputs(
     takes each document record as it is written (:class:`~corpuskit.report.ReportPage`)
     instead of reading the file back: a large run's records are made and parsed once, not
     twice. ``write`` counts from ``t0`` (the counts and the manifest's head are made since),
-    ``report`` the time the page took."""
+    ``report`` the time the page took. Consumes ``docs``: each record is let go once
+    written, and the page grows into the memory they held."""
     page = ReportPage(p.to_dict() for p in passages) if report else None
     in_page = 0.0
 
     def records() -> Iterator[dict[str, Any]]:
         nonlocal in_page
-        for d in docs:
-            rec = d.to_dict()
+        docs.reverse()
+        while docs:
+            rec = docs.pop().to_dict()
             if page is not None:
                 t = time.perf_counter()
                 page.add(rec)
@@ -198,10 +200,10 @@ def _unshare() -> None:
 
 def _start_helper() -> _Workers:
     """One process forked now, before the run reads any record, for the job the passage
-    stage gives it beside deduplication (:func:`~corpuskit.passages.find_passages`): a
-    process forked then would keep a copy of every page of records deduplication touches
-    (their reference counts change): about 230 MiB more at 100k documents. It loads its kernels
-    while the run reads."""
+    stage gives it beside deduplication (:func:`~corpuskit.passages.find_passages`).
+    Forked later, it would keep a copy of every page of records that deduplication
+    touches (their reference counts change): about 230 MiB more at 100k documents. It
+    loads its kernels while the run reads."""
     from .passages import warm_scan
 
     helper = _Workers(1)
@@ -408,7 +410,6 @@ def _run(
     n_docs = len(docs)
     with staged_output(out, ckpt.work_dir / "output", on_commit=lambda: tick("written", n_docs)) as stage:
         _write_outputs(stage, docs, passages, manifest, timer, t, write_report_html)
-        docs.clear()
         write_manifest(stage, manifest, timer.timings, timer.since, t_all)
     return RunResult(
         out_dir=out,

@@ -552,7 +552,7 @@ def test_shingles_counted_by_a_helper_alongside_a_job(tmp_path: Path) -> None:
                 drop_some(docs)
 
             got = find_passages(docs, PassageConfig(), workers=2, scratch_dir=tmp_path, alongside=job, helper=helper)
-            helper.shutdown()
+            assert helper._shutdown_thread, case  # type: ignore[attr-defined]  # let go before the passages
             assert ran_in == [os.getpid()], case  # here: its marks are what the passages go by
             assert _snapshot(docs, got) == want, case
             assert not any(UNITS_KEY in d.work for d in docs)
