@@ -450,12 +450,13 @@ def _corpus_stages(
         tick("passages", len(passages))
     else:
         took = 0.0
+        dedup_threads = cfg.workers - 1 if helper is not None else cfg.workers  # the helper has a core
 
         def dedup() -> None:
             nonlocal dstats, took
             t = time.perf_counter()
             if cfg.dedup.enabled:
-                dstats = deduplicate(docs, cfg.dedup, signatures=sigs, threads=cfg.workers)
+                dstats = deduplicate(docs, cfg.dedup, signatures=sigs, threads=dedup_threads)
                 release_memory()
             took = time.perf_counter() - t
             timer.add("dedup", took)
