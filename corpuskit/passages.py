@@ -1889,7 +1889,8 @@ def find_passages(
     of their pages), the job runs here while the helper counts the shingles of every
     document kept before it (:func:`scan_parked`, when all of them have units parked);
     those of the documents it took out are then taken away. The passages are the same.
-    The helper is shut down once it has counted (or at once, when there is nothing for it).
+    The helper is shut down once it has counted (or at once, when there is nothing for it);
+    if the job fails, its owner is left to stop it.
     """
     sel = _in_order([d for d in docs if d.status == "kept" and d.has_text])
     early: tuple[np.ndarray, _Frequent, np.ndarray] | None = None  # units, counts, where
@@ -1969,20 +1970,20 @@ def _scan_alongside(
 ) -> tuple[np.ndarray, _Frequent]:
     """:func:`scan_parked` of ``rows`` in ``helper`` while ``job`` runs here (in this process
     after it if the helper has died); the helper is shut down once it has counted, so
-    its memory is let go before the next phase allocates its own."""
+    its memory is let go before the next phase allocates its own. On an error (or
+    Ctrl-C) it is left to its owner to stop, without waiting for its count."""
     try:
         future = helper.submit(scan_parked, rows, scratch_dir)
     except BrokenProcessPool:
         future = None
+    job()
     try:
-        job()
         if future is None:
             raise BrokenProcessPool
         n_units, keys, counts = future.result()
     except BrokenProcessPool:
         n_units, keys, counts = scan_parked(rows, scratch_dir)
-    finally:
-        helper.shutdown(cancel_futures=True)
+    helper.shutdown(cancel_futures=True)
     return n_units, _Frequent(keys, counts)
 
 

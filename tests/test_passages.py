@@ -556,6 +556,18 @@ def test_shingles_counted_by_a_helper_alongside_a_job(tmp_path: Path) -> None:
             assert ran_in == [os.getpid()], case  # here: its marks are what the passages go by
             assert _snapshot(docs, got) == want, case
             assert not any(UNITS_KEY in d.work for d in docs)
+    # A job that fails: its error comes out here (the helper is its owner's to stop).
+    helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    with TextSpill(tmp_path) as spill:
+        docs = _gold_docs()
+        park_units(docs, PassageConfig(), spill)
+
+        def fail() -> None:
+            raise ValueError("deduplication failed")
+
+        with pytest.raises(ValueError, match="deduplication failed"):
+            find_passages(docs, PassageConfig(), workers=2, alongside=fail, helper=helper)
+    helper.shutdown(cancel_futures=True)
 
 
 def test_counts_taken_away_are_exactly_those_of_the_rest(tmp_path: Path) -> None:
