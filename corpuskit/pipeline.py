@@ -372,10 +372,10 @@ def _run(
     pool = None
     overlap = cfg.workers > 1 and cfg.dedup.enabled and cfg.passages.mode != "off" and index is None
     helper = _start_helper() if overlap else None
-    if cfg.workers > 1:
-        _share_with_workers(cfg, freeze)
-        pool = _Workers(cfg.workers)
     try:
+        if cfg.workers > 1:
+            _share_with_workers(cfg, freeze)
+            pool = _Workers(cfg.workers)
         docs = _prepare(inputs, found, cfg, pool, timer, tick, stdin, ckpt, spill)
         freeze()  # records live long: collections need not visit them again and again
         templates = _templates(docs, cfg, timer)
