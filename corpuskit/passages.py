@@ -683,9 +683,10 @@ def _unit_settings(cfg: PassageConfig) -> tuple[int, int]:
     return cfg.shingle, min(UNIT_MIN, cfg.min_words)
 
 
-def _parked_units(doc: Document, cfg: PassageConfig) -> Parked | None:
-    """Where :func:`park_units` put ``doc``'s units, if it did with these settings."""
-    got = doc.work.pop(UNITS_KEY, None)
+def _parked_units(doc: Document, cfg: PassageConfig, take: bool = True) -> Parked | None:
+    """Where :func:`park_units` put ``doc``'s units, if it did with these settings; the
+    handle is taken out of ``doc.work`` unless ``take`` is false."""
+    got = doc.work.pop(UNITS_KEY, None) if take else doc.work.get(UNITS_KEY)
     if got is None or got[1] != _unit_settings(cfg):
         return None
     ref: Parked = got[0]
@@ -743,13 +744,11 @@ def _parked_rows(sel: Sequence[Document], cfg: PassageConfig) -> np.ndarray | No
     """``(fd, offset, size)`` of every document's parked units (taken out of ``doc.work``),
     or ``None`` (and nothing taken) unless all of them have units parked with these
     settings."""
-    settings = _unit_settings(cfg)
-    got = [d.work.get(UNITS_KEY) for d in sel]
-    if any(g is None or g[1] != settings for g in got):
+    refs = [r for d in sel if (r := _parked_units(d, cfg, take=False)) is not None]
+    if len(refs) < len(sel):
         return None
     for d in sel:
         del d.work[UNITS_KEY]
-    refs: list[Parked] = [g[0] for g in got if g is not None]
     return np.array([(r.spill.fileno(), r.offset, r.size) for r in refs], dtype=np.int64).reshape(-1, 3)
 
 
@@ -768,6 +767,28 @@ def scan_parked(rows: np.ndarray, scratch_dir: Path | str | None) -> tuple[np.nd
         return (n_units, *counts.over(DF_DAMP))
     finally:
         scratch.close()
+
+
+def _scan_alongside(
+    rows: np.ndarray, job: Callable[[], object], helper: Executor, scratch_dir: Path | str | None
+) -> tuple[np.ndarray, _Frequent]:
+    """:func:`scan_parked` of ``rows`` in ``helper`` while ``job`` runs here (in this process
+    after it if the helper has died); the helper is shut down once it has counted, so
+    its memory is let go before the next phase allocates its own. On an error (or
+    Ctrl-C) it is left to its owner to stop, without waiting for its count."""
+    try:
+        future = helper.submit(scan_parked, rows, scratch_dir)
+    except BrokenProcessPool:
+        future = None
+    job()
+    try:
+        if future is None:
+            raise BrokenProcessPool
+        n_units, keys, counts = future.result()
+    except BrokenProcessPool:
+        n_units, keys, counts = scan_parked(rows, scratch_dir)
+    helper.shutdown(cancel_futures=True)
+    return n_units, _Frequent(keys, counts)
 
 
 def warm_scan() -> None:
@@ -1963,28 +1984,6 @@ def find_passages(
 _OPEN_QUOTES = "\"'“‘«„"
 _CLOSE_QUOTES = "\"'”’»"
 _TRAIL = ",.;:!?…"
-
-
-def _scan_alongside(
-    rows: np.ndarray, job: Callable[[], object], helper: Executor, scratch_dir: Path | str | None
-) -> tuple[np.ndarray, _Frequent]:
-    """:func:`scan_parked` of ``rows`` in ``helper`` while ``job`` runs here (in this process
-    after it if the helper has died); the helper is shut down once it has counted, so
-    its memory is let go before the next phase allocates its own. On an error (or
-    Ctrl-C) it is left to its owner to stop, without waiting for its count."""
-    try:
-        future = helper.submit(scan_parked, rows, scratch_dir)
-    except BrokenProcessPool:
-        future = None
-    job()
-    try:
-        if future is None:
-            raise BrokenProcessPool
-        n_units, keys, counts = future.result()
-    except BrokenProcessPool:
-        n_units, keys, counts = scan_parked(rows, scratch_dir)
-    helper.shutdown(cancel_futures=True)
-    return n_units, _Frequent(keys, counts)
 
 
 def _cut_bounds(text: str, start: int, end: int, lo: int, hi: int) -> tuple[int, int]:
