@@ -31,7 +31,7 @@ from .memory import long_lived, map_large_blocks, no_collection, release_memory
 from .passages import drop_passages, find_passages, park_units
 from .readers import Discovered, discover_inputs, make_unique, read_inputs
 from .records import Document, DupKind, Passage
-from .report import ReportPage, write_report
+from .report import ReportPage
 from .spill import TextSpill
 from .stages import chunks, finish_documents, prepare_documents, template_lines, template_site
 from .writers import prepare_output_dir, staged_output, write_json, write_jsonl
@@ -100,73 +100,55 @@ def manifest_head(
     }
 
 
+def write_documents(stage: Path, records: Iterable[dict[str, Any]], page: ReportPage | None) -> float:
+    """``documents.jsonl`` from ``records``, each also added to ``page`` (the report) on its
+    way, so the report never reads the file back: a large run's records are made and
+    parsed once, not twice. Returns the seconds the page took, which count as the
+    report's, not the write's (both engines write through here)."""
+    write_jsonl(stage / "documents.jsonl", records if page is None else page.passing(records))
+    return page.seconds if page is not None else 0.0
+
+
 def write_report_and_manifest(
     stage: Path,
+    page: ReportPage | None,
     manifest: dict[str, Any],
     timings: dict[str, float],
     timed: Callable[[str, float], None],
     t_all: float,
-    report: bool,
 ) -> None:
-    """The last writes of a run whose data files are already in its staging area: the
-    report (which reads them and the manifest back, so a first manifest is written before
-    it), then the manifest (:func:`write_manifest`). ``timed(stage, t0)`` adds the seconds
-    since ``t0`` to ``timings``."""
-    if report:
-        t = time.perf_counter()
+    """The last writes of a run into its staging area: the report, from the ``page`` that
+    took each record as :func:`write_documents` wrote it (it shows the timings of all the
+    stages but its own), then the manifest with the final timings, ``total`` among them.
+    ``timed(stage, t0)`` adds the seconds since ``t0`` to ``timings``."""
+    if page is not None:
+        t = time.perf_counter() - page.seconds
         manifest["timings"] = dict(timings)
-        write_json(stage / "manifest.json", manifest)
-        write_report(stage)
+        page.save(stage, manifest)
         timed("report", t)
-    write_manifest(stage, manifest, timings, timed, t_all)
-
-
-def write_manifest(
-    stage: Path, manifest: dict[str, Any], timings: dict[str, float], timed: Callable[[str, float], None], t_all: float
-) -> None:
-    """``manifest.json`` with the final timings, the run's ``total`` among them."""
     timed("total", t_all)
     manifest["timings"] = dict(timings)
     write_json(stage / "manifest.json", manifest)
 
 
 def _write_outputs(
-    stage: Path,
-    docs: list[Document],
-    passages: Sequence[Passage],
-    manifest: dict[str, Any],
-    timer: _Timer,
-    t0: float,
-    report: bool,
-) -> None:
-    """``documents.jsonl``, ``passages.jsonl`` and (``report``) ``report.html``. The report
-    takes each document record as it is written (:class:`~corpuskit.report.ReportPage`)
-    instead of reading the file back: a large run's records are made and parsed once, not
-    twice. ``write`` counts from ``t0`` (the counts and the manifest's head are made since),
-    ``report`` the time the page took. Consumes ``docs``: each record is let go once
-    written, and the page grows into the memory they held."""
+    stage: Path, docs: list[Document], passages: Sequence[Passage], timer: _Timer, t0: float, report: bool
+) -> ReportPage | None:
+    """``documents.jsonl`` and ``passages.jsonl``, and the report's page filled on the way
+    (:func:`write_documents`); ``write`` counts from ``t0`` (the counts and the manifest's
+    head are made since). Consumes ``docs``: each record is let go once written, and the
+    page grows into the memory they held."""
     page = ReportPage(p.to_dict() for p in passages) if report else None
-    in_page = 0.0
 
     def records() -> Iterator[dict[str, Any]]:
-        nonlocal in_page
         docs.reverse()
         while docs:
-            rec = docs.pop().to_dict()
-            if page is not None:
-                t = time.perf_counter()
-                page.add(rec)
-                in_page += time.perf_counter() - t
-            yield rec
+            yield docs.pop().to_dict()
 
-    write_jsonl(stage / "documents.jsonl", records())
+    fed = write_documents(stage, records(), page)
     write_jsonl(stage / "passages.jsonl", (p.to_dict() for p in passages))
-    timer.add("write", time.perf_counter() - t0 - in_page)
-    if page is not None:
-        t = time.perf_counter()
-        manifest["timings"] = dict(timer.timings)  # what the report shows: all but its own
-        page.save(stage, manifest)
-        timer.add("report", in_page + time.perf_counter() - t)
+    timer.since("write", t0 + fed)
+    return page
 
 
 def _share_with_workers(cfg: RunConfig, freeze: Callable[[], None]) -> None:
@@ -409,8 +391,8 @@ def _run(
         manifest["index"] = {"path": str(index), **index_summary}
     n_docs = len(docs)
     with staged_output(out, ckpt.work_dir / "output", on_commit=lambda: tick("written", n_docs)) as stage:
-        _write_outputs(stage, docs, passages, manifest, timer, t, write_report_html)
-        write_manifest(stage, manifest, timer.timings, timer.since, t_all)
+        page = _write_outputs(stage, docs, passages, timer, t, write_report_html)
+        write_report_and_manifest(stage, page, manifest, timer.timings, timer.since, t_all)
     return RunResult(
         out_dir=out,
         counts=counts,

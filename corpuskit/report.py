@@ -32,6 +32,7 @@ import difflib
 import hashlib
 import html
 import re
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
@@ -628,10 +629,19 @@ class ReportPage:
                         (int(s.get("start", 0)), int(s.get("end", 0)), str(s.get("text") or ""))
                     )
         self.table = _DocTable(spans)
+        self.seconds = 0.0  # spent in :meth:`add`: a run counts it as the report's
 
     def add(self, document: Mapping[str, Any]) -> None:
         """One document record (``Document.to_dict()``), in output order."""
+        t = time.perf_counter()
         self.table.add(document)
+        self.seconds += time.perf_counter() - t
+
+    def passing(self, documents: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """``documents`` as they are, each added to the page on its way (to the writer)."""
+        for d in documents:
+            self.add(d)
+            yield d
 
     def save(self, out_dir: Path, manifest: dict[str, Any]) -> Path:
         """Write ``OUT_DIR/report.html`` atomically; return its path."""

@@ -29,8 +29,9 @@ from corpuskit.errors import RejectedRecordError
 from corpuskit.pipeline import run
 from corpuskit.readers import make_unique, read_inputs
 from corpuskit.records import DOCUMENT_FIELDS, Document
+from corpuskit.report import write_report
 
-from .conftest import SAMPLES, load_script
+from .conftest import SAMPLES, load_script, report_data
 
 HAVE_PYSPARK = importlib.util.find_spec("pyspark") is not None
 HAVE_JAVA = bool(shutil.which("java") or os.environ.get("JAVA_HOME"))
@@ -82,6 +83,10 @@ def test_samples_same_output_as_local(spark: Any, tmp_path: Path) -> None:
     assert {k: res.counts[k] for k in gold} == gold
     assert (tmp_path / "spark" / "report.html").is_file()
     assert not (tmp_path / "spark" / ".corpuskit-spark").exists()
+    # Its report took each record as it was written: the page data of both engines, and
+    # of a rebuild from the files, is the same.
+    pages = [report_data((tmp_path / e / "report.html").read_text(encoding="utf-8")) for e in ("local", "spark")]
+    assert pages[0] == pages[1] == report_data(write_report(tmp_path / "spark").read_text(encoding="utf-8"))
 
 
 def _tricky_corpus(root: Path) -> Path:

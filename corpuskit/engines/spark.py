@@ -69,9 +69,17 @@ from ..errors import ConfigError, CorpuskitError, RejectedRecordError
 from ..lsh import band_keys, run_pairs
 from ..normalise import fold_text
 from ..passages import drop_passages, find_passages
-from ..pipeline import Progress, RunResult, manifest_head, output_names, write_report_and_manifest
+from ..pipeline import (
+    Progress,
+    RunResult,
+    manifest_head,
+    output_names,
+    write_documents,
+    write_report_and_manifest,
+)
 from ..readers import Discovered, discover_inputs, make_unique, read_inputs, record_authors, record_body, rename
 from ..records import Document, Passage, PassageRef
+from ..report import ReportPage
 from ..signatures import minhash_signature, shingle_hashes
 from ..spill import TextSpill
 from ..stages import LINES_KEY, finish_document, prepare_document, template_lines, template_site
@@ -1122,9 +1130,9 @@ def _write(
                 documents, passages_df = _frames(spark, ordered, passages)
                 documents.write.parquet((stage / "documents.parquet").resolve().as_uri())
                 passages_df.write.parquet((stage / "passages.parquet").resolve().as_uri())
-            write_jsonl(
-                stage / "documents.jsonl", (tally.add(d) for d in ordered.toLocalIterator(prefetchPartitions=True))
-            )
+            page = ReportPage(p.to_dict() for p in passages) if write_report_html else None
+            records = (tally.add(d) for d in ordered.toLocalIterator(prefetchPartitions=True))
+            fed = write_documents(stage, records, page)
             write_jsonl(stage / "passages.jsonl", (p.to_dict() for p in passages))
             manifest = manifest_head(inputs, found, cfg, tally.counts(passages), tally.languages, outputs)
             manifest["engine"] = {
@@ -1133,8 +1141,8 @@ def _write(
                 "master": spark.sparkContext.master,
                 "partitions": job.parts,
             }
-            job.timed("write", t)
-            write_report_and_manifest(stage, manifest, job.timings, job.timed, t_all, write_report_html)
+            job.timed("write", t + fed)
+            write_report_and_manifest(stage, page, manifest, job.timings, job.timed, t_all)
     finally:
         shutil.rmtree(out / _STAGE_DIR, ignore_errors=True)
     return RunResult(out_dir=out, counts=manifest["counts"], manifest=manifest, passages=passages)
