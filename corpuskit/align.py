@@ -679,10 +679,20 @@ _PIECE = re.compile(r"\S+\s*")
 _NONWORD = re.compile(r"[\W_]+")
 
 
-def _piece_key(piece: str) -> str:
-    f = fold_text(piece)
-    key = _NONWORD.sub("", f)
-    return key or f.strip()
+@functools.lru_cache(maxsize=64)
+def _keyed_pieces(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``text``'s whitespace-separated pieces and what :func:`word_diff` compares of each:
+    its folded letters and digits (or the folded piece, when it has none). The text is
+    folded once, not piece by piece (offsets are kept), and the canonical text's pieces
+    are made once for all its sources."""
+    folded = fold_text(text)
+    pieces, keys = [], []
+    for m in _PIECE.finditer(text):
+        s, e = m.span()
+        f = folded[s:e]
+        pieces.append(m.group())
+        keys.append(_NONWORD.sub("", f) or f.strip())
+    return tuple(pieces), tuple(keys)
 
 
 def word_diff(source: str, canonical: str) -> list[list[str]]:
@@ -698,9 +708,9 @@ def word_diff(source: str, canonical: str) -> list[list[str]]:
     >>> word_diff("We export one-fifth to them, so", "We export one fifth to them. So")
     [['=', 'We export '], ['-', 'one fifth '], ['+', 'one-fifth '], ['=', 'to them, so']]
     """
-    src = _PIECE.findall(source)
-    can = _PIECE.findall(canonical)
-    sm = difflib.SequenceMatcher(None, [_piece_key(p) for p in can], [_piece_key(p) for p in src], autojunk=False)
+    src, src_keys = _keyed_pieces(source)
+    can, can_keys = _keyed_pieces(canonical)
+    sm = difflib.SequenceMatcher(None, can_keys, src_keys, autojunk=False)
     out: list[list[str]] = []
 
     def emit(op: str, text: str) -> None:

@@ -21,6 +21,8 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from .memory import keep_freed_blocks, reusing_freed_blocks
+
 __all__ = ["fork_map", "thread_map", "worker_init"]
 
 T = TypeVar("T")
@@ -45,6 +47,11 @@ def worker_init(parent: int) -> None:
 _FN: Callable[[Any], Any] | None = None  # what the children of fork_map call (set before they fork)
 
 
+def _child_init(parent: int) -> None:
+    worker_init(parent)
+    keep_freed_blocks()  # the child is gone once the map is done
+
+
 def _call(task: Any) -> Any:
     assert _FN is not None
     return _FN(task)
@@ -60,11 +67,13 @@ def fork_map(fn: Callable[[T], R], tasks: Sequence[T], procs: int) -> list[R]:
     large batch), so the children's collections do not write to (and copy) the pages that
     hold them. If a child dies (killed, out of memory), the tasks are computed here
     instead: the result never depends on how it was computed. An exception ``fn`` raises
-    in a child is raised here.
+    in a child is raised here. The work keeps the large blocks it frees for reuse
+    (:func:`~corpuskit.memory.reusing_freed_blocks`), in the children or here.
     """
     global _FN
     if procs <= 1 or len(tasks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [fn(t) for t in tasks]
+        with reusing_freed_blocks():
+            return [fn(t) for t in tasks]
     _FN = fn
     # Unfrozen at the end only if nothing was frozen before: a caller's own freeze (the
     # pipeline's records) is the caller's to undo, and these objects go with it.
@@ -73,7 +82,7 @@ def fork_map(fn: Callable[[T], R], tasks: Sequence[T], procs: int) -> list[R]:
     pool = ProcessPoolExecutor(
         min(procs, len(tasks)),
         mp_context=multiprocessing.get_context("fork"),
-        initializer=worker_init,
+        initializer=_child_init,
         initargs=(os.getpid(),),
     )
     try:

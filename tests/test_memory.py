@@ -7,7 +7,7 @@ import gc
 import pytest
 
 from corpuskit.forked import fork_map
-from corpuskit.memory import long_lived, no_collection
+from corpuskit.memory import _glibc, long_lived, map_large_blocks, no_collection, reusing_freed_blocks
 
 
 def test_long_lived_freezes_on_request_and_unfreezes_at_the_end() -> None:
@@ -54,3 +54,24 @@ def test_no_collection_restores_the_collector_even_on_error(enabled: bool) -> No
         assert gc.isenabled() is enabled
     finally:
         gc.enable()
+
+
+def _faults_allocating(times: int) -> int:
+    import resource
+
+    import numpy as np
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(times):
+        np.ones(3 << 16)  # 1.5 MiB (under a huge page), written, then freed
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+@pytest.mark.skipif(_glibc("mallopt") is None, reason="glibc only")
+def test_freed_blocks_are_reused_inside_the_block_and_mapped_afresh_after() -> None:
+    map_large_blocks()  # as a run sets it: each large block is mapped on its own
+    pages = (3 << 19) // 4096
+    assert _faults_allocating(8) >= 7 * pages  # every allocation faults its pages in
+    with reusing_freed_blocks():
+        assert _faults_allocating(8) <= 3 * pages  # the first one does; the others reuse it
+    assert _faults_allocating(8) >= 7 * pages  # back as it was, the memory given back
