@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 import ftfy
 
@@ -118,12 +117,6 @@ _FOLD_MAP = {
 _FOLD_PAIRS = tuple((chr(k), v) for k, v in _FOLD_MAP.items())
 
 
-@lru_cache(maxsize=4096)
-def _fold_char(c: str) -> str:
-    lc = c.lower()
-    return lc if len(lc) == 1 else c
-
-
 def fold_text(text: str) -> str:
     """Fold quotes, dashes, whitespace and case for matching, keeping length and offsets.
 
@@ -137,4 +130,7 @@ def fold_text(text: str) -> str:
         if src in text:
             text = text.replace(src, dst)
     low = text.lower()
-    return low if len(low) == len(text) else "".join(_fold_char(c) for c in text)
+    if len(low) == len(text):
+        return low
+    # Some character lowers to two (İ): lower each one alone and keep those as they are.
+    return "".join([lc if len(lc) == 1 else c for c, lc in zip(text, map(str.lower, text), strict=True)])

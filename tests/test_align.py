@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +166,38 @@ def test_fold_agrees_with_normalise() -> None:
     _, fold = A._tables()
     sample = "ÀÉÎ “’” —–‐ ΣΑΣ İ"
     assert "".join(chr(int(fold[ord(c)])) for c in sample) == fold_text(sample)
+
+
+def test_class_table_agrees_with_one_character_at_a_time() -> None:
+    # The table is built by whole-array steps; this is what each character must get.
+    cls, fold = A._tables()
+    ideographs = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+    want = []
+    for cp in range(0x10000):
+        orig, f = chr(cp), fold_text(chr(cp))
+        if orig in A._NEWLINE_CHARS:
+            c = A._NEWLINE
+        elif f.isspace():
+            c = A._SPACE
+        elif any(lo <= cp <= hi for lo, hi in ideographs):
+            c = A._IDEO
+        elif unicodedata.category(f)[0] in "LNM":
+            c = A._WORD
+        elif f == "'":
+            c = A._APOS
+        elif f == '"':
+            c = A._QUOTE
+        elif f in A._SENT_CHARS:
+            c = A._SENT
+        elif f in A._COLON_CHARS:
+            c = A._COLON
+        elif f in A._COMMA_CHARS:
+            c = A._COMMA
+        else:
+            c = A._OTHER
+        want.append(c)
+        assert fold[cp] == ord(f), hex(cp)
+    assert cls.tolist() == want
 
 
 @pytest.mark.skipif(not A.HAVE_NUMBA, reason="the compiled kernels need numba")
