@@ -212,6 +212,8 @@ def run_cmd(
     """Read articles, clean them, link duplicates and re-reported passages, write the corpus."""
     from .pipeline import run
 
+    if _PROCESS_ENDS_WITH_COMMAND:
+        _skip_blas_probe()
     try:
         cfg = RunConfig(
             workers=workers or _default_workers(),
@@ -384,6 +386,28 @@ def index_vacuum_cmd(path: _IndexPath) -> None:
 
 
 _PROCESS_ENDS_WITH_COMMAND = False
+"""The process is this command's alone (started by :func:`main`): it may change what is
+process-wide, and it ends without tearing the interpreter down."""
+
+_BLAS_MODULE = "scipy.linalg.cython_blas"
+
+
+def _skip_blas_probe() -> None:
+    """numba looks for a BLAS when it loads its first compiled function, by importing SciPy's
+    linear algebra: 0.3 s at the start of every run. corpuskit's kernels call no BLAS
+    (no ``np.dot``, no ``np.linalg``) and this process runs no one else's, so the probe
+    is made to fail at once (numba then refuses BLAS calls instead of making them).
+    Afterwards the module imports as usual."""
+    if "numba.np.arraymath" in sys.modules:
+        return  # probed already
+    sys.modules[_BLAS_MODULE] = None  # type: ignore[assignment]  # "import" fails at once
+    try:
+        import numba.np.arraymath  # noqa: F401  # the probe runs as it is imported
+    except ImportError:
+        pass  # no numba: the kernels run as plain Python
+    finally:
+        if _BLAS_MODULE in sys.modules and sys.modules[_BLAS_MODULE] is None:
+            del sys.modules[_BLAS_MODULE]
 
 
 def _under_spark_submit() -> bool:

@@ -56,3 +56,23 @@ def test_exit_codes(tmp_path: Path) -> None:
 def test_report_command_needs_a_run_dir(tmp_path: Path) -> None:
     r = runner.invoke(app, ["report", str(tmp_path)])
     assert r.exit_code == 2 and "documents.jsonl" in r.output
+
+
+def test_the_blas_probe_is_skipped_and_scipy_still_imports() -> None:
+    # In a process of its own (the probe is process-wide): numba loads its kernels without
+    # importing SciPy's linear algebra, and the module imports as usual afterwards.
+    code = """
+import sys
+from corpuskit import cli
+cli._skip_blas_probe()
+import numba.np.arraymath
+assert not numba.np.arraymath._HAVE_BLAS
+assert "scipy.linalg" not in sys.modules
+from corpuskit.signatures import minhash_signature
+assert minhash_signature("one two three four five six seven", num_perm=16, shingle=3, seed=1).shape == (16,)
+import scipy.linalg.cython_blas
+print("ok")
+"""
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "ok"
