@@ -4,6 +4,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -233,3 +234,27 @@ def test_templates_from_the_workers_line_hashes_or_from_the_text() -> None:
     assert got == _templates(without, cfg, _Timer()) and set(got) == {"example.com"}
     assert len(got["example.com"]) == 3  # the menu's two lines and "Share this"
     assert all(LINES_KEY not in d.work for d in with_hashes)  # counted, then let go
+
+
+def test_the_warm_up_runs_both_corpus_stages(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What a run with workers does while they clean: its documents must reach every kernel
+    # of deduplication (a near-duplicate pair) and of the passage stage (a shared quote).
+    from corpuskit import pipeline
+
+    found: list[Any] = []
+    real_find, real_dedup = pipeline.find_passages, pipeline.deduplicate
+
+    def find(docs: Any, cfg: Any, **kw: Any) -> Any:
+        found.append(real_find(docs, cfg, **kw))
+        return found[-1]
+
+    def dedup(docs: Any, cfg: Any, **kw: Any) -> Any:
+        found.append(real_dedup(docs, cfg, **kw))
+        return found[-1]
+
+    monkeypatch.setattr(pipeline, "find_passages", find)
+    monkeypatch.setattr(pipeline, "deduplicate", dedup)
+    pipeline._warm_corpus_stages(RunConfig())
+    stats, passages = found
+    assert stats.near + stats.contained >= 1
+    assert len(passages) == 1 and len(passages[0].sources) == 3
