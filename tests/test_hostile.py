@@ -602,6 +602,8 @@ def test_texts_are_parked_on_disk_while_the_run_works(tmp_path: Path, monkeypatc
     real = pipeline.deduplicate
 
     def spy(docs: list[Document], cfg: Any, **kw: Any) -> Any:
+        if any(d.source != str(f) for d in docs):  # the kernels' warm-up batch (workers > 1)
+            return real(docs, cfg, **kw)
         seen.append(list(docs))
         assert all(d.text == "" and d.parked is not None for d in docs if d.status != "rejected")
         assert all("sig" not in d.work for d in docs)  # the signatures wait in blocks
