@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import time
@@ -179,10 +180,12 @@ _WARM_QUOTE = (
 )
 
 
-def _warm_corpus_stages(cfg: RunConfig) -> None:
-    """Deduplicate and find the passages of three small documents, to load the compiled
+def _warm_corpus_stages(cfg: RunConfig, scratch_dir: Path) -> None:
+    """Deduplicate and find the passages of four small documents, to load the compiled
     kernels of both stages (about 0.15 s) while the workers clean the batch, not while
-    every core waits for this process. The processes these stages fork inherit them."""
+    every core waits for this process. The processes these stages fork inherit them.
+    Never fails the run: whatever went wrong here happens again, and is reported, where
+    the stages run for real."""
     words = "harbor council tariff ferry summit almond container energy region minister vote".split()
     docs = []
     for i in range(3):
@@ -194,10 +197,11 @@ def _warm_corpus_stages(cfg: RunConfig) -> None:
         filler = " ".join(picks)
         docs.append(Document(f"warm-{i}", "warm", text=f'{filler}.\n\nShe said: "{_WARM_QUOTE}" {filler}.'))
     docs.append(Document("warm-3", "warm", text=docs[0].text + " And more."))
-    if cfg.dedup.enabled:
-        deduplicate(docs, cfg.dedup)
-    if cfg.passages.mode != "off":
-        find_passages(docs, cfg.passages)
+    with contextlib.suppress(Exception):  # see above
+        if cfg.dedup.enabled:
+            deduplicate(docs, cfg.dedup)
+        if cfg.passages.mode != "off":
+            find_passages(docs, cfg.passages, scratch_dir=scratch_dir)
 
 
 def _unshare() -> None:
@@ -600,7 +604,7 @@ def _finish(
         out.extend(chunk)
         tick("clean", len(out))
         if warm:  # the workers have chunks in hand by now
-            _warm_corpus_stages(cfg)
+            _warm_corpus_stages(cfg, ckpt.work_dir)
             warm = False
     timer.add("clean+lang+signatures", time.perf_counter() - t)
     return out

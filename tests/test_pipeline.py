@@ -236,7 +236,7 @@ def test_templates_from_the_workers_line_hashes_or_from_the_text() -> None:
     assert all(LINES_KEY not in d.work for d in with_hashes)  # counted, then let go
 
 
-def test_the_warm_up_runs_both_corpus_stages(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_warm_up_runs_both_corpus_stages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # What a run with workers does while they clean: its documents must reach every kernel
     # of deduplication (a near-duplicate pair) and of the passage stage (a shared quote).
     from corpuskit import pipeline
@@ -254,7 +254,17 @@ def test_the_warm_up_runs_both_corpus_stages(monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(pipeline, "find_passages", find)
     monkeypatch.setattr(pipeline, "deduplicate", dedup)
-    pipeline._warm_corpus_stages(RunConfig())
+    pipeline._warm_corpus_stages(RunConfig(), tmp_path)
     stats, passages = found
     assert stats.near + stats.contained >= 1
     assert len(passages) == 1 and len(passages[0].sources) == 3
+
+
+def test_a_failing_warm_up_does_not_fail_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from corpuskit import pipeline
+
+    def broken(*a: Any, **kw: Any) -> Any:
+        raise OSError("no room for scratch files")
+
+    monkeypatch.setattr(pipeline, "find_passages", broken)
+    pipeline._warm_corpus_stages(RunConfig(), tmp_path)  # returns: the real stage reports it
