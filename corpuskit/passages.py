@@ -348,7 +348,7 @@ _SIGN_BLOCK = 1 << 13  # units signed together
 _PAIR_PASS_UNITS = 1_000_000  # units per candidate-pair pass (more: more passes)
 _CACHE_BYTES = 32 << 20  # verification state kept in memory (the most recently used)
 _FORK_MIN_PAIRS = 4096  # fewer candidate pairs are aligned in this process (a fork costs more)
-_FORK_MIN_GROUPS = 256  # and fewer groups built here
+_FORK_MIN_GROUPS = 1024  # and fewer groups built here
 _SLICES_PER_PROC = 4  # work slices per forked process (evens out their finishing times)
 
 
@@ -1746,17 +1746,13 @@ class _Src:
     text: str
 
 
-def _shared(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Boolean mask over ``a``: tokens matched in ``b``."""
-    mask = np.zeros(a.shape[0], dtype=bool)
-    for i, _, n in matching_blocks(a, b).tolist():
-        mask[i : i + n] = True
-    return mask
-
-
 def _ratio(a: np.ndarray, b: np.ndarray) -> float:
+    return _ratio_of(matching_blocks(a, b), a, b)
+
+
+def _ratio_of(blocks: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     total = a.shape[0] + b.shape[0]
-    return 2.0 * float(matching_blocks(a, b)[:, 2].sum()) / total if total else 1.0
+    return 2.0 * float(blocks[:, 2].sum()) / total if total else 1.0
 
 
 _MEDOID_MAX = 64  # sources compared pairwise for the medoid; beyond, the first ones by key
@@ -1765,19 +1761,25 @@ _MEDOID_MAX = 64  # sources compared pairwise for the medoid; beyond, the first 
 def _choose_canonical(srcs: list[_Src], policy: str) -> tuple[int, str]:
     """Index of the canonical source in ``srcs`` and the reason."""
     n = len(srcs)
-    # Support: a word counts when at least one other document has it too.
+    k = min(n, _MEDOID_MAX)
+    # Support: a word counts when at least one other document has it too. The blocks of
+    # each pair are made once here and read again for the similarities below.
     support = []
+    ratios: dict[tuple[int, int], float] = {}
     for i, s in enumerate(srcs):
         mask = np.zeros(s.t1 - s.t0, dtype=bool)
         for j, o in enumerate(srcs):
             if j != i and o.doc is not s.doc:
-                mask |= _shared(s.keys, o.keys)
+                blocks = matching_blocks(s.keys, o.keys)
+                for a, _, m in blocks.tolist():
+                    mask[a : a + m] = True
+                if j < k:
+                    ratios[i, j] = _ratio_of(blocks, s.keys, o.keys)
         support.append(int(mask.sum()))
     extra = [(s.t1 - s.t0) - support[i] for i, s in enumerate(srcs)]
-    k = min(n, _MEDOID_MAX)
     mean_sim = []
     for i in range(n):
-        sims = [_ratio(srcs[i].keys, srcs[j].keys) for j in range(k) if j != i and srcs[j].doc is not srcs[i].doc]
+        sims = [ratios[i, j] for j in range(k) if j != i and srcs[j].doc is not srcs[i].doc]
         mean_sim.append(sum(sims) / len(sims) if sims else 0.0)
     ident = [(s.doc.id, s.start) for s in srcs]
 
