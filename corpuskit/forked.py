@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from .memory import keep_freed_blocks, reusing_freed_blocks
 
-__all__ = ["fork_map", "thread_map", "worker_init"]
+__all__ = ["fork_map", "stop_now", "thread_map", "worker_init"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -91,10 +91,7 @@ def fork_map(fn: Callable[[T], R], tasks: Sequence[T], procs: int) -> list[R]:
     except BrokenProcessPool:
         out = [fn(t) for t in tasks]
     except BaseException:
-        # an error or Ctrl-C: the children's other tasks are not waited for
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+        stop_now(pool)  # an error or Ctrl-C: the children's other tasks are not waited for
         raise
     finally:
         _FN = None
@@ -102,6 +99,14 @@ def fork_map(fn: Callable[[T], R], tasks: Sequence[T], procs: int) -> list[R]:
             gc.unfreeze()
     pool.shutdown()
     return out
+
+
+def stop_now(pool: ProcessPoolExecutor) -> None:
+    """Terminate ``pool``'s processes and shut it down without waiting for its tasks (an
+    error or Ctrl-C in the process that owns it). Safe on a pool already shut down."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def thread_map(fn: Callable[[T], R], items: Iterable[T], threads: int) -> Iterator[R]:

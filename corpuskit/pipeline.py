@@ -27,7 +27,7 @@ from .checkpoint import Checkpoints, Keyed, Ready
 from .config import RunConfig
 from .dedup import DedupStats, SignatureBlocks, deduplicate
 from .errors import RejectedRecordError
-from .forked import worker_init
+from .forked import stop_now, worker_init
 from .memory import long_lived, map_large_blocks, no_collection, release_memory
 from .passages import drop_passages, find_passages, park_units
 from .readers import Discovered, discover_inputs, make_unique, read_inputs
@@ -246,9 +246,9 @@ class _Workers:
 
     def shutdown(self, *, kill: bool = False) -> None:
         if kill:
-            for proc in list((getattr(self.pool, "_processes", None) or {}).values()):
-                proc.terminate()
-        self.pool.shutdown(wait=not kill, cancel_futures=True)
+            stop_now(self.pool)
+        else:
+            self.pool.shutdown(cancel_futures=True)
 
 
 def _isolate(fn: Callable[[Any], Any], task: tuple[Any, ...], workers: _Workers) -> Any:
