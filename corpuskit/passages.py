@@ -1942,9 +1942,9 @@ def find_passages(
     df_common = max(DF_COMMON_MIN, len(sel) // DF_COMMON_SHARE)
     scratch = _Scratch(scratch_dir)
     try:
+        scan_fh: IO[bytes] | None = None  # units made here (none: all of them were parked)
         if early is not None:
             n_units, freq, where = early
-            scan_fh = scratch.new()  # nothing to make: every document had its units parked
         else:
             n_units, where, scan_fh, counts = _scan_units(sel, cfg, scratch)
             freq = _Frequent(*counts.over(DF_DAMP))
@@ -1953,7 +1953,8 @@ def find_passages(
         signed, state_fh, state_at, live = _sign_units(where, n_units, freq, df_common, cfg, scratch, workers)
         del freq
         release_memory()
-        scan_fh.truncate(0)  # no longer needed
+        if scan_fh is not None:
+            scan_fh.truncate(0)  # no longer needed
         unit_doc = np.repeat(np.arange(len(sel), dtype=np.int32), n_units)
         pairs = _candidate_pairs(signed, unit_doc, live, cfg, scratch, workers)
         del live
