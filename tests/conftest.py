@@ -3,6 +3,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -26,6 +27,14 @@ def load_script(name: str) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def run_alone(code: str) -> str:
+    """Run ``code`` in a Python process of its own (for what is process-wide: the heap,
+    loaded modules); fail with its stderr if it fails; return its stdout, stripped."""
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.strip()
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,8 @@ from typer.testing import CliRunner
 
 from corpuskit.cli import app
 
+from .conftest import run_alone
+
 runner = CliRunner()
 BODY = "The council voted on Tuesday to keep the library open on Sundays, after a petition signed by thousands."
 
@@ -73,6 +75,4 @@ assert minhash_signature("one two three four five six seven", num_perm=16, shing
 import scipy.linalg.cython_blas
 print("ok")
 """
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert p.returncode == 0, p.stderr
-    assert p.stdout.strip() == "ok"
+    assert run_alone(code) == "ok"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import gc
-import subprocess
-import sys
 
 import pytest
 
 from corpuskit.forked import fork_map
 from corpuskit.memory import _glibc, long_lived, no_collection
+
+from .conftest import run_alone
 
 
 def test_long_lived_freezes_on_request_and_unfreezes_at_the_end() -> None:
@@ -91,6 +91,4 @@ print("ok")
 @pytest.mark.skipif(_glibc("mallinfo2") is None, reason="glibc 2.33+ only")
 def test_freed_blocks_are_reused_inside_the_block() -> None:
     # In a process of its own: what the heap holds depends on everything run before.
-    p = subprocess.run([sys.executable, "-c", _REUSE_CHECK], capture_output=True, text=True, check=False)
-    assert p.returncode == 0, p.stderr
-    assert p.stdout.strip() == "ok"
+    assert run_alone(_REUSE_CHECK) == "ok"
