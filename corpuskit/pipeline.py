@@ -101,13 +101,18 @@ def manifest_head(
     }
 
 
-def write_documents(stage: Path, records: Iterable[dict[str, Any]], page: ReportPage | None) -> float:
-    """``documents.jsonl`` from ``records``, each also added to ``page`` (the report) on its
-    way, so the report never reads the file back: a large run's records are made and
-    parsed once, not twice. Returns the seconds the page took, which count as the
-    report's, not the write's (both engines write through here)."""
+def write_documents(
+    stage: Path, records: Iterable[dict[str, Any]], passages: Sequence[Passage], report: bool
+) -> tuple[ReportPage | None, float]:
+    """``documents.jsonl`` from ``records``, then ``passages.jsonl``; with ``report``, each
+    record is also added to the report's page on its way, so the report never reads the
+    file back (a large run's records are made and parsed once, not twice), and the
+    passages' records are made once for both. Returns the page and the seconds it took,
+    which count as the report's, not the write's (both engines write through here)."""
+    page = ReportPage(p.to_dict() for p in passages) if report else None
     write_jsonl(stage / "documents.jsonl", records if page is None else page.passing(records))
-    return page.seconds if page is not None else 0.0
+    write_jsonl(stage / "passages.jsonl", page.passages if page is not None else (p.to_dict() for p in passages))
+    return page, page.seconds if page is not None else 0.0
 
 
 def write_report_and_manifest(
@@ -135,19 +140,16 @@ def write_report_and_manifest(
 def _write_outputs(
     stage: Path, docs: list[Document], passages: Sequence[Passage], timer: _Timer, t0: float, report: bool
 ) -> ReportPage | None:
-    """``documents.jsonl`` and ``passages.jsonl``, and the report's page filled on the way
-    (:func:`write_documents`); ``write`` counts from ``t0`` (the counts and the manifest's
-    head are made since). Consumes ``docs``: each record is let go once written, and the
-    page grows into the memory they held."""
-    page = ReportPage(p.to_dict() for p in passages) if report else None
+    """:func:`write_documents` of ``docs``; ``write`` counts from ``t0`` (the counts and
+    the manifest's head are made since). Consumes ``docs``: each record is let go once
+    written, and the page grows into the memory they held."""
 
     def records() -> Iterator[dict[str, Any]]:
         docs.reverse()
         while docs:
             yield docs.pop().to_dict()
 
-    fed = write_documents(stage, records(), page)
-    write_jsonl(stage / "passages.jsonl", (p.to_dict() for p in passages))
+    page, fed = write_documents(stage, records(), passages, report)
     timer.since("write", t0 + fed)
     return page
 

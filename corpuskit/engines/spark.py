@@ -79,11 +79,10 @@ from ..pipeline import (
 )
 from ..readers import Discovered, discover_inputs, make_unique, read_inputs, record_authors, record_body, rename
 from ..records import Document, Passage, PassageRef
-from ..report import ReportPage
 from ..signatures import minhash_signature, shingle_hashes
 from ..spill import TextSpill
 from ..stages import LINES_KEY, finish_document, prepare_document, template_lines, template_site
-from ..writers import prepare_output_dir, staged_output, write_jsonl
+from ..writers import prepare_output_dir, staged_output
 from . import SPARK_INSTALL_HINT
 
 try:
@@ -1130,10 +1129,8 @@ def _write(
                 documents, passages_df = _frames(spark, ordered, passages)
                 documents.write.parquet((stage / "documents.parquet").resolve().as_uri())
                 passages_df.write.parquet((stage / "passages.parquet").resolve().as_uri())
-            page = ReportPage(p.to_dict() for p in passages) if write_report_html else None
             records = (tally.add(d) for d in ordered.toLocalIterator(prefetchPartitions=True))
-            fed = write_documents(stage, records, page)
-            write_jsonl(stage / "passages.jsonl", (p.to_dict() for p in passages))
+            page, fed = write_documents(stage, records, passages, write_report_html)
             manifest = manifest_head(inputs, found, cfg, tally.counts(passages), tally.languages, outputs)
             manifest["engine"] = {
                 "name": "spark",
