@@ -447,7 +447,8 @@ def _corpus_stages(
 ) -> tuple[DedupStats | None, list[Passage], dict[str, Any] | None]:
     """Deduplication and passages over the whole batch (or the index update that does both).
     With a ``helper`` process, the passage stage counts shingles in it while this process
-    deduplicates."""
+    deduplicates, with a thread for every worker all the same: the helper is done first,
+    and its core then helps deduplication instead of waiting for it."""
     passages: list[Passage] = []
     dstats: DedupStats | None = None
     index_summary: dict[str, Any] | None = None
@@ -465,13 +466,12 @@ def _corpus_stages(
         tick("passages", len(passages))
     else:
         took = 0.0
-        dedup_threads = cfg.workers - 1 if helper is not None else cfg.workers  # the helper has a core
 
         def dedup() -> None:
             nonlocal dstats, took
             t = time.perf_counter()
             if cfg.dedup.enabled:
-                dstats = deduplicate(docs, cfg.dedup, signatures=sigs, threads=dedup_threads)
+                dstats = deduplicate(docs, cfg.dedup, signatures=sigs, threads=cfg.workers)
                 release_memory()
             took = time.perf_counter() - t
             timer.add("dedup", took)

@@ -76,7 +76,7 @@ def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
     except OSError as e:
         raise OutputError(f"{path.parent}: cannot write: {e.strerror or e}") from e
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with os.fdopen(fd, "wb", buffering=_WRITE_BUFFER) as fh:
             if hasattr(os, "fchmod"):
                 os.fchmod(fd, 0o666 & ~_umask())
             yield fh
@@ -89,6 +89,11 @@ def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
         if isinstance(e, OSError):
             raise OutputError(f"{path}: write failed: {e.strerror or e}") from e
         raise
+
+
+_WRITE_BUFFER = 1 << 20
+"""Bytes an output file gathers before each write: records are written one by one, and
+copied once, into this buffer (joining them in batches first copied them twice)."""
 
 
 def _umask() -> int:
@@ -107,14 +112,9 @@ def write_jsonl(path: Path, records: Iterable[Any]) -> int:
     """Write ``records`` (dicts) as JSONL atomically; return how many were written."""
     n = 0
     with atomic_writer(path) as fh:
-        buf: list[bytes] = []
         for rec in records:
-            buf.append(dumps_record(rec))
+            fh.write(dumps_record(rec))
             n += 1
-            if len(buf) >= 1024:
-                fh.write(b"".join(buf))
-                buf.clear()
-        fh.write(b"".join(buf))
     return n
 
 
