@@ -792,8 +792,8 @@ def _scan_alongside(
 
 
 def warm_scan() -> None:
-    """Load the compiled kernels :func:`scan_parked` runs (a helper process does this
-    when it starts, not when it is needed)."""
+    """Load the compiled kernels :func:`scan_parked` runs, before it is needed (the
+    pipeline does this before it forks the helper process, which inherits them)."""
     _count_over(np.arange(1, 4, dtype=np.uint64), 0)
     _partition(np.arange(1, 4, dtype=np.uint64), 2)
 

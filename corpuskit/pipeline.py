@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -154,26 +155,89 @@ def _write_outputs(
     return page
 
 
-def _share_with_workers(cfg: RunConfig, freeze: Callable[[], None]) -> None:
-    """Load, before the workers fork, what each of them would otherwise load for itself:
-    langdetect's profiles and the compiled signature and passage-unit kernels (about 100 MB
-    a process). Forked, the workers share these pages with the main process; frozen
-    (:func:`~corpuskit.memory.long_lived`), the objects are never visited by a worker's
-    garbage collector, which would write to (and so copy) every page holding one.
-    :func:`_unshare` lets the profiles go once the pool is gone."""
-    from .language import load_profiles
-    from .passages import passage_units
+class _Sharing:
+    """What the workers of the finishing pool share, loaded on a thread while the pool of
+    the reading stage (which needs none of it) works: langdetect's profiles and the compiled
+    signature, passage-unit and scan kernels, about 100 MB a process. Forked after the load,
+    the workers share these pages with this process instead of building a copy each;
+    frozen (:func:`~corpuskit.memory.long_lived`), the objects are never visited by a
+    worker's garbage collector, which would write to (and so copy) every page holding one.
+    :func:`_unshare` lets the profiles go once the pool is gone.
+
+    The main thread forks each process between chunks (:meth:`poll`) as soon as what it
+    inherits is loaded: the passage ``helper`` once the kernels are (before the profiles,
+    which it never uses and would keep a copy of once this process lets them go), the
+    finishing ``pool`` once everything is. Forks stay in the main thread: a child set to
+    die with its parent (:func:`~corpuskit.forked.worker_init`) dies when the *thread*
+    that forked it ends. An error while loading is raised by :meth:`poll` or :meth:`finish`.
+    """
+
+    def __init__(self, cfg: RunConfig, freeze: Callable[[], None], *, helper: bool) -> None:
+        self.cfg = cfg
+        self.helper: _Workers | None = None
+        self.pool: _Workers | None = None
+        self._freeze = freeze
+        self._want_helper = helper
+        self._kernels = threading.Event()
+        self._forked = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._load, name="corpuskit-share", daemon=True)
+        self._thread.start()
+
+    def _load(self) -> None:
+        from .language import load_profiles
+
+        try:
+            with no_collection():  # about a million objects and no garbage
+                _load_kernels(self.cfg, scan=self._want_helper)
+            self._kernels.set()
+            self._forked.wait()  # the helper forks with the collector on, without the profiles
+            with no_collection():
+                load_profiles()
+                self._freeze()  # before the collector runs again: it would find nothing, in 0.1 s
+        except BaseException as e:  # raised again in the main thread
+            self._error = e
+            self._kernels.set()
+
+    def poll(self) -> None:
+        """Fork what can be forked now (main thread, between chunks)."""
+        if self._kernels.is_set() and not self._forked.is_set():
+            if self._want_helper and self._error is None:
+                self.helper = _start_helper()
+            self._forked.set()
+        if self.pool is None and not self._thread.is_alive():
+            if self._error is not None:
+                raise self._error
+            self.pool = _Workers(self.cfg.workers, start=True)
+
+    def finish(self) -> _Workers:
+        """The finishing pool, once everything is loaded (the input may have been read first)."""
+        self._kernels.wait()
+        self.poll()
+        self._thread.join()
+        self.poll()
+        assert self.pool is not None
+        return self.pool
+
+    def abandon(self) -> None:
+        """A run that failed: the loading thread must not wait for a fork that never comes."""
+        self._forked.set()
+
+
+def _load_kernels(cfg: RunConfig, *, scan: bool) -> None:
+    """Compile or load from numba's cache the kernels every finishing worker runs, and with
+    ``scan`` those the passage helper runs."""
+    from .passages import passage_units, warm_scan
     from .signatures import minhash_signature
 
     text = "a few words that make each kernel the workers run load before they fork"
-    with no_collection():  # about a million objects and no garbage
-        load_profiles()
-        if cfg.dedup.enabled:
-            d = cfg.dedup
-            minhash_signature(text, num_perm=d.num_perm, shingle=d.shingle, seed=d.seed)
-        if cfg.passages.mode != "off":
-            passage_units(text, cfg.passages)
-        freeze()  # before the collector runs again: it would find nothing, in 0.1 s
+    if cfg.dedup.enabled:
+        d = cfg.dedup
+        minhash_signature(text, num_perm=d.num_perm, shingle=d.shingle, seed=d.seed)
+    if cfg.passages.mode != "off":
+        passage_units(text, cfg.passages)
+    if scan:
+        warm_scan()
 
 
 _WARM_QUOTE = (
@@ -214,16 +278,12 @@ def _unshare() -> None:
 
 
 def _start_helper() -> _Workers:
-    """One process forked now, before the run reads any record, for the job the passage
-    stage gives it beside deduplication (:func:`~corpuskit.passages.find_passages`).
-    Forked later, it would keep a copy of every page of records that deduplication
-    touches (their reference counts change): about 230 MiB more at 100k documents. It
-    loads its kernels while the run reads."""
-    from .passages import warm_scan
-
-    helper = _Workers(1)
-    helper.pool.submit(warm_scan)  # forks it, here
-    return helper
+    """One process forked now, early in the reading, for the job the passage stage gives it
+    beside deduplication (:func:`~corpuskit.passages.find_passages`). Forked later, it
+    would keep a copy of every page of records that deduplication touches (their reference
+    counts change): about 230 MiB more at 100k documents. It inherits its kernels
+    (:class:`_Sharing`)."""
+    return _Workers(1, start=True)
 
 
 class _Workers:
@@ -233,10 +293,12 @@ class _Workers:
     ``ProcessPoolExecutor`` reports it (``BrokenProcessPool``), and we start a new pool.
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, *, start: bool = False) -> None:
         self.workers = workers
         self._ctx = multiprocessing.get_context("fork")
         self.pool = self._new()
+        if start:
+            self.pool.submit(os.getpid)  # forks them all now, from this thread (not at the first task)
 
     def _new(self) -> ProcessPoolExecutor:
         # Workers ignore Ctrl-C: the main process gets it, stops them and reports once.
@@ -384,25 +446,34 @@ def _run(
     freeze: Callable[[], None],
 ) -> RunResult:
     # Texts wait in ``spill`` between stages: memory holds records and compact state only.
-    pool = None
+    # With workers, reading has a pool of its own, forked before anything is shared.
+    pool = reading = helper = None
+    sharing: _Sharing | None = None
     overlap = cfg.workers > 1 and cfg.dedup.enabled and cfg.passages.mode != "off" and index is None
-    helper = _start_helper() if overlap else None
     try:
         if cfg.workers > 1:
-            _share_with_workers(cfg, freeze)
-            pool = _Workers(cfg.workers)
-        docs = _prepare(inputs, found, cfg, pool, timer, tick, stdin, ckpt, spill)
+            reading = _Workers(cfg.workers, start=True)
+            sharing = _Sharing(cfg, freeze, helper=overlap)
+        docs = _prepare(inputs, found, cfg, reading, timer, tick, stdin, ckpt, spill, sharing)
+        if reading is not None:
+            reading.shutdown()
+            reading = None
+        if sharing is not None:
+            pool = sharing.finish()
+            helper = sharing.helper
         freeze()  # records live long: collections need not visit them again and again
         templates = _templates(docs, cfg, timer)
         units = cfg.passages.mode != "off" and index is None  # the index makes its own
         sigs = SignatureBlocks(cfg.dedup.num_perm) if cfg.dedup.enabled and index is None else None
         docs = _finish(docs, cfg, templates, pool, timer, tick, ckpt, spill, units, sigs)
     except BaseException:
-        if pool is not None:
-            pool.shutdown(kill=True)
-            pool = None
-        if helper is not None:
-            helper.shutdown(kill=True)
+        if sharing is not None:
+            sharing.abandon()
+            pool, helper = sharing.pool, sharing.helper
+        for workers in (reading, pool, helper):
+            if workers is not None:
+                workers.shutdown(kill=True)
+        pool = None
         raise
     finally:
         if pool is not None:
@@ -507,6 +578,7 @@ def _prepare(
     stdin: IO[bytes] | None,
     ckpt: Checkpoints,
     spill: TextSpill,
+    sharing: _Sharing | None,
 ) -> list[Document]:
     t = time.perf_counter()
     reader = read_inputs(
@@ -528,6 +600,8 @@ def _prepare(
             _strict_check(chunk)
         docs.extend(chunk)
         tick("read", len(docs))
+        if sharing is not None:
+            sharing.poll()
     timer.add("read+extract", time.perf_counter() - t)
     return docs
 

@@ -565,7 +565,7 @@ def test_write_error_midway_keeps_the_previous_output(tmp_path: Path, monkeypatc
         def write(self, b: Any) -> int:
             raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(writers.os, "fdopen", lambda fd, mode: Full(real_fdopen(fd, "wb", buffering=0)))
+    monkeypatch.setattr(writers.os, "fdopen", lambda fd, mode, **kw: Full(real_fdopen(fd, "wb", buffering=0)))
     with pytest.raises(OutputError):
         run([str(f)], out, RunConfig(workers=1))
     monkeypatch.undo()

@@ -268,3 +268,43 @@ def test_a_failing_warm_up_does_not_fail_the_run(tmp_path: Path, monkeypatch: py
 
     monkeypatch.setattr(pipeline, "find_passages", broken)
     pipeline._warm_corpus_stages(RunConfig(), tmp_path)  # returns: the real stage reports it
+
+
+def _what_is_loaded() -> tuple[bool, bool]:
+    """(langdetect's profiles, the scan kernels), as a forked process sees them."""
+    from corpuskit import language, passages
+
+    return language._FACTORY is not None, bool(passages._count_over.signatures)
+
+
+def test_sharing_forks_the_helper_before_the_profiles_and_the_pool_after() -> None:
+    # The helper inherits the kernels but never the profiles (it would keep their pages once
+    # the main process lets them go); the finishing pool inherits both.
+    from corpuskit import pipeline
+
+    pipeline._unshare()
+    sharing = pipeline._Sharing(RunConfig(workers=2), lambda: None, helper=True)
+    try:
+        pool = sharing.finish()
+        assert sharing.helper is not None
+        assert sharing.helper.pool.submit(_what_is_loaded).result() == (False, True)
+        assert pool.pool.submit(_what_is_loaded).result()[0] is True
+    finally:
+        for workers in (sharing.pool, sharing.helper):
+            if workers is not None:
+                workers.shutdown(kill=True)
+        pipeline._unshare()
+
+
+def test_a_failure_while_sharing_is_raised_in_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from corpuskit import language
+
+    def broken() -> None:
+        raise RuntimeError("profiles unreadable")
+
+    monkeypatch.setattr(language, "load_profiles", broken)
+    f = tmp_path / "in.jsonl"
+    f.write_text("".join(json.dumps({"id": str(i), "text": f"{i} {ARTICLE}"}) + "\n" for i in range(40)))
+    with pytest.raises(RuntimeError, match="profiles unreadable"):
+        run([str(f)], tmp_path / "out", RunConfig(workers=2))
+    assert not (tmp_path / "out" / "documents.jsonl").exists()
