@@ -165,11 +165,15 @@ class _Sharing:
     :func:`_unshare` lets the profiles go once the pool is gone.
 
     The main thread forks each process between chunks (:meth:`poll`) as soon as what it
-    inherits is loaded: the passage ``helper`` once the kernels are (before the profiles,
-    which it never uses and would keep a copy of once this process lets them go), the
-    finishing ``pool`` once everything is. Forks stay in the main thread: a child set to
-    die with its parent (:func:`~corpuskit.forked.worker_init`) dies when the *thread*
-    that forked it ends. An error while loading is raised by :meth:`poll` or :meth:`finish`.
+    inherits is loaded: the finishing ``pool`` once everything is, and the ``helper`` (the
+    process the passage stage counts shingles in beside deduplication:
+    :func:`~corpuskit.passages.find_passages`) once the kernels are. The helper forks
+    before the profiles, which it never uses and would keep a copy of once this process
+    lets them go; and early in the reading: forked later, it would keep a copy of every
+    page of records that deduplication touches (their reference counts change), about 230
+    MiB more at 100k documents. Forks stay in the main thread: a child set to die with its
+    parent (:func:`~corpuskit.forked.worker_init`) dies when the *thread* that forked it
+    ends. An error while loading is raised by :meth:`poll` or :meth:`finish`.
     """
 
     def __init__(self, cfg: RunConfig, freeze: Callable[[], None], *, helper: bool) -> None:
@@ -203,7 +207,7 @@ class _Sharing:
         """Fork what can be forked now (main thread, between chunks)."""
         if self._kernels.is_set() and not self._forked.is_set():
             if self._want_helper and self._error is None:
-                self.helper = _start_helper()
+                self.helper = _Workers(1, start=True)
             self._forked.set()
         if self.pool is None and not self._thread.is_alive():
             if self._error is not None:
@@ -275,15 +279,6 @@ def _unshare() -> None:
 
     unload_profiles()  # the main process detects no language itself; frozen, still freed
     release_memory()
-
-
-def _start_helper() -> _Workers:
-    """One process forked now, early in the reading, for the job the passage stage gives it
-    beside deduplication (:func:`~corpuskit.passages.find_passages`). Forked later, it
-    would keep a copy of every page of records that deduplication touches (their reference
-    counts change): about 230 MiB more at 100k documents. It inherits its kernels
-    (:class:`_Sharing`)."""
-    return _Workers(1, start=True)
 
 
 class _Workers:
