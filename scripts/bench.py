@@ -118,9 +118,12 @@ def installed_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def run_corpuskit(inp: Path, out: Path, workers: int, extra: list[str] | None = None) -> dict[str, object]:
+def run_corpuskit(
+    inp: Path, out: Path, workers: int, extra: list[str] | None = None, *, report: bool = False
+) -> dict[str, object]:
     exe = Path(sys.executable).with_name("corpuskit")
-    cmd = [str(exe), "run", str(inp), "-o", str(out), "--workers", str(workers), "-q", "--no-report", *(extra or [])]
+    cmd = [str(exe), "run", str(inp), "-o", str(out), "--workers", str(workers), "-q"]
+    cmd += [*([] if report else ["--no-report"]), *(extra or [])]
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, env=installed_env())
     _, status, usage = os.wait4(proc.pid, 0)
@@ -232,6 +235,11 @@ def main(argv: list[str] | None = None) -> int:
         default=3,
         help="runs per worker count, interleaved (and pairs of HTML runs); the tables show the median",
     )
+    ap.add_argument(
+        "--with-report",
+        action="store_true",
+        help="then one more run per worker count that writes report.html too (what `corpuskit run` does by default)",
+    )
     args = ap.parse_args(argv)
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
@@ -297,6 +305,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"machine: {w_hi} processes of pure Python compute did {', '.join(f'{c:.2f}x' for c in ceilings)} "
                 f"the work of one (measured before each pair of runs): the ceiling of any speed-up here"
             )
+        if args.with_report:
+            print("\nwith report.html (the default; one run per worker count, after the runs above):")
+            for w in args.workers:
+                res = run_corpuskit(inp, Path(tmp) / f"report{w}", w, report=True)
+                m = res["manifest"]
+                assert isinstance(m, dict)
+                print(
+                    f"{w} workers: {args.docs / _wall(res):.0f} docs/s, peak RSS {res['rss_mb']:.0f} MB, "
+                    f"report {m['timings'].get('report', 0):.2f} s, "
+                    f"{(Path(tmp) / f'report{w}' / 'report.html').stat().st_size / 2**20:.1f} MiB"
+                )
 
         if args.html_docs:
             import trafilatura
