@@ -15,7 +15,7 @@ from corpuskit.pipeline import run
 from corpuskit.records import DOCUMENT_FIELDS
 from corpuskit.report import write_report
 
-from .conftest import SAMPLES, SEEDS, report_data
+from .conftest import SAMPLES, SEEDS, report_data, run_alone
 
 ARTICLE = (
     "The harbour authority said on Monday that the new container terminal would open in the spring, "
@@ -270,30 +270,29 @@ def test_a_failing_warm_up_does_not_fail_the_run(tmp_path: Path, monkeypatch: py
     pipeline._warm_corpus_stages(RunConfig(), tmp_path)  # returns: the real stage reports it
 
 
-def _what_is_loaded() -> tuple[bool, bool]:
-    """(langdetect's profiles, the scan kernels), as a forked process sees them."""
-    from corpuskit import language, passages
+_SHARING_CHECK = """
+from corpuskit import language, passages, pipeline
+from corpuskit.config import RunConfig
 
+def loaded():
     return language._FACTORY is not None, bool(passages._count_over.signatures)
+
+assert loaded() == (False, False)
+sharing = pipeline._Sharing(RunConfig(workers=2), lambda: None, helper=True)
+pool = sharing.finish()
+assert sharing.helper.pool.submit(loaded).result() == (False, True)
+assert pool.pool.submit(loaded).result() == (True, True)
+for workers in (pool, sharing.helper):
+    workers.shutdown(kill=True)
+print("ok")
+"""
 
 
 def test_sharing_forks_the_helper_before_the_profiles_and_the_pool_after() -> None:
-    # The helper inherits the kernels but never the profiles (it would keep their pages once
-    # the main process lets them go); the finishing pool inherits both.
-    from corpuskit import pipeline
-
-    pipeline._unshare()
-    sharing = pipeline._Sharing(RunConfig(workers=2), lambda: None, helper=True)
-    try:
-        pool = sharing.finish()
-        assert sharing.helper is not None
-        assert sharing.helper.pool.submit(_what_is_loaded).result() == (False, True)
-        assert pool.pool.submit(_what_is_loaded).result()[0] is True
-    finally:
-        for workers in (sharing.pool, sharing.helper):
-            if workers is not None:
-                workers.shutdown(kill=True)
-        pipeline._unshare()
+    # In a fresh process, where nothing is loaded yet: the helper inherits the scan kernels
+    # but never the profiles (it would keep their pages once the main process lets them
+    # go); the finishing pool inherits both.
+    assert run_alone(_SHARING_CHECK) == "ok"
 
 
 def test_a_failure_while_sharing_is_raised_in_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
