@@ -757,8 +757,8 @@ def scan_parked(rows: np.ndarray, scratch_dir: Path | str | None) -> tuple[np.nd
     their counts) of the parked scan blobs at ``rows`` (:func:`_parked_rows`).
 
     A function of arrays and open files only, to be run by another process while this one
-    deduplicates (:func:`find_passages` with ``helper``): one forked before the run read any
-    record, so it holds no copy of their pages.
+    deduplicates (:func:`find_passages` with ``helper``): one forked before or early in the
+    reading, so it holds a copy of few of the records' pages.
     """
     scratch = _Scratch(scratch_dir)
     try:
@@ -1908,8 +1908,8 @@ def find_passages(
 
     ``alongside`` is a job that decides which documents stay kept (the pipeline's
     deduplication), run before the passages are looked for. Given a ``helper`` (an
-    executor whose process was forked before these records were read, so it holds no copy
-    of their pages), the job runs here while the helper counts the shingles of every
+    executor whose process was forked before or early in the reading of these records, so
+    it holds a copy of few of their pages), the job runs here while the helper counts the shingles of every
     document kept before it (:func:`scan_parked`, when all of them have units parked);
     those of the documents it took out are then taken away. The passages are the same.
     The helper is shut down once it has counted (or at once, when there is nothing for it);
