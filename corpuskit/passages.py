@@ -1909,9 +1909,10 @@ def find_passages(
     ``alongside`` is a job that decides which documents stay kept (the pipeline's
     deduplication), run before the passages are looked for. Given a ``helper`` (an
     executor whose process was forked before or early in the reading of these records, so
-    it holds a copy of few of their pages), the job runs here while the helper counts the shingles of every
-    document kept before it (:func:`scan_parked`, when all of them have units parked);
-    those of the documents it took out are then taken away. The passages are the same.
+    it holds a copy of few of their pages), the job runs here while the helper counts the
+    shingles of every document kept before it (:func:`scan_parked`, when all of them have
+    units parked); those of the documents it took out are then taken away. The passages
+    are the same.
     The helper is shut down once it has counted (or at once, when there is nothing for it);
     if the job fails, its owner is left to stop it.
     """
