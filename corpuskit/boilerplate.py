@@ -41,6 +41,7 @@ import numpy as np
 from .config import BoilerplateConfig
 from .normalise import fold_text
 from .stopwords import LANGUAGES, UNSPACED, canonical_lang, stopwords
+from .wordstats import WordSet, code_points, line_counts, lowered_counts, word_set
 
 __all__ = [
     "Stripped",
@@ -189,14 +190,21 @@ def _stop_index() -> dict[str, tuple[int, ...]]:
     return {w: tuple(v) for w, v in index.items()}
 
 
+@lru_cache(maxsize=64)
+def _stop_set(code: str) -> WordSet:
+    """:func:`stopwords` of ``code`` for :mod:`corpuskit.wordstats`."""
+    return word_set(stopwords(code), _WORD.pattern)
+
+
 _OTHER_SCRIPT = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
-def detect_stopword_language(text: str, *, sample_chars: int = 2000) -> str | None:
+def detect_stopword_language(text: str, *, sample_chars: int = 2000, cps: np.ndarray | None = None) -> str | None:
     """Guess the language of ``text`` cheaply: script first, then best stopword coverage.
 
     Good enough to pick a stopword list (close languages share most function words);
-    ``None`` when nothing fits.
+    ``None`` when nothing fits. ``cps``: the text's :func:`~corpuskit.wordstats.code_points`,
+    when the caller has them.
 
     >>> detect_stopword_language("Der Bundestag hat am Donnerstag über das Gesetz abgestimmt, und die")
     'de'
@@ -218,10 +226,16 @@ def detect_stopword_language(text: str, *, sample_chars: int = 2000) -> str | No
             return "th"
         if len(_HANGUL.findall(head)) >= 0.3 * letters:
             return "ko"
+    else:
+        # Fast path: most news is English, and English prose is a third stopwords
+        # (compiled; the same test follows on the words themselves when it cannot say).
+        words = code_points(head) if cps is None else cps[:sample_chars]
+        counts = lowered_counts(words, _WORD.pattern, _stop_set("en"))
+        if counts is not None and counts[0] and counts[1] / counts[0] >= 0.3:
+            return "en"
     toks = _WORD.findall(head.lower())
     if not toks:
         return None
-    # Fast path: most news is English, and English prose is a third stopwords.
     if _density(toks, stopwords("en")) >= 0.3:
         return "en"
     index = _stop_index()
@@ -666,6 +680,11 @@ _TITLE_CASE_WORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=1)
+def _title_case_set() -> WordSet:
+    return word_set(_TITLE_CASE_WORDS, _WORD.pattern)
+
+
 def _headline_case(toks: Sequence[str]) -> bool:
     """English Title Case ("Michigan To Mail Panel Applications To 250,000 The state ..."):
     a teaser that glues a headline to its summary. Prose does not capitalise "To", "Of", "In"."""
@@ -862,11 +881,29 @@ def _dedupe(names: list[str]) -> list[str]:
 
 def _prepare(text: str, lang: str | None) -> tuple[list[str], list[_Line]]:
     raw = text.split("\n")
+    cps = code_points(text)
     code = canonical_lang(lang) if lang else None
     if code is None:
-        code = detect_stopword_language(text)
+        code = detect_stopword_language(text, cps=cps)
     stops = stopwords(code) if code and code not in UNSPACED else frozenset()
-    lines = [_features(i, s.strip(), code, stops) for i, s in enumerate(raw) if s.strip()]
+    if code in UNSPACED:
+        return raw, [_features(i, s.strip(), code, stops) for i, s in enumerate(raw) if s.strip()]
+    # Words, stopwords and Title Case words of every line in one compiled pass; a line it
+    # cannot count exactly (see corpuskit.wordstats) is measured by _features.
+    counts = line_counts(cps, _WORD.pattern, _stop_set(code or ""), _title_case_set(), 1, 11).tolist()
+    lines = []
+    for i, (s, (ok, words, hits, cased)) in enumerate(zip(raw, counts, strict=True)):
+        s = s.strip()
+        if not s:
+            continue
+        if not ok:
+            lines.append(_features(i, s, code, stops))
+            continue
+        density = _STOP_HIGH if not stops else hits / words if words else 0.0
+        ln = _Line(i, s, len(s), words, density, _ends_sentence(s))
+        if code == "en" and words >= 8 and cased >= 2:
+            ln.why = "teaser"
+        lines.append(ln)
     return raw, lines
 
 

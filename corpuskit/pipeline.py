@@ -231,10 +231,13 @@ class _Sharing:
 def _load_kernels(cfg: RunConfig, *, scan: bool) -> None:
     """Compile or load from numba's cache the kernels every finishing worker runs, and with
     ``scan`` those the passage helper runs."""
+    from .boilerplate import strip_boilerplate
     from .passages import passage_units, warm_scan
     from .signatures import minhash_signature
 
     text = "a few words that make each kernel the workers run load before they fork"
+    if cfg.boilerplate.enabled:
+        strip_boilerplate(text, cfg.boilerplate)  # its character tables and word counts
     if cfg.dedup.enabled:
         d = cfg.dedup
         minhash_signature(text, num_perm=d.num_perm, shingle=d.shingle, seed=d.seed)
