@@ -61,6 +61,7 @@ __all__ = [
     "Tokens",
     "align",
     "char_span",
+    "inline_jit",
     "jit",
     "matching_blocks",
     "python_kernel",
@@ -87,9 +88,12 @@ try:  # numba is what makes this fast; without it the same code runs as plain Py
     HAVE_NUMBA = True
     #: Decorator of the compiled kernels here and in :mod:`corpuskit.passages`.
     jit: Any = numba.njit(cache=True, nogil=True)
+    #: Decorator of the small kernels other kernels call once per character or word:
+    #: compiled into each caller, as a call passing arrays costs more than their work.
+    inline_jit: Any = numba.njit(cache=True, nogil=True, inline="always")
 except ImportError:  # pragma: no cover - exercised only where numba is missing
     HAVE_NUMBA = False
-    jit = python_kernel
+    jit = inline_jit = python_kernel
 
 
 #: Flag on a token: a candidate unit may start here (sentence end, quote mark, paragraph).

@@ -21,20 +21,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
-from .align import HAVE_NUMBA, jit, python_kernel
-
-if HAVE_NUMBA:
-    import numba
-
-    # The lookups run once or twice per word: a call passing five arrays cost more than
-    # the lookup itself (30 ns a word), so they are compiled into their callers.
-    _inlined: Any = numba.njit(cache=True, nogil=True, inline="always")
-else:  # pragma: no cover - exercised only where numba is missing
-    _inlined = python_kernel
+from .align import inline_jit, jit
 
 __all__ = ["WordSet", "code_points", "line_counts", "lowered_counts", "word_set"]
 
@@ -82,7 +73,7 @@ def code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-@_inlined
+@inline_jit
 def _hash(cps: np.ndarray, start: int, end: int, lower: np.ndarray, lowered: bool) -> np.uint64:
     h = _FNV_OFFSET
     for p in range(start, end):
@@ -104,7 +95,7 @@ def _hash_words(flat: np.ndarray, at: np.ndarray, lower: np.ndarray) -> np.ndarr
     return out
 
 
-@_inlined
+@inline_jit
 def _member(
     cps: np.ndarray,
     start: int,
