@@ -96,6 +96,8 @@ def _normalise_once(text: str) -> tuple[str, bool]:
         text = _LINE_SEPS.sub("\n", text)
         text = _INVISIBLE.sub("", text)
         text = _SPACES.sub(" ", text)
+        if not text.isascii():  # a letter and its accent, apart until an invisible went: join them
+            text = unicodedata.normalize("NFC", text)
     elif "  " in text:
         text = _SPACES.sub(" ", text)
     if " \n" in text or "\n " in text:

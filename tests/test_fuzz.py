@@ -108,6 +108,8 @@ def test_normalise_idempotent_on_any_text(text: str) -> None:
         "\xadÀ\x86",  # likewise: the soft hyphen removed after ftfy left new mojibake ("À†" is "ˠ")
         "Â\t0",  # and the tab made a space after ftfy ("Â " is a mis-decoded no-break space)
         "À\r\x83¢",  # ftfy's output read by ftfy again
+        "cafe\u200b\u0301",  # the zero-width space between a letter and its accent went after NFC
+        "e\u00ad\u0301",  # likewise a soft hyphen
     ],
 )
 def test_normalise_idempotent_on_found_cases(text: str) -> None:

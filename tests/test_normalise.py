@@ -26,6 +26,14 @@ def test_normalise_is_idempotent(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ecAÀ \t\n\r\u00a0\u2028\u200b\u00ad\x00\x85\u0301\u0327\u0308"), max_size=40))
+def test_normalise_is_idempotent_where_accents_meet_invisibles(text: str) -> None:
+    """What the tidy steps remove can bring a letter and its combining accent together."""
+    once = normalise_text(text)
+    assert normalise_text(once) == once
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.text(max_size=200))
 def test_fold_keeps_length(text: str) -> None:
     folded = fold_text(text)
