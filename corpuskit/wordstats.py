@@ -275,4 +275,3 @@ def lowered_counts(cps: np.ndarray, pattern: str, stops: WordSet) -> tuple[int, 
     t = _tables(pattern)
     ok, words, hits = _lowered_counts(cps, t.word, t.lower, t.odd, *stops)
     return (int(words), int(hits)) if ok else None
-
