@@ -212,6 +212,7 @@ def detect_stopword_language(text: str, *, sample_chars: int = 2000, cps: np.nda
     'ja'
     """
     head = text[:sample_chars]
+    counts: tuple[int, int] | None = None  # words of head.lower(), English stopwords among them
     if _OTHER_SCRIPT.search(head):
         letters = sum(map(str.isalpha, head)) or 1
         n_kana = len(_KANA.findall(head))
@@ -228,15 +229,16 @@ def detect_stopword_language(text: str, *, sample_chars: int = 2000, cps: np.nda
             return "ko"
     else:
         # Fast path: most news is English, and English prose is a third stopwords
-        # (compiled; the same test follows on the words themselves when it cannot say).
-        words = code_points(head) if cps is None else cps[:sample_chars]
-        counts = lowered_counts(words, _WORD.pattern, _stop_set("en"))
+        # (compiled; made on the words themselves below when it cannot count them).
+        counts = lowered_counts(
+            code_points(head) if cps is None else cps[:sample_chars], _WORD.pattern, _stop_set("en")
+        )
         if counts is not None and counts[0] and counts[1] / counts[0] >= 0.3:
             return "en"
     toks = _WORD.findall(head.lower())
     if not toks:
         return None
-    if _density(toks, stopwords("en")) >= 0.3:
+    if counts is None and _density(toks, stopwords("en")) >= 0.3:
         return "en"
     index = _stop_index()
     scores = [0] * len(LANGUAGES)
