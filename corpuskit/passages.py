@@ -320,13 +320,19 @@ def passage_units(text: str, cfg: PassageConfig) -> PassageUnits:
     >>> [(int(a), int(b)) for a, b in pu.units]
     [(0, 14)]
     """
+    tokens, units, offsets, shingles, token_shingles = _unit_arrays(text, cfg)
+    return PassageUnits(tokens, units, offsets, shingles, token_shingles, _fingerprint(text, cfg))
+
+
+def _unit_arrays(text: str, cfg: PassageConfig) -> tuple[Tokens, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What :func:`passage_units` computes, without the paragraphs and the fingerprint
+    (parking needs neither)."""
     tokens = tokenize(text)
-    umin = min(UNIT_MIN, cfg.min_words)
-    units = _cut_units(tokens.flags, umin, UNIT_MAX, UNIT_WINDOW)
+    units = _cut_units(tokens.flags, min(UNIT_MIN, cfg.min_words), UNIT_MAX, UNIT_WINDOW)
     token_shingles = _token_shingles(tokens.keys, cfg.shingle)
     offsets = _unit_offsets(units, cfg.shingle)
     shingles = _unit_shingles(tokens.keys, token_shingles, units, offsets, cfg.shingle)
-    return PassageUnits(tokens, units, offsets, shingles, token_shingles, _fingerprint(text, cfg))
+    return tokens, units, offsets, shingles, token_shingles
 
 
 def _units_for(doc: Document, cfg: PassageConfig) -> PassageUnits:
@@ -662,9 +668,8 @@ def _unpack(blob: bytes, layout: Sequence[type[np.generic]]) -> list[np.ndarray]
     return out
 
 
-def _scan_blob(pu: PassageUnits) -> bytes:
-    t = pu.tokens
-    return _pack((t.keys, pu.token_shingles, pu.shingles, t.starts, t.ends, pu.units, t.flags))
+def _scan_blob(tokens: Tokens, units: np.ndarray, shingles: np.ndarray, token_shingles: np.ndarray) -> bytes:
+    return _pack((tokens.keys, token_shingles, shingles, tokens.starts, tokens.ends, units, tokens.flags))
 
 
 def park_units(docs: Sequence[Document], cfg: PassageConfig, spill: TextSpill) -> None:
@@ -676,7 +681,11 @@ def park_units(docs: Sequence[Document], cfg: PassageConfig, spill: TextSpill) -
     text again in one process. Units of a document that turns out a duplicate are unused.
     """
     todo = [d for d in docs if d.status == "kept" and d.text]
-    refs = spill.write_all([_scan_blob(passage_units(d.text, cfg)) for d in todo])
+    blobs = []
+    for d in todo:
+        tokens, units, _, shingles, token_shingles = _unit_arrays(d.text, cfg)
+        blobs.append(_scan_blob(tokens, units, shingles, token_shingles))
+    refs = spill.write_all(blobs)
     settings = _unit_settings(cfg)
     for d, ref in zip(todo, refs, strict=True):
         d.work[UNITS_KEY] = (ref, settings)
@@ -715,7 +724,8 @@ def _scan_units(
             where[i] = (fd, ref.offset, ref.size)
             n_units[i] = _count_parked(counts, fd, ref.offset)
         else:
-            blob = _scan_blob(_units_for(d, cfg))
+            pu = _units_for(d, cfg)
+            blob = _scan_blob(pu.tokens, pu.units, pu.shingles, pu.token_shingles)
             fh.write(blob)
             where[i] = (fh.fileno(), at, len(blob))
             at += len(blob)
