@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from .config import BoilerplateConfig
-from .normalise import fold_text
+from .normalise import SUSPECT, fold_text
 from .stopwords import LANGUAGES, UNSPACED, canonical_lang, stopwords
 from .wordstats import WordSet, code_points, line_counts, lowered_counts, word_set
 
@@ -61,6 +61,10 @@ class Stripped:
 
     ``text``: kept lines in input order (each one a whole input line); ``title``, ``date``
     (ISO 8601) and ``authors`` were moved out of it; ``removed`` counts dropped lines.
+    ``words`` is ``len(text.split())``, counted on the way (``None``: not counted);
+    ``tidy``: no character of ``text`` is one :func:`~corpuskit.normalise.normalise_text`
+    repairs or tidies (:func:`~corpuskit.normalise.is_normal_join` tells whether it is
+    normal already).
     """
 
     text: str
@@ -68,6 +72,8 @@ class Stripped:
     date: str | None = None
     authors: list[str] = field(default_factory=list)
     removed: int = 0
+    words: int | None = None
+    tidy: bool = False
 
 
 # --------------------------------------------------------------------------- site template
@@ -881,20 +887,22 @@ def _dedupe(names: list[str]) -> list[str]:
 # --------------------------------------------------------------------------- entry points
 
 
-def _prepare(text: str, lang: str | None) -> tuple[list[str], list[_Line]]:
+def _prepare(text: str, lang: str | None) -> tuple[list[str], list[_Line], list[list[int]]]:
+    """The input's lines, the non-blank ones measured, and the counts of every input line
+    (:func:`~corpuskit.wordstats.line_counts`, flagging what normalise_text looks at)."""
     raw = text.split("\n")
     cps = code_points(text)
     code = canonical_lang(lang) if lang else None
     if code is None:
         code = detect_stopword_language(text, cps=cps)
     stops = stopwords(code) if code and code not in UNSPACED else frozenset()
-    if code in UNSPACED:
-        return raw, [_features(i, s.strip(), code, stops) for i, s in enumerate(raw) if s.strip()]
     # Words, stopwords and Title Case words of every line in one compiled pass; a line it
     # cannot count exactly (see corpuskit.wordstats) is measured by _features.
-    counts = line_counts(cps, _WORD.pattern, _stop_set(code or ""), _title_case_set(), 1, 11).tolist()
+    counts = line_counts(cps, _WORD.pattern, _stop_set(code or ""), _title_case_set(), 1, 11, SUSPECT).tolist()
+    if code in UNSPACED:
+        return raw, [_features(i, s.strip(), code, stops) for i, s in enumerate(raw) if s.strip()], counts
     lines = []
-    for i, (s, (ok, words, hits, cased)) in enumerate(zip(raw, counts, strict=True)):
+    for i, (s, (ok, words, hits, cased, _, _)) in enumerate(zip(raw, counts, strict=True)):
         s = s.strip()
         if not s:
             continue
@@ -906,7 +914,7 @@ def _prepare(text: str, lang: str | None) -> tuple[list[str], list[_Line]]:
         if code == "en" and words >= 8 and cased >= 2:
             ln.why = "teaser"
         lines.append(ln)
-    return raw, lines
+    return raw, lines, counts
 
 
 def _mark_captions(lines: list[_Line]) -> None:
@@ -973,9 +981,9 @@ def strip_boilerplate(
     “It is a fair deal for both of us,” the minister said.
     The agreement will be signed in the capital next month, after both parliaments have had the chance to debate it in full.
     """
-    raw, lines = _prepare(text, lang)
+    raw, lines, counts = _prepare(text, lang)
     if not lines:
-        return Stripped(text="", removed=0)
+        return Stripped(text="", removed=0, words=0, tidy=True)
     min_words = cfg.min_paragraph_words
 
     # 1. Patterns, bylines, dates, template lines.
@@ -1023,12 +1031,15 @@ def strip_boilerplate(
     title_at = _pick_title(lines, first, set(bylines) | set(dates))
     if title_at is not None:
         keep[title_at] = False
+    kept = [counts[ln.idx] for ln, k in zip(lines, keep, strict=True) if k]
     return Stripped(
         text=_join(raw, lines, keep),
         title=lines[title_at].text if title_at is not None else None,
         date=_pick_date(lines, dates, first),
         authors=_pick_authors(lines, bylines, first, b),
         removed=len(lines) - sum(keep),
+        words=sum(c[4] for c in kept),
+        tidy=not any(c[5] for c in kept),
     )
 
 
@@ -1081,7 +1092,7 @@ def postfilter_extracted(text: str, cfg: BoilerplateConfig, *, lang: str | None 
     promos), plus everything after a teaser-list header ("Related stories", "Most Popular")
     near the end of the text when what follows is a list of headlines, not prose.
     """
-    raw, lines = _prepare(text, lang)
+    raw, lines, _ = _prepare(text, lang)
     if not lines:
         return text
     drop = [False] * len(lines)

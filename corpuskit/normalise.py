@@ -17,7 +17,7 @@ import unicodedata
 
 import ftfy
 
-__all__ = ["fold_text", "normalise_text"]
+__all__ = ["SUSPECT", "fold_text", "is_normal_join", "normalise_text"]
 
 # Lean ftfy config: we do our own whitespace/NFC steps and must not touch quotes.
 _FTFY = ftfy.TextFixerConfig(
@@ -55,6 +55,9 @@ _UNTIDY = re.compile(
     "\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]"
 )
 _SUSPECT = re.compile(f"{_FTFY_NEEDED.pattern}|{_UNTIDY.pattern}")
+SUSPECT = _SUSPECT.pattern
+"""The characters :func:`normalise_text` repairs or tidies (as a regular expression): a
+text without any of them skips ftfy and the tidy steps."""
 
 
 def normalise_text(text: str) -> str:
@@ -74,6 +77,22 @@ def normalise_text(text: str) -> str:
         if not again:
             break
     return text
+
+
+def is_normal_join(text: str, *, tidy: bool) -> bool:
+    """Whether ``normalise_text(text) == text``, for a ``text`` made of stripped, non-empty
+    lines joined by one or two newlines (what :func:`~corpuskit.boilerplate.strip_boilerplate`
+    returns), given ``tidy``: that none of its characters matches :data:`SUSPECT`.
+
+    Such a text skips ftfy and the tidy steps, its lines are stripped and it has no run of
+    three newlines: what is left to check is a run of spaces and NFC.
+
+    >>> is_normal_join("Café au lait.\\nIt was cold.", tidy=True)
+    True
+    >>> is_normal_join("Cafe\\u0301 au lait.", tidy=True)
+    False
+    """
+    return tidy and "  " not in text and (text.isascii() or unicodedata.is_normalized("NFC", text))
 
 
 # ftfy is not always idempotent ("À\r\x83¢"), and what the steps after it change can make

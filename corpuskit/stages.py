@@ -23,7 +23,7 @@ from .config import RunConfig
 from .dedup import text_key, word_count
 from .extract import extract_html
 from .language import detect_language
-from .normalise import fold_text, normalise_text
+from .normalise import fold_text, is_normal_join, normalise_text
 from .readers import Decoded, decode_bytes, parse_deferred, text_encoding
 from .records import Document
 from .signatures import minhash_signature
@@ -150,9 +150,13 @@ def finish_document(doc: Document, cfg: RunConfig, template: frozenset[int] = fr
 
 
 def _finish(doc: Document, cfg: RunConfig, template: frozenset[int]) -> Document:
+    words: int | None = None  # len(doc.text.split()), when counted on the way
     if doc.raw_kind == "text" and cfg.boilerplate.enabled:
         st = strip_boilerplate(doc.text, cfg.boilerplate, template=template)
-        doc.text = normalise_text(st.text)
+        if is_normal_join(st.text, tidy=st.tidy):  # most pages: nothing to normalise again
+            doc.text, words = st.text, st.words
+        else:
+            doc.text = normalise_text(st.text)
         doc.title = doc.title or st.title
         doc.date = doc.date or st.date
         if not doc.authors:
@@ -180,7 +184,7 @@ def _finish(doc: Document, cfg: RunConfig, template: frozenset[int]) -> Document
             fold_text(doc.text), num_perm=d.num_perm, shingle=d.shingle, seed=d.seed
         ).astype(np.uint32)  # values are < 2**32 (datasketch keeps them in uint64): half the memory
         # What deduplication needs of the text, so it never has to read it back.
-        doc.work["words"] = word_count(doc.text)
+        doc.work["words"] = word_count(doc.text) if words is None else words
         doc.work["text_key"] = text_key(doc.text).hex()
     return doc
 

@@ -3,8 +3,10 @@
 
 The stripper needs, per line, how many words it has (``pattern.findall(line)``), how many
 of them are stopwords (``word.lower() in stops``) and how many of its 2nd to 12th words
-are in a given case-sensitive set; and for its language guess, the same of the
-lower-cased head of the text. Tokenising with the regex and lower-casing every word made
+are in a given case-sensitive set; for its language guess, the same of the lower-cased
+head of the text; and for the text it returns, ``len(line.split())`` and whether a line
+holds a character :func:`~corpuskit.normalise.normalise_text` would look at (then the
+pipeline need not normalise that text again, nor split it to count its words). Tokenising with the regex and lower-casing every word made
 three string objects per word: about two thirds of the stripper's time. Here the text is
 one array of code points, words are runs of code points the pattern matches, and a word
 is looked up by a hash of its code points, then compared code point by code point (a
@@ -39,6 +41,7 @@ class _Tables(NamedTuple):
     word: np.ndarray  # bool per BMP code point: the pattern matches it
     lower: np.ndarray  # its lower case (one BMP code point), where not ``odd``
     odd: np.ndarray  # bool: its lower case is not one BMP code point, or depends on context
+    space: np.ndarray  # bool: str.isspace (no character outside the BMP is a space)
 
 
 class WordSet(NamedTuple):
@@ -56,16 +59,30 @@ class WordSet(NamedTuple):
 def _tables(pattern: str) -> _Tables:
     """The tables of one word pattern (a character class with ``+``), made by the regex
     itself over every BMP character (about 20 ms, once per process)."""
-    chars = "".join(map(chr, range(_BMP)))
-    word = np.zeros(_BMP, dtype=np.bool_)
-    for m in re.finditer(pattern, chars):
-        word[m.start() : m.end()] = True
+    chars = _bmp()
+    word = _class_table(pattern)
     lowered = list(map(str.lower, chars))
     one = np.fromiter((len(x) == 1 for x in lowered), dtype=np.bool_, count=_BMP)
     lower = np.fromiter((ord(x) if len(x) == 1 else 0 for x in lowered), dtype=np.uint32, count=_BMP)
     odd = ~one | (lower >= _BMP)
     odd[0x03A3] = True  # GREEK CAPITAL SIGMA: lower-cases to ς at a word's end, σ elsewhere
-    return _Tables(word, lower, odd)
+    space = np.fromiter(map(str.isspace, chars), dtype=np.bool_, count=_BMP)
+    return _Tables(word, lower, odd, space)
+
+
+@lru_cache(maxsize=1)
+def _bmp() -> str:
+    return "".join(map(chr, range(_BMP)))
+
+
+@lru_cache(maxsize=8)
+def _class_table(pattern: str) -> np.ndarray:
+    """bool per BMP code point: ``pattern`` (character classes, each match one run of
+    them) matches it."""
+    table = np.zeros(_BMP, dtype=np.bool_)
+    for m in re.finditer(pattern, _bmp()):
+        table[m.start() : m.end()] = True
+    return table
 
 
 def code_points(text: str) -> np.ndarray:
@@ -139,6 +156,8 @@ def _line_counts(
     word: np.ndarray,
     lower: np.ndarray,
     odd: np.ndarray,
+    space: np.ndarray,
+    flag: np.ndarray,
     s_slot: np.ndarray,
     s_hashes: np.ndarray,
     s_at: np.ndarray,
@@ -158,16 +177,34 @@ def _line_counts(
     words = 0
     stops = 0
     cased = 0
+    splits = 0
+    flagged = 0
     start = -1
+    gap = True  # the last character was a space (or the line's start)
     n = cps.shape[0]
     for p in range(n + 1):
         c = cps[p] if p < n else _NEWLINE
         w = False
         if c != _NEWLINE:
-            if c >= _BMP or odd[c]:
+            if c >= _BMP:
                 ok = 0
+                flagged = 1  # no table out there: flagged, whatever it is
+                if gap:
+                    splits += 1
+                gap = False
             else:
-                w = word[c]
+                if flag[c]:
+                    flagged = 1
+                if space[c]:
+                    gap = True
+                else:
+                    if gap:
+                        splits += 1
+                    gap = False
+                if odd[c]:
+                    ok = 0
+                else:
+                    w = word[c]
         if w:
             if start < 0:
                 start = p
@@ -187,9 +224,12 @@ def _line_counts(
             out[line, 1] = words
             out[line, 2] = stops
             out[line, 3] = cased
+            out[line, 4] = splits
+            out[line, 5] = flagged
             line += 1
             ok = 1
-            words = stops = cased = 0
+            words = stops = cased = splits = flagged = 0
+            gap = True
 
 
 @jit
@@ -245,21 +285,26 @@ def word_set(words: frozenset[str] | tuple[str, ...], pattern: str) -> WordSet:
     return WordSet(slot, hashes, at, flat, max((len(c) for c in cps), default=0))
 
 
-def line_counts(cps: np.ndarray, pattern: str, stops: WordSet, cased: WordSet, first: int, last: int) -> np.ndarray:
-    """Per line of ``cps`` (split at ``\\n``): ``[ok, words, stopwords, cased]``, where
-    ``words`` is ``len(re.findall(pattern, line))``, ``stopwords`` how many of those words
-    lower-cased are in ``stops``, and ``cased`` how many of words ``first..last``
-    (0-based) are in ``cased`` as they are. ``ok`` is 0 on a line these counts cannot be
-    trusted for (see the module's docstring); its other counts are then meaningless.
+def line_counts(
+    cps: np.ndarray, pattern: str, stops: WordSet, cased: WordSet, first: int, last: int, flag: str
+) -> np.ndarray:
+    """Per line of ``cps`` (split at ``\\n``): ``[ok, words, stopwords, cased, splits,
+    flagged]``, where ``words`` is ``len(re.findall(pattern, line))``, ``stopwords`` how
+    many of those words lower-cased are in ``stops``, ``cased`` how many of words
+    ``first..last`` (0-based) are in ``cased`` as they are, ``splits`` is
+    ``len(line.split())`` and ``flagged`` whether a character of the line matches ``flag``
+    (character classes; a character outside the BMP is always flagged). ``ok`` is 0 on a
+    line whose first three counts cannot be trusted (see the module's docstring); the last
+    two always can.
 
     >>> pat = r"\\w+"
-    >>> line_counts(code_points("The cat And\\nİstanbul"), pat, word_set(frozenset({"the"}), pat),
-    ...             word_set(("And",), pat), 1, 11).tolist()
-    [[1, 3, 1, 1], [0, 1, 0, 0]]
+    >>> line_counts(code_points("The cat And\\nİstanbul\\t2"), pat, word_set(frozenset({"the"}), pat),
+    ...             word_set(("And",), pat), 1, 11, "[\\t]").tolist()
+    [[1, 3, 1, 1, 3, 0], [0, 2, 0, 0, 2, 1]]
     """
     t = _tables(pattern)
-    out = np.zeros((int(np.count_nonzero(cps == _NEWLINE)) + 1, 4), dtype=np.int64)
-    _line_counts(cps, t.word, t.lower, t.odd, *stops, *cased, first, last, out)
+    out = np.zeros((int(np.count_nonzero(cps == _NEWLINE)) + 1, 6), dtype=np.int64)
+    _line_counts(cps, t.word, t.lower, t.odd, t.space, _class_table(flag), *stops, *cased, first, last, out)
     return out
 
 

@@ -144,7 +144,7 @@ def test_comments_never_join_the_article() -> None:
 def test_short_pages_without_prose_keep_their_sentences() -> None:
     got = strip_boilerplate("Menu\nThe ferry is cancelled today.\nShare", CFG)
     assert got.text == "The ferry is cancelled today."
-    assert strip_boilerplate("", CFG) == Stripped(text="", removed=0)
+    assert strip_boilerplate("", CFG) == Stripped(text="", removed=0, words=0, tidy=True)
 
 
 def test_min_paragraph_words() -> None:

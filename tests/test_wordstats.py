@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from corpuskit import boilerplate as bp
 from corpuskit import wordstats
 from corpuskit.align import HAVE_NUMBA, python_kernel
+from corpuskit.normalise import SUSPECT, normalise_text
 from corpuskit.stopwords import stopwords
 from corpuskit.wordstats import code_points, line_counts, lowered_counts, word_set
 
@@ -26,6 +27,11 @@ PIECES = [
     "\u0301",
     "\u0915\u093f",
     "\u00a0",
+    "\u2003",
+    "\u200b",
+    "\x85",
+    "\x1f",
+    "Ã©",
     "\u2019",
     "\ud800",
     "😀",
@@ -34,6 +40,7 @@ PIECES = [
 ]
 STOPS = stopwords("en") | {"über", "straße", "σοφία", "i̇stanbul", "ж"}
 CASED = ("And", "To", "Of", "Über", "İstanbul")
+FLAG = SUSPECT  # what the stripper flags: the characters normalise_text looks at
 
 texts = st.lists(st.sampled_from(PIECES), max_size=60).map("".join)
 
@@ -46,11 +53,13 @@ def _odd(ch: str) -> bool:
 @settings(max_examples=400, deadline=None)
 @given(texts)
 def test_line_counts_are_the_regex_counts(text: str) -> None:
-    got = line_counts(code_points(text), PATTERN, word_set(STOPS, PATTERN), word_set(CASED, PATTERN), 1, 11)
+    got = line_counts(code_points(text), PATTERN, word_set(STOPS, PATTERN), word_set(CASED, PATTERN), 1, 11, FLAG)
     lines = text.split("\n")
     assert len(got) == len(lines)
-    for line, (ok, words, stops, cased) in zip(lines, got.tolist(), strict=True):
+    for line, (ok, words, stops, cased, splits, flagged) in zip(lines, got.tolist(), strict=True):
         assert ok == (not any(map(_odd, line))), line  # falls back exactly where it must
+        assert splits == len(line.split()), line
+        assert flagged == (re.search(FLAG, line) is not None or any(ord(c) >= 0x10000 for c in line)), line
         if ok:
             toks = re.findall(PATTERN, line)
             assert (words, stops, cased) == (
@@ -75,7 +84,7 @@ def test_lowered_counts_are_those_of_the_lower_cased_text(text: str) -> None:
 @given(texts, st.sampled_from([None, "en", "de", "el", "tr", "ja"]))
 def test_the_stripper_measures_each_line_as_its_regex_path_does(text: str, lang: str | None) -> None:
     """Lines measured by the kernel and those it leaves to ``_features`` are alike."""
-    _, lines = bp._prepare(text, lang)
+    _, lines, _ = bp._prepare(text, lang)
     code = bp.canonical_lang(lang) if lang else bp.detect_stopword_language(text)
     stops = stopwords(code) if code and code not in bp.UNSPACED else frozenset()
     expected = [bp._features(i, s.strip(), code, stops) for i, s in enumerate(text.split("\n")) if s.strip()]
@@ -98,13 +107,28 @@ def test_language_guess_takes_the_fast_path_only_when_it_agrees() -> None:
 @pytest.mark.skipif(not HAVE_NUMBA, reason="the compiled kernels need numba")
 def test_python_kernels_count_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     text = "The İstanbul talks AND the Σοφία deal\nStraße To Of the 😀 end\n\nÜBER alles, and more"
-    args = (PATTERN, word_set(STOPS, PATTERN), word_set(CASED, PATTERN), 1, 11)
+    args = (PATTERN, word_set(STOPS, PATTERN), word_set(CASED, PATTERN), 1, 11, FLAG)
     want = line_counts(code_points(text), *args).tolist(), lowered_counts(code_points(text[:40]), PATTERN, args[1])
     for name, obj in list(vars(wordstats).items()):
         if hasattr(obj, "py_func"):
             monkeypatch.setattr(wordstats, name, python_kernel(obj.py_func))
-    args = (PATTERN, word_set(STOPS, PATTERN), word_set(CASED, PATTERN), 1, 11)
+    args = (PATTERN, word_set(STOPS, PATTERN), word_set(CASED, PATTERN), 1, 11, FLAG)
     assert (
         line_counts(code_points(text), *args).tolist(),
         lowered_counts(code_points(text[:40]), PATTERN, args[1]),
     ) == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, st.sampled_from([None, "en", "ja"]))
+def test_what_the_stripper_says_of_its_text_holds(text: str, lang: str | None) -> None:
+    """``words`` is the text's word count, and a text it calls normal needs no normalising."""
+    from corpuskit.config import BoilerplateConfig
+    from corpuskit.normalise import is_normal_join
+
+    st_ = bp.strip_boilerplate(text, BoilerplateConfig(), lang=lang)
+    assert st_.words == len(st_.text.split())
+    if is_normal_join(st_.text, tidy=st_.tidy):
+        assert normalise_text(st_.text) == st_.text
+    if st_.tidy:
+        assert re.search(SUSPECT, st_.text) is None
