@@ -27,14 +27,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .align import inline_jit, jit
+from .align import _FNV_OFFSET, _FNV_PRIME, _fmix, inline_jit, jit
 
 __all__ = ["WordSet", "code_points", "line_counts", "lowered_counts", "word_set"]
 
 _BMP = 0x10000
 _NEWLINE = 10
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-_FNV_PRIME = np.uint64(0x100000001B3)
 
 
 class _Tables(NamedTuple):
@@ -98,10 +96,7 @@ def _hash(cps: np.ndarray, start: int, end: int, lower: np.ndarray, lowered: boo
         if lowered:
             c = lower[c]
         h = (h ^ np.uint64(c)) * _FNV_PRIME
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xFF51AFD7ED558CCD)
-    h ^= h >> np.uint64(33)
-    return h
+    return _fmix(h)  # FNV-1a, then the scanner's finaliser: the table's slots take the low bits
 
 
 @jit
