@@ -60,6 +60,7 @@ __all__ = [
     "Alignment",
     "Tokens",
     "align",
+    "bmp_chars",
     "char_span",
     "inline_jit",
     "jit",
@@ -134,13 +135,20 @@ _NEWLINE_CHARS = frozenset("\n\r\u2028\u2029\x0b\x0c\x85")
 
 
 @lru_cache(maxsize=1)
+def bmp_chars() -> str:
+    """Every character of the Basic Multilingual Plane in code-point order (lone surrogates
+    included): what the character tables here and in :mod:`corpuskit.wordstats` are made
+    from, once per process."""
+    return "".join(map(chr, range(0x10000)))
+
+
+@lru_cache(maxsize=1)
 def _tables() -> tuple[np.ndarray, np.ndarray]:
     """Class and folded code point of every BMP character (astral ones are word chars).
 
     Made once per process, by whole-array steps: a loop over the 65,536 characters took
     0.13 s of every run's start (``tests/test_align.py`` checks it against that loop)."""
-    chars = "".join(map(chr, range(0x10000)))
-    folded = fold_text(chars)  # same length by contract
+    folded = fold_text(bmp_chars())  # same length by contract
     cp = np.arange(0x10000)
     fold = np.fromiter(map(ord, folded), dtype=np.uint32, count=0x10000)
     first = np.array(list(map(unicodedata.category, folded))).astype("S1").view(np.uint8)

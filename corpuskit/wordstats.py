@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .align import _FNV_OFFSET, _FNV_PRIME, _fmix, inline_jit, jit
+from .align import _FNV_OFFSET, _FNV_PRIME, _fmix, bmp_chars, inline_jit, jit
 
 __all__ = ["WordSet", "code_points", "line_counts", "lowered_counts", "word_set"]
 
@@ -57,7 +57,7 @@ class WordSet(NamedTuple):
 def _tables(pattern: str) -> _Tables:
     """The tables of one word pattern (a character class with ``+``), made by the regex
     itself over every BMP character (about 20 ms, once per process)."""
-    chars = _bmp()
+    chars = bmp_chars()
     word = _class_table(pattern)
     lowered = list(map(str.lower, chars))
     one = np.fromiter((len(x) == 1 for x in lowered), dtype=np.bool_, count=_BMP)
@@ -68,17 +68,12 @@ def _tables(pattern: str) -> _Tables:
     return _Tables(word, lower, odd, space)
 
 
-@lru_cache(maxsize=1)
-def _bmp() -> str:
-    return "".join(map(chr, range(_BMP)))
-
-
 @lru_cache(maxsize=8)
 def _class_table(pattern: str) -> np.ndarray:
     """bool per BMP code point: ``pattern`` (character classes, each match one run of
     them) matches it."""
     table = np.zeros(_BMP, dtype=np.bool_)
-    for m in re.finditer(pattern, _bmp()):
+    for m in re.finditer(pattern, bmp_chars()):
         table[m.start() : m.end()] = True
     return table
 
