@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from corpuskit import boilerplate as bp
 from corpuskit import wordstats
 from corpuskit.align import HAVE_NUMBA, python_kernel
-from corpuskit.normalise import SUSPECT, normalise_text
+from corpuskit.config import BoilerplateConfig
+from corpuskit.normalise import SUSPECT, is_normal_join, normalise_text
 from corpuskit.stopwords import stopwords
 from corpuskit.wordstats import code_points, line_counts, lowered_counts, word_set
 
@@ -123,9 +124,6 @@ def test_python_kernels_count_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
 @given(texts, st.sampled_from([None, "en", "ja"]))
 def test_what_the_stripper_says_of_its_text_holds(text: str, lang: str | None) -> None:
     """``words`` is the text's word count, and a text it calls normal needs no normalising."""
-    from corpuskit.config import BoilerplateConfig
-    from corpuskit.normalise import is_normal_join
-
     st_ = bp.strip_boilerplate(text, BoilerplateConfig(), lang=lang)
     assert st_.words == len(st_.text.split())
     if is_normal_join(st_.text, tidy=st_.tidy):
