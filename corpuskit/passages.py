@@ -354,7 +354,8 @@ _SIGN_BLOCK = 1 << 13  # units signed together
 _PAIR_PASS_UNITS = 1_000_000  # units per candidate-pair pass (more: more passes)
 _CACHE_BYTES = 32 << 20  # verification state kept in memory (the most recently used)
 _FORK_MIN_PAIRS = 4096  # fewer candidate pairs are aligned in this process (a fork costs more)
-_FORK_MIN_GROUPS = 1024  # and fewer groups built here
+_FORK_MIN_MATCHES = 1024  # fewer matches grouped and built here
+_FORK_MIN_GROUPS = 1024  # fewer groups built here (when one component has most matches)
 _SLICES_PER_PROC = 4  # work slices per forked process (evens out their finishing times)
 
 
@@ -1831,12 +1832,67 @@ def _passage_id(text: str) -> str:
     return "p-" + hashlib.blake2b(words.encode("utf-8", "surrogatepass"), digest_size=_ID_BYTES).hexdigest()
 
 
+def _components(matches: list[_Match]) -> list[list[int]]:
+    """Indices into ``matches`` by connected component of the documents they link, each
+    in match order; the components in the order of their first match.
+
+    A passage never spans two components, and grouping one never reads another's state
+    (which words are taken, which alignments exist), so grouping each component alone
+    gives the groups of grouping them all at once: :meth:`_Grouper.run` takes a group
+    when its fresh score is at least as good as every other queued score, and only the
+    queued scores of its own component can change its outcome (see
+    ``test_grouping_by_component``).
+    """
+    parent: dict[int, int] = {}
+
+    def root(x: int) -> int:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for m in matches:
+        a, b = root(m.da), root(m.db)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    parts: dict[int, list[int]] = {}
+    for i, m in enumerate(matches):
+        parts.setdefault(root(m.da), []).append(i)
+    return list(parts.values())
+
+
+def _group_and_build(matches: list[_Match], docs: _DocCache, cfg: PassageConfig, workers: int = 1) -> list[Passage]:
+    """The passages of ``matches``, sorted by ``(-n_documents, passage_id)``.
+
+    Components (:func:`_components`) are grouped independently, slices of them in forked
+    processes with ``workers > 1``, and each process builds the passages of the groups it
+    made. When one component holds more than a process's share of the matches, the
+    processes hand their groups back instead, and :func:`_build` shares them out.
+    """
+    parts = _components(matches)
+    procs = workers if len(matches) >= _FORK_MIN_MATCHES else 1
+    fused = procs == 1 or max(len(part) for part in parts) * procs <= len(matches)
+    n_docs = len(docs.sel)
+
+    def groups_of(span: tuple[int, int]) -> list[list[tuple[int, int, int]]]:
+        return [g for part in parts[span[0] : span[1]] for g in _Grouper([matches[i] for i in part], docs, cfg).run()]
+
+    def passages_of(span: tuple[int, int]) -> list[Passage]:
+        return [p for g in groups_of(span) if (p := _build_group(g, docs, cfg, n_docs)) is not None]
+
+    slices = _slices(np.cumsum([len(part) for part in parts]).tolist(), procs)
+    if not fused:
+        return _build([g for gs in docs.forked_map(groups_of, slices, procs) for g in gs], docs, cfg, workers)
+    return _numbered([p for ps in docs.forked_map(passages_of, slices, procs) for p in ps])
+
+
 def _build(
     groups: list[list[tuple[int, int, int]]], docs: _DocCache, cfg: PassageConfig, workers: int = 1
 ) -> list[Passage]:
     """The passages of ``groups`` (``(doc, t0, t1)`` token spans), sorted by
     ``(-n_documents, passage_id)``. Groups are built independently (in forked processes
-    with ``workers > 1``); their ids are settled here, where all of them are known."""
+    with ``workers > 1``)."""
     n_docs = len(docs.sel)
 
     def build_slice(span: tuple[int, int]) -> list[Passage]:
@@ -1844,8 +1900,12 @@ def _build(
 
     cost = np.cumsum([len(g) ** 2 for g in groups]).tolist()  # choosing the canonical is pairwise
     procs = workers if len(groups) >= _FORK_MIN_GROUPS else 1
-    built = [p for part in docs.forked_map(build_slice, _slices(cost, procs), procs) for p in part]
-    # Ids: content hash; the rare same-text passages are numbered in source order.
+    return _numbered([p for part in docs.forked_map(build_slice, _slices(cost, procs), procs) for p in part])
+
+
+def _numbered(built: list[Passage]) -> list[Passage]:
+    """``built`` with its ids settled (they are content hashes: the rare passages with the
+    same text are numbered in source order), sorted by ``(-n_documents, passage_id)``."""
     built.sort(key=lambda p: (p.passage_id, [(s.doc_id, s.start) for s in p.sources]))
     seen: dict[str, int] = {}
     for p in built:
@@ -1991,8 +2051,7 @@ def find_passages(
         cache = _DocCache(sel, state_fh, state_at)
         matches = _align_pairs(pairs, unit_doc, first_unit, cache, cfg, workers)
         del pairs, unit_doc
-        groups = _Grouper(matches, cache, cfg).run()
-        passages = _build(groups, cache, cfg, workers)
+        passages = _group_and_build(matches, cache, cfg, workers)
     except OSError as e:
         place = scratch_dir if scratch_dir is not None else tempfile.gettempdir()
         raise OutputError(f"{place}: cannot write passage scratch files: {e.strerror or e}") from e

@@ -124,6 +124,7 @@ def test_workers_give_the_same_index(split: dict[str, Any], tmp_path: Path, monk
     from corpuskit import passages
 
     monkeypatch.setattr(passages, "_FORK_MIN_PAIRS", 0)
+    monkeypatch.setattr(passages, "_FORK_MIN_MATCHES", 0)
     monkeypatch.setattr(passages, "_FORK_MIN_GROUPS", 0)
     db = tmp_path / "corpus.db"
     for i, b in enumerate(BATCHES):

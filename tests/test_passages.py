@@ -304,6 +304,51 @@ def test_invariants_and_input_order(rows: list[dict[str, Any]], rnd: random.Rand
     _check_dropped(docs, passages, before)
 
 
+def _grouped_whole(matches: list[Any]) -> list[list[int]]:
+    return [list(range(len(matches)))] if matches else []
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_corpora())
+def test_grouping_by_component(rows: list[dict[str, Any]]) -> None:
+    """Grouping each component of the matches alone gives the passages of grouping all of
+    them at once (what the grouper did before components were grouped apart)."""
+    by_part = _snapshot(docs := _docs(rows), find_passages(docs, PassageConfig()))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(P, "_components", _grouped_whole)
+        whole = _snapshot(docs := _docs(rows), find_passages(docs, PassageConfig()))
+    assert whole == by_part
+
+
+def test_components_grouped_and_built_in_forked_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two quotes, each re-reported by its own pair of documents: two components of the
+    same size, grouped and built side by side in forked processes."""
+    rows = []
+    for i in range(4):
+        lead = " ".join(FILLER[6 * i : 6 * i + 6]).capitalize()
+        rows.append({"id": f"d{i}", "text": f"{lead}.\n\nShe said: “{STATEMENTS[2 * (i // 2)]}” {lead}."})
+    want = _snapshot(docs := _docs(rows), find_passages(docs, PassageConfig()))
+    assert len(want[0]) == 2
+    parts: list[list[list[int]]] = []
+    components = P._components
+    monkeypatch.setattr(P, "_components", lambda m: parts.append(components(m)) or parts[-1])
+    monkeypatch.setattr(P, "_FORK_MIN_MATCHES", 0)
+    got = _snapshot(docs := _docs(rows), find_passages(docs, PassageConfig(), workers=2))
+    assert [len(p) for p in parts[0]] == [1, 1]
+    assert got == want
+
+
+def test_gold_corpus_grouped_by_component(monkeypatch: pytest.MonkeyPatch) -> None:
+    parts: list[list[list[int]]] = []
+    components = P._components
+    monkeypatch.setattr(P, "_components", lambda m: parts.append(components(m)) or parts[-1])
+    by_part = _snapshot(docs := _gold_docs(), find_passages(docs, PassageConfig()))
+    assert len(parts[0]) > 1  # independent groupings
+    monkeypatch.setattr(P, "_components", _grouped_whole)
+    whole = _snapshot(docs := _gold_docs(), find_passages(docs, PassageConfig()))
+    assert whole == by_part
+
+
 _PIECES = ["tariff", "port", "Minister", "a", "x.", "said:", "—", "“", "”", "1,000", "\n", "\n\n", "\n\n\n"]
 
 
@@ -497,7 +542,8 @@ def test_same_passages_however_the_work_is_split(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(P, "_SIGN_BLOCK", 64)
     monkeypatch.setattr(P, "_CACHE_BYTES", 1)
     monkeypatch.setattr(P, "_PAIR_PASS_UNITS", 500)  # candidate pairs found in several passes
-    monkeypatch.setattr(P, "_FORK_MIN_PAIRS", 0)  # aligned and built in forked processes
+    monkeypatch.setattr(P, "_FORK_MIN_PAIRS", 0)  # aligned, grouped and built in forked processes
+    monkeypatch.setattr(P, "_FORK_MIN_MATCHES", 0)
     monkeypatch.setattr(P, "_FORK_MIN_GROUPS", 0)
     docs = _gold_docs()
     got = find_passages(docs, PassageConfig(), workers=2, scratch_dir=tmp_path)
