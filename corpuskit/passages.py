@@ -1872,14 +1872,13 @@ def _group_and_build(matches: list[_Match], docs: _DocCache, cfg: PassageConfig,
     """
     parts = _components(matches)
     procs = workers if len(matches) >= _FORK_MIN_MATCHES else 1
-    fused = procs == 1 or max(len(part) for part in parts) * procs <= len(matches)
-    n_docs = len(docs.sel)
+    fused = procs == 1 or max(map(len, parts), default=0) * procs <= len(matches)
 
     def groups_of(span: tuple[int, int]) -> list[list[tuple[int, int, int]]]:
         return [g for part in parts[span[0] : span[1]] for g in _Grouper([matches[i] for i in part], docs, cfg).run()]
 
     def passages_of(span: tuple[int, int]) -> list[Passage]:
-        return [p for g in groups_of(span) if (p := _build_group(g, docs, cfg, n_docs)) is not None]
+        return _built(groups_of(span), docs, cfg)
 
     slices = _slices(np.cumsum([len(part) for part in parts]).tolist(), procs)
     if not fused:
@@ -1893,14 +1892,19 @@ def _build(
     """The passages of ``groups`` (``(doc, t0, t1)`` token spans), sorted by
     ``(-n_documents, passage_id)``. Groups are built independently (in forked processes
     with ``workers > 1``)."""
-    n_docs = len(docs.sel)
 
     def build_slice(span: tuple[int, int]) -> list[Passage]:
-        return [p for g in groups[span[0] : span[1]] if (p := _build_group(g, docs, cfg, n_docs)) is not None]
+        return _built(groups[span[0] : span[1]], docs, cfg)
 
     cost = np.cumsum([len(g) ** 2 for g in groups]).tolist()  # choosing the canonical is pairwise
     procs = workers if len(groups) >= _FORK_MIN_GROUPS else 1
     return _numbered([p for part in docs.forked_map(build_slice, _slices(cost, procs), procs) for p in part])
+
+
+def _built(groups: list[list[tuple[int, int, int]]], docs: _DocCache, cfg: PassageConfig) -> list[Passage]:
+    """The passages of ``groups`` that :func:`_build_group` keeps, ids not yet numbered."""
+    n_docs = len(docs.sel)
+    return [p for g in groups if (p := _build_group(g, docs, cfg, n_docs)) is not None]
 
 
 def _numbered(built: list[Passage]) -> list[Passage]:

@@ -336,6 +336,7 @@ def test_components_grouped_and_built_in_forked_processes(monkeypatch: pytest.Mo
     got = _snapshot(docs := _docs(rows), find_passages(docs, PassageConfig(), workers=2))
     assert [len(p) for p in parts[0]] == [1, 1]
     assert got == want
+    assert find_passages(_docs(rows[::2]), PassageConfig(), workers=2) == []  # no match at all
 
 
 def test_gold_corpus_grouped_by_component(monkeypatch: pytest.MonkeyPatch) -> None:
