@@ -44,7 +44,7 @@ import functools
 import hashlib
 import math
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any, NamedTuple, Protocol
@@ -73,6 +73,7 @@ __all__ = [
     "doc_text_key",
     "doc_words",
     "keep_key",
+    "linked_roots",
     "parse_date",
     "resolve_clusters",
     "shingle_overlap",
@@ -112,6 +113,31 @@ class DedupStats:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def linked_roots(pairs: Iterable[tuple[int, int]]) -> Callable[[int], int]:
+    """Connected components of ``pairs`` (a union-find): the function returned maps a node
+    to the smallest node linked to it, directly or through others (itself when it is in no
+    pair).
+
+    >>> root = linked_roots([(4, 2), (2, 9), (5, 7)])
+    >>> [root(x) for x in (9, 4, 7, 3)]
+    [2, 2, 5, 3]
+    """
+    parent: dict[int, int] = {}
+
+    def root(x: int) -> int:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, j in pairs:
+        a, b = root(i), root(j)
+        if a != b:
+            parent[max(a, b)] = min(a, b)  # a root stays the smallest node of its component
+    return root
 
 
 @functools.lru_cache(maxsize=1 << 14)

@@ -106,7 +106,7 @@ from .align import (
     word_diff,
 )
 from .config import PassageConfig
-from .dedup import parse_date
+from .dedup import linked_roots, parse_date
 from .errors import OutputError
 from .forked import fork_map, thread_map
 from .lsh import recall_params
@@ -1843,19 +1843,7 @@ def _components(matches: list[_Match]) -> list[list[int]]:
     queued scores of its own component can change its outcome (see
     ``test_grouping_by_component``).
     """
-    parent: dict[int, int] = {}
-
-    def root(x: int) -> int:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for m in matches:
-        a, b = root(m.da), root(m.db)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
+    root = linked_roots((m.da, m.db) for m in matches)
     parts: dict[int, list[int]] = {}
     for i, m in enumerate(matches):
         parts.setdefault(root(m.da), []).append(i)

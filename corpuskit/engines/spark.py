@@ -62,6 +62,7 @@ from ..dedup import (
     doc_text_key,
     doc_words,
     keep_key,
+    linked_roots,
     resolve_clusters,
     shingle_overlap,
 )
@@ -573,21 +574,9 @@ def _containment_components(overlaps: Sequence[Overlap], cfg: DedupConfig) -> se
     """Every document connected to a containment (a pair related only by one being inside
     the other): the clustering may compare a truncated copy with any head of its component,
     beyond its own pairs, so these are the shingle sets the driver must have."""
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for o in overlaps:
-        a, b = find(o.i), find(o.j)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
+    find = linked_roots((o.i, o.j) for o in overlaps)
     roots = {find(o.i) for o in overlaps if o.common / (o.size_i + o.size_j - o.common) < cfg.threshold}
-    return {x for x in parent if find(x) in roots}
+    return {x for o in overlaps for x in (o.i, o.j) if find(x) in roots}
 
 
 _Decision = tuple[Any, ...]
