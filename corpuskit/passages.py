@@ -1979,8 +1979,8 @@ def find_passages(
     in ``scratch_dir`` (the system's temporary directory by default), one LSH band is in
     memory at a time, and tokens are rebuilt from the text for the documents being
     verified (a bounded cache). ``workers`` is how many cores to use: as many processes,
-    forked from this one, sign the units, align the candidate pairs and build the
-    passages, and as many threads band the signatures (compiled kernels and sorts that
+    forked from this one, sign the units, align the candidate pairs, and group and build
+    the passages, and as many threads band the signatures (compiled kernels and sorts that
     let go of the GIL). Raises :class:`OutputError` when the scratch files cannot
     be written.
 

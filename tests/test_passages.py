@@ -308,6 +308,14 @@ def _grouped_whole(matches: list[Any]) -> list[list[int]]:
     return [list(range(len(matches)))] if matches else []
 
 
+def _recorded_components(monkeypatch: pytest.MonkeyPatch) -> list[list[list[int]]]:
+    """Every :func:`passages._components` result from now on, in the list returned."""
+    parts: list[list[list[int]]] = []
+    components = P._components
+    monkeypatch.setattr(P, "_components", lambda m: parts.append(components(m)) or parts[-1])
+    return parts
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_corpora())
 def test_grouping_by_component(rows: list[dict[str, Any]]) -> None:
@@ -329,9 +337,7 @@ def test_components_grouped_and_built_in_forked_processes(monkeypatch: pytest.Mo
         rows.append({"id": f"d{i}", "text": f"{lead}.\n\nShe said: “{STATEMENTS[2 * (i // 2)]}” {lead}."})
     want = _snapshot(docs := _docs(rows), find_passages(docs, PassageConfig()))
     assert len(want[0]) == 2
-    parts: list[list[list[int]]] = []
-    components = P._components
-    monkeypatch.setattr(P, "_components", lambda m: parts.append(components(m)) or parts[-1])
+    parts = _recorded_components(monkeypatch)
     monkeypatch.setattr(P, "_FORK_MIN_MATCHES", 0)
     got = _snapshot(docs := _docs(rows), find_passages(docs, PassageConfig(), workers=2))
     assert [len(p) for p in parts[0]] == [1, 1]
@@ -340,9 +346,7 @@ def test_components_grouped_and_built_in_forked_processes(monkeypatch: pytest.Mo
 
 
 def test_gold_corpus_grouped_by_component(monkeypatch: pytest.MonkeyPatch) -> None:
-    parts: list[list[list[int]]] = []
-    components = P._components
-    monkeypatch.setattr(P, "_components", lambda m: parts.append(components(m)) or parts[-1])
+    parts = _recorded_components(monkeypatch)
     by_part = _snapshot(docs := _gold_docs(), find_passages(docs, PassageConfig()))
     assert len(parts[0]) > 1  # independent groupings
     monkeypatch.setattr(P, "_components", _grouped_whole)
