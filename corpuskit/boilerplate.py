@@ -897,8 +897,10 @@ def _prepare(text: str, lang: str | None) -> tuple[list[str], list[_Line], list[
         code = detect_stopword_language(text, cps=cps)
     stops = stopwords(code) if code and code not in UNSPACED else frozenset()
     # Words, stopwords and Title Case words of every line in one compiled pass; a line it
-    # cannot count exactly (see corpuskit.wordstats) is measured by _features.
-    counts = line_counts(cps, _WORD.pattern, _stop_set(code or ""), _title_case_set(), 1, 11, SUSPECT).tolist()
+    # cannot count exactly (see corpuskit.wordstats) is measured by _features, and so is
+    # every line of an unspaced language (no stopword set is made for those).
+    stop_set = _stop_set(code if code and stops else "")
+    counts = line_counts(cps, _WORD.pattern, stop_set, _title_case_set(), 1, 11, SUSPECT).tolist()
     if code in UNSPACED:
         return raw, [_features(i, s.strip(), code, stops) for i, s in enumerate(raw) if s.strip()], counts
     lines = []
