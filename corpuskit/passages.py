@@ -357,6 +357,7 @@ _FORK_MIN_PAIRS = 4096  # fewer candidate pairs are aligned in this process (a f
 _FORK_MIN_MATCHES = 1024  # fewer matches grouped and built here
 _FORK_MIN_GROUPS = 1024  # fewer groups built here (when one component has most matches)
 _SLICES_PER_PROC = 4  # work slices per forked process (evens out their finishing times)
+_SMALL_SORT = 32  # a unit's rare shingles up to this many are sorted by insertion
 
 
 class _Scratch:
@@ -1397,9 +1398,6 @@ def _sorted_by_unit(sh: np.ndarray, keep: np.ndarray, off: np.ndarray) -> tuple[
                     j -= 1
                 out[j + 1] = x
     return out, out_off
-
-
-_SMALL_SORT = 32
 
 
 @jit
