@@ -155,7 +155,9 @@ def discover_inputs(inputs: Iterable[str]) -> Discovered:
     return Discovered(files, skipped)
 
 
-_INPUT_EXT = _HTML_EXT + _TEXT_EXT + _JSONL_EXT + _WARC_EXT
+_GZ_EXT = (".gz", ".gzip")
+_PAGE_EXT = _HTML_EXT + _TEXT_EXT
+_INPUT_EXT = _PAGE_EXT + tuple(e + z for e in _PAGE_EXT for z in _GZ_EXT) + _JSONL_EXT + _WARC_EXT
 
 
 def _is_input_name(name: str) -> bool:
@@ -214,15 +216,21 @@ def _is_dir(e: os.DirEntry[str]) -> bool:
 
 
 def detect_format(path: str, head: bytes) -> str:
-    """Pick a reader: ``html``, ``text``, ``jsonl``, ``warc`` (by extension, else sniffed)."""
+    """Pick a reader: ``html``, ``text``, ``jsonl``, ``warc`` (by extension, else sniffed).
+    A page's extension counts under a ``.gz`` one too (``a.html.gz`` is HTML).
+
+    >>> detect_format("crawl/page.HTML.gz", b""), detect_format("notes.txt", b"<html>")
+    ('html', 'text')
+    """
     name = path.lower()
     if name.endswith(_WARC_EXT):
         return "warc"
     if name.endswith(_JSONL_EXT):
         return "jsonl"
-    if name.endswith(_HTML_EXT):
+    page = name.removesuffix(".gz") if name.endswith(".gz") else name.removesuffix(".gzip")
+    if page.endswith(_HTML_EXT):
         return "html"
-    if name.endswith(_TEXT_EXT):
+    if page.endswith(_TEXT_EXT):
         return "text"
     if head[:2] == _GZIP_MAGIC:
         try:
@@ -689,6 +697,9 @@ def _read_one(
             yield from _read_warc(f, path, limits)
         elif fmt == "binary":
             yield _reject(path, "binary file (compressed data of unknown format)", fmt=fmt)
+        elif head[:2] == _GZIP_MAGIC:  # a gzipped page: its limits apply to what it expands to
+            stream, _ = _open_stream(f, limits)
+            yield _read_page(stream, path, fmt, limits.max_doc_bytes)
         elif stat.S_ISREG(st.st_mode) and st.st_size > limits.max_doc_bytes:
             yield _reject(path, f"too large: {st.st_size} bytes, over max_doc_bytes={limits.max_doc_bytes}", fmt=fmt)
         else:
@@ -704,6 +715,8 @@ def _stdin() -> IO[bytes]:
 def _read_page(f: IO[bytes], path: str, fmt: str, max_doc_bytes: int) -> Document:
     try:
         data = f.read(max_doc_bytes + 1)
+    except _StreamStop as e:  # a gzipped page: corrupt, or past a whole-file bound
+        return _reject(path, e.reason, fmt=fmt)
     except OSError as e:
         return _reject(path, f"unreadable: {e.strerror or e}", fmt=fmt)
     if len(data) > max_doc_bytes:

@@ -26,6 +26,8 @@ def test_formats_by_extension_and_sniffing() -> None:
     assert detect_format("a.txt", b"<html>") == "text"
     assert detect_format("a.jsonl.gz", b"") == "jsonl"
     assert detect_format("a.warc.gz", b"") == "warc"
+    assert detect_format("a.HTM.gz", b"") == "html"
+    assert detect_format("a.txt.gzip", b"") == "text"
     assert detect_format("noext", b"  <!DOCTYPE html><html>") == "html"
     assert detect_format("noext", b'{"text": "x"}') == "jsonl"
     assert detect_format("noext", b"WARC/1.0\r\n") == "warc"
@@ -187,10 +189,28 @@ def test_warc_responses(tmp_path: Path) -> None:
 
 
 def test_directory_walk_skips_docs_and_data_files(tmp_path: Path) -> None:
-    for name in ("README.md", "EXPECTED.json", "photo.jpg", "a.txt", "b.html", "c.jsonl.gz", "noext"):
+    names = "README.md EXPECTED.json photo.jpg a.txt b.html c.jsonl.gz d.html.gz e.tar.gz noext"
+    for name in names.split():
         (tmp_path / name).write_text("x")
     found = discover_inputs([str(tmp_path)])
-    assert [Path(p).name for p, _ in found.files] == ["a.txt", "b.html", "c.jsonl.gz", "noext"]
-    assert [Path(p).name for p in found.skipped] == ["EXPECTED.json", "README.md", "photo.jpg"]
+    assert [Path(p).name for p, _ in found.files] == ["a.txt", "b.html", "c.jsonl.gz", "d.html.gz", "noext"]
+    assert [Path(p).name for p in found.skipped] == ["EXPECTED.json", "README.md", "e.tar.gz", "photo.jpg"]
     # named explicitly, any file is read
     assert [Path(p).name for p, _ in discover_inputs([str(tmp_path / "README.md")]).files] == ["README.md"]
+
+
+def test_gzipped_pages_are_read_expanded(tmp_path: Path) -> None:
+    """A crawl often keeps its pages gzipped: they are expanded, and a page's limits apply
+    to what it expands to; a corrupt one is rejected with the reason, the others read."""
+    html = b"<html><body><article><p>The ferry council met on Tuesday.</p></article></body></html>"
+    (tmp_path / "a.html.gz").write_bytes(gzip.compress(html))
+    (tmp_path / "b.txt.gz").write_bytes(gzip.compress(b"Plain words from the harbour."))
+    (tmp_path / "c.html.gz").write_bytes(gzip.compress(html)[:-12])  # cut short
+    (tmp_path / "d.txt.gz").write_bytes(gzip.compress(b"many words " * 20))
+    docs = {Path(d.source).name: d for d in read(tmp_path, limit=100)}
+    assert docs["a.html.gz"].status == "kept" and docs["a.html.gz"].raw == html
+    assert (docs["a.html.gz"].input_format, docs["a.html.gz"].raw_kind) == ("html", "html")
+    assert docs["b.txt.gz"].raw == b"Plain words from the harbour." and docs["b.txt.gz"].raw_kind == "text"
+    assert docs["c.html.gz"].status == "rejected"
+    assert docs["c.html.gz"].reject_reason.startswith("truncated or corrupt stream")
+    assert docs["d.txt.gz"].reject_reason.startswith("too large: over max_doc_bytes=100")
