@@ -137,7 +137,9 @@ def run_cmd(
         list[str], typer.Argument(help="Files, directories, globs, or '-' for JSONL on stdin.", show_default=False)
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("out"),
-    workers: Annotated[int, typer.Option(help="Worker processes (default: all cores).")] = 0,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (default: all cores; one for an input under 2 MiB).")
+    ] = 0,
     chunk_docs: Annotated[
         int,
         typer.Option(help="Documents per worker task and per checkpoint (fewer once they pass 1 MiB).", min=1),
@@ -210,13 +212,13 @@ def run_cmd(
     ] = False,
 ) -> None:
     """Read articles, clean them, link duplicates and re-reported passages, write the corpus."""
-    from .pipeline import run
+    from .pipeline import auto_workers, run
 
     if _PROCESS_ENDS_WITH_COMMAND:
         _skip_blas_probe()
     try:
         cfg = RunConfig(
-            workers=workers or _default_workers(),
+            workers=workers or auto_workers(inputs, _default_workers()),
             chunk_docs=chunk_docs,
             strict=strict,
             max_doc_bytes=max_doc_bytes,

@@ -46,6 +46,7 @@ __all__ = [
     "decode_bytes",
     "detect_format",
     "discover_inputs",
+    "estimate_input_bytes",
     "expand_inputs",
     "make_unique",
     "parse_deferred",
@@ -206,6 +207,41 @@ def _walk(root: Path, arg: str, files: list[tuple[str, str]], skipped: list[str]
                 ]
             )
         )
+
+
+_GZIP_GUESS = 4  # how many times its size a gzipped text or HTML file expands to, about
+
+
+def estimate_input_bytes(inputs: Iterable[str], enough: int) -> int | None:
+    """About how many bytes ``inputs`` hold once decompressed, counted until ``enough``
+    (the count may stop there); ``None`` when one of them is standard input.
+
+    A cheap guess for choosing how many processes a run needs, not the list of what it
+    reads (:func:`discover_inputs`): directories are walked unsorted and every file in them
+    counts, a gzipped file counts :data:`_GZIP_GUESS` times its size, and a path that cannot
+    be read counts nothing (the run reports it).
+    """
+    total = 0
+    todo: list[str] = []
+    for arg in inputs:
+        if arg == "-":
+            return None
+        todo.extend(glob.glob(arg, recursive=True) if _GLOB_CHARS.search(arg) and not os.path.exists(arg) else [arg])
+    seen: set[tuple[int, int]] = set()  # directories walked (a symlink loop is walked once)
+    while todo and total < enough:
+        path = todo.pop()
+        try:
+            st = os.stat(path)
+            if stat.S_ISDIR(st.st_mode):
+                if (st.st_dev, st.st_ino) not in seen:
+                    seen.add((st.st_dev, st.st_ino))
+                    with os.scandir(path) as it:
+                        todo.extend(e.path for e in it if not e.name.startswith("."))
+            elif stat.S_ISREG(st.st_mode):
+                total += st.st_size * (_GZIP_GUESS if path.lower().endswith(_GZ_EXT) else 1)
+        except OSError:
+            continue
+    return total
 
 
 def _is_dir(e: os.DirEntry[str]) -> bool:

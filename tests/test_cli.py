@@ -5,9 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pytest import MonkeyPatch
 from typer.testing import CliRunner
 
 from corpuskit.cli import app
+from corpuskit.config import RunConfig
+from corpuskit.errors import CorpuskitError
 
 from .conftest import run_alone
 
@@ -53,6 +56,28 @@ def test_exit_codes(tmp_path: Path) -> None:
     assert r.exit_code == 3 and "plain" in r.output
     r = runner.invoke(app, ["run", str(f), "--threshold", "1.5"])
     assert r.exit_code == 2 and "threshold" in r.output
+
+
+def test_workers_default_to_every_core_but_one_for_a_small_input(tmp_path: Path, monkeypatch: MonkeyPatch) -> None:
+    import corpuskit.pipeline
+    from corpuskit import cli
+
+    chosen: list[int] = []
+
+    def fake_run(inputs: list[str], out: Path, cfg: RunConfig, **_: object) -> None:
+        chosen.append(cfg.workers)
+        raise CorpuskitError("stop here")
+
+    monkeypatch.setattr(corpuskit.pipeline, "run", fake_run)
+    monkeypatch.setattr(cli, "_default_workers", lambda: 4)
+    small = tmp_path / "small.jsonl"
+    small.write_text(json.dumps({"text": BODY}) + "\n")
+    large = tmp_path / "large.jsonl"
+    with open(large, "wb") as fh:
+        fh.truncate(3 << 20)  # sparse: its size is what counts
+    for args in ([str(small)], [str(small), "--workers", "3"], [str(large)], [str(small), str(large)], ["-"]):
+        assert runner.invoke(app, ["run", *args, "-o", str(tmp_path / "o"), "-q"], input="").exit_code == 1
+    assert chosen == [1, 3, 4, 4, 4]
 
 
 def test_report_command_needs_a_run_dir(tmp_path: Path) -> None:

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from corpuskit.errors import InputError
-from corpuskit.readers import decode_bytes, detect_format, discover_inputs, expand_inputs, read_inputs
+from corpuskit.readers import (
+    decode_bytes,
+    detect_format,
+    discover_inputs,
+    estimate_input_bytes,
+    expand_inputs,
+    read_inputs,
+)
 
 LIMIT = 1_000_000
 
@@ -214,3 +221,22 @@ def test_gzipped_pages_are_read_expanded(tmp_path: Path) -> None:
     assert docs["c.html.gz"].status == "rejected"
     assert docs["c.html.gz"].reject_reason.startswith("truncated or corrupt stream")
     assert docs["d.txt.gz"].reject_reason.startswith("too large: over max_doc_bytes=100")
+
+
+def test_input_size_estimate(tmp_path: Path) -> None:
+    """What chooses the worker count: bytes once expanded (a gzipped file counts four
+    times), counted until enough; standard input is of unknown size."""
+    (tmp_path / "a.txt").write_bytes(b"x" * 1000)
+    (tmp_path / ".hidden").write_bytes(b"x" * 10_000)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "b.html.gz").write_bytes(b"x" * 100)
+    (sub / "loop").symlink_to(tmp_path)  # walked once
+    big = sub / "big.jsonl"
+    many = 10**9
+    assert estimate_input_bytes([str(tmp_path)], enough=many) == 1400
+    assert estimate_input_bytes([str(tmp_path / "*.txt"), str(tmp_path / "missing")], enough=many) == 1000
+    assert estimate_input_bytes([str(tmp_path), "-"], enough=many) is None
+    with open(big, "wb") as fh:
+        fh.truncate(5 << 20)
+    assert estimate_input_bytes([str(tmp_path)], enough=1 << 20) >= 1 << 20
