@@ -52,15 +52,17 @@ def load_profiles() -> None:
     _factory()
 
 
-def unload_profiles() -> None:
-    """Let the profiles go (the next detection loads them again)."""
+def unload_profiles() -> bool:
+    """Let the profiles go (the next detection loads them again); whether they were loaded."""
     global _FACTORY
     with _LOCK:
-        if _FACTORY is not None:
-            from langdetect import detector_factory
+        if _FACTORY is None:
+            return False
+        from langdetect import detector_factory
 
-            detector_factory._factory = None
-            _FACTORY = None
+        detector_factory._factory = None
+        _FACTORY = None
+        return True
 
 
 _WORDS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")

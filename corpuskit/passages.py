@@ -1942,18 +1942,25 @@ def _doc_order(doc: Document) -> tuple[str, str, int]:
     return (doc.id, doc.source, doc.source_line if doc.source_line is not None else -1)
 
 
-def _in_order(docs: list[Document]) -> list[Document]:
-    """``docs`` by id, source and line, then (only where those tie) by text."""
-    docs.sort(key=_doc_order)
+def _order(docs: Sequence[Document]) -> list[int]:
+    """Where each of ``docs`` goes when they are put in order: by id, source and line,
+    then (only where those tie) by text."""
+    keys = [_doc_order(d) for d in docs]
+    order = sorted(range(len(docs)), key=keys.__getitem__)
     i = 0
-    while i < len(docs):
+    while i < len(order):
         j = i + 1
-        while j < len(docs) and _doc_order(docs[j]) == _doc_order(docs[i]):
+        while j < len(order) and keys[order[j]] == keys[order[i]]:
             j += 1
         if j - i > 1:
-            docs[i:j] = sorted(docs[i:j], key=Document.read_text)
+            order[i:j] = sorted(order[i:j], key=lambda k: docs[k].read_text())
         i = j
-    return docs
+    return order
+
+
+def _in_order(docs: Sequence[Document]) -> list[Document]:
+    """``docs`` in order (:func:`_order`)."""
+    return [docs[i] for i in _order(docs)]
 
 
 def find_passages(
@@ -1992,12 +1999,22 @@ def find_passages(
     The helper is shut down once it has counted (or at once, when there is nothing for it);
     if the job fails, its owner is left to stop it.
     """
-    sel = _in_order([d for d in docs if d.status == "kept" and d.has_text])
+    sel = [d for d in docs if d.status == "kept" and d.has_text]
     early: tuple[np.ndarray, _Frequent, np.ndarray] | None = None  # units, counts, where
     if alongside is not None:
         rows = _parked_rows(sel, cfg) if helper is not None and len(sel) >= 2 else None
         if rows is not None and helper is not None:
-            n_units, freq = _scan_alongside(rows, alongside, helper, scratch_dir)
+            # The helper counts in the order given (its counts do not depend on it); this
+            # process puts the documents in order meanwhile.
+            order: list[int] = []
+
+            def job() -> None:
+                order.extend(_order(sel))
+                alongside()
+
+            n_units, freq = _scan_alongside(rows, job, helper, scratch_dir)
+            sel = [sel[i] for i in order]
+            n_units, rows = n_units[order], rows[order]
             kept = np.fromiter((d.status == "kept" for d in sel), dtype=bool, count=len(sel))
             freq.less(_token_shingles_of(rows[~kept]))
             sel = [d for d, k in zip(sel, kept.tolist(), strict=True) if k]
@@ -2006,7 +2023,9 @@ def find_passages(
             if helper is not None:
                 helper.shutdown(cancel_futures=True)  # nothing for it: units to make here
             alongside()
-            sel = [d for d in sel if d.status == "kept"]
+            sel = [d for d in _in_order(sel) if d.status == "kept"]
+    else:
+        sel = _in_order(sel)
     for d in sel:
         d.passages = []
     if len(sel) < 2:
