@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 __all__ = [
+    "anything_frozen",
     "keep_freed_blocks",
     "long_lived",
     "map_large_blocks",
@@ -99,6 +100,16 @@ def reusing_freed_blocks() -> Iterator[None]:
         release_memory()
 
 
+_blocks_frozen = 0  # long_lived blocks whose objects are frozen now
+
+
+def anything_frozen() -> bool:
+    """Whether any object is frozen out of the collector (``gc.freeze``). Known at once
+    inside a :func:`long_lived` block that has frozen; else ``gc.get_freeze_count() > 0``,
+    which walks every frozen object (22 ms at 20,000 documents' records)."""
+    return _blocks_frozen > 0 or gc.get_freeze_count() > 0
+
+
 @contextlib.contextmanager
 def long_lived() -> Iterator[Callable[[], None]]:
     """Within the block, the function given freezes every object alive at the time
@@ -111,12 +122,25 @@ def long_lived() -> Iterator[Callable[[], None]]:
     them costs about 0.1 s each time the collector decides to run one, and finds nothing
     (records hold no reference cycles; they are freed by reference counting, frozen or not).
     """
-    own = gc.get_freeze_count() == 0
+    global _blocks_frozen
+    own = not anything_frozen()
+    froze = False
+
+    def freeze() -> None:
+        nonlocal froze
+        global _blocks_frozen
+        gc.freeze()
+        if not froze:
+            froze = True
+            _blocks_frozen += 1
+
     try:
-        yield gc.freeze if own else _nothing
+        yield freeze if own else _nothing
     finally:
         if own:
             gc.unfreeze()
+        if froze:
+            _blocks_frozen -= 1
 
 
 def _nothing() -> None:

@@ -31,8 +31,15 @@ def test_an_error_in_a_child_is_raised_here() -> None:
             raise ValueError(f"bad task {i}")
         return i
 
-    with pytest.raises(ValueError, match="bad task 3"):
+    with pytest.raises(ValueError, match="bad task 3") as raised:
         fork_map(fail, list(range(8)), 2)
+    assert "in fail" in str(raised.value.__cause__)  # the child's traceback
+
+    def unpicklable(i: int) -> object:
+        return lambda: i
+
+    with pytest.raises(RuntimeError, match=r"task [01]: .*pickle"):
+        fork_map(unpicklable, [0, 1], 2)
 
 
 def test_a_child_that_dies_leaves_the_work_to_this_process() -> None:
