@@ -120,12 +120,14 @@ def fork_map(fn: Callable[[T], R], tasks: Sequence[T], procs: int) -> list[R]:
     task as it hands back a result (pickled), so uneven tasks even out. The children are
     plain forks, each given its first task as it is forked: at 20,000 documents the first
     starts 7-10 ms after the call and the second 15-20 ms (a process pool took 35 ms for
-    both), and a thread, not this one, waits for them to end. The objects alive now are frozen out
-    of the garbage collector first (not collected: that costs a tenth of a second on a
-    large batch), so the children's collections do not write to (and copy) the pages that
-    hold them. If a child dies (killed, out of memory), the tasks are computed here
-    instead: the result never depends on how it was computed. An exception ``fn`` raises
-    in a child is raised here. The work keeps the large blocks it frees for reuse
+    both), and a thread, not this one, waits for them to end.
+
+    The objects alive now are frozen out of the garbage collector first (not collected:
+    that costs a tenth of a second on a large batch), so the children's collections do not
+    write to (and copy) the pages that hold them. If a child dies (killed, out of memory),
+    its task and those not yet done are computed here: the result never depends on how it
+    was computed. An exception ``fn`` raises in a child is raised here, from the child's
+    traceback. The work keeps the large blocks it frees for reuse
     (:func:`~corpuskit.memory.reusing_freed_blocks`), in the children or here.
     """
     if procs <= 1 or len(tasks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():

@@ -77,9 +77,9 @@ def auto_workers(inputs: Sequence[str], cores: int) -> int:
     Workers cost a fixed start: forking them and loading what they share (compiled kernels,
     langdetect's profiles) takes about 0.35 s on two cores, more than a small batch's whole
     per-document work. Measured on two cores, one worker against two: the five seed
-    articles 0.83 against 1.19 s; 1 MiB of JSONL 0.92 against 1.17 s; 2 MiB even; 4 MiB
-    1.62 against 1.38 s; 10 gzipped HTML pages (0.4 MiB) 1.25 against 1.34 s, 20 pages 1.52
-    against 1.34 s. Standard input, of unknown size, gets every core.
+    articles 0.75-0.88 against 1.17-1.22 s; 1 MiB of JSONL 0.92 against 1.17 s; 2 MiB
+    even; 4 MiB 1.62 against 1.38 s; 10 gzipped HTML pages (0.4 MiB) 1.25 against 1.34 s,
+    20 pages 1.52 against 1.34 s. Standard input, of unknown size, gets every core.
     """
     size = estimate_input_bytes(inputs, enough=SMALL_INPUT_BYTES)
     return cores if size is None or size >= SMALL_INPUT_BYTES else 1
