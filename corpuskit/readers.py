@@ -280,7 +280,7 @@ def detect_format(path: str, head: bytes) -> str:
     h = head.lstrip()
     if h.startswith(b"WARC/"):
         return "warc"
-    if h.startswith(b"{"):
+    if h.startswith(b"{") or _ARRAY_START.match(h):  # JSON lines, or a JSON array of objects
         return "jsonl"
     low = h[:1024].lower()
     if low.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<body" in low or b"<head" in low:
@@ -801,6 +801,154 @@ def _iter_lines(fh: io.BufferedReader, limit: int) -> Iterator[tuple[int, bytes 
         yield lineno, line, None
 
 
+_ARRAY_START = re.compile(rb"\[\s*[{\]]")  # a JSON array of objects (or an empty one)
+# A whole JSON string, or one of the characters that nest: a lone quote is a string the
+# buffer cuts short.
+_JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|["{}\[\]]', re.S)
+_BETWEEN = re.compile(rb"[\s,]*")  # what may separate two elements
+_SCALAR = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[^\s,\[\]{}"]+', re.S)
+
+
+class _Chained(io.RawIOBase):
+    """``head``, then the rest of ``tail``."""
+
+    def __init__(self, head: bytes, tail: IO[bytes]) -> None:
+        super().__init__()
+        self._head = head
+        self._tail = tail
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        data = self._head[: len(b)] if self._head else _read_some(self._tail, len(b))
+        self._head = self._head[len(data) :]
+        b[: len(data)] = data
+        return len(data)
+
+
+class _Window:
+    """The part of a stream being scanned: ``buf`` from byte ``pos`` on, and the line number
+    of any position in it (counted forwards, once)."""
+
+    def __init__(self, fh: io.BufferedReader) -> None:
+        self.fh = fh
+        self.buf = bytearray()
+        self.pos = 0
+        self._line = 1  # the line of buf[self._at]
+        self._at = 0
+        self.eof = False
+
+    def line_at(self, i: int) -> int:
+        if i < self._at:  # only the scan of one element looks back, to its start
+            return self._line - self.buf.count(b"\n", i, self._at)
+        self._line += self.buf.count(b"\n", self._at, i)
+        self._at = i
+        return self._line
+
+    def more(self) -> bool:
+        """Let go of what is before ``pos`` and read more; ``False`` at the end of the
+        stream. An element read in many pieces costs linear time: what is kept is moved
+        once, and the rest appended."""
+        if self.eof:
+            return False
+        self.line_at(self.pos)
+        del self.buf[: self.pos]
+        self._at = self.pos = 0
+        chunk = _read_some(self.fh, _CHUNK)  # what was read before a corrupt part is kept
+        self.buf += chunk
+        self.eof = not chunk
+        return bool(chunk)
+
+    def skip(self, pattern: re.Pattern[bytes]) -> None:
+        """Move ``pos`` past what ``pattern`` (which matches the empty string) matches."""
+        while True:
+            m = pattern.match(self.buf, self.pos)
+            assert m is not None
+            self.pos = m.end()
+            if self.pos < len(self.buf) or not self.more():
+                return
+
+
+def _iter_array(fh: io.BufferedReader, limit: int) -> Iterator[tuple[int, bytes | None, str | None, int]]:
+    """Yield ``(line_no, element, error, n)`` for the ``n``-th element of the JSON array
+    ``fh`` holds (what a scraper's JSON export writes: ``[{...}, {...}]``), ``line_no``
+    being the line it starts on (:func:`_iter_lines`' contract, so each element is then
+    read as a JSONL line would be); ``n`` is 0 for what is not an element.
+
+    Elements are found by their brackets and strings, not parsed (the workers parse them),
+    and only the element being scanned is held: one over ``limit`` bytes is scanned past,
+    not kept, and reported; an element that is not an object is read as one, for the
+    record to say so. What is not JSON where an element should start ends the file with
+    the reason (where the next one starts is not known). What follows the array is read as
+    JSON lines (a JSONL file whose first line is an array loses none of the others).
+    """
+    w = _Window(fh)
+    n = 0
+    try:
+        w.skip(_BETWEEN)
+        w.pos += 1  # the "[" that _ARRAY_START saw
+        while True:
+            w.skip(_BETWEEN)
+            first = w.buf[w.pos : w.pos + 1]
+            if not first:
+                yield w.line_at(w.pos), None, "truncated JSON array: no closing ]", 0
+                return
+            if first == b"]":  # what follows, if anything, is read as JSON lines
+                w.pos += 1
+                before = w.line_at(w.pos) - 1
+                rest: io.BufferedReader = io.BufferedReader(_Chained(bytes(w.buf[w.pos :]), fh), _CHUNK)
+                for k, element, err in _iter_lines(rest, limit):
+                    yield before + k, element, err, 0
+                return
+            line = w.line_at(w.pos)
+            n += 1
+            if first not in (b"{", b"["):  # a string, number or literal: one token
+                while True:
+                    m = _SCALAR.match(w.buf, w.pos)
+                    cut_short = m.end() == len(w.buf) if m is not None else first == b'"'
+                    if not cut_short or len(w.buf) - w.pos > limit or not w.more():
+                        break
+                if m is None or m.end() - m.start() > limit:
+                    yield (
+                        line,
+                        None,
+                        "invalid JSON in the array, or an element over max_doc_bytes; the rest is not read",
+                        0,
+                    )
+                    return
+                w.pos = m.end()
+                yield line, bytes(m.group()), None, n
+                continue
+            depth, scan, dropped = 0, w.pos, False
+            while True:
+                m = _JSON_TOKEN.search(w.buf, scan)
+                if m is None or m.group() == b'"':  # the buffer ends inside the element
+                    cut = len(w.buf) if m is None else m.start()
+                    if cut - w.pos > limit:  # too large: scanned on, not kept
+                        w.pos, dropped = cut, True
+                    kept = cut - w.pos
+                    if not w.more():
+                        yield line, None, "truncated JSON array: an element is not closed", 0
+                        return
+                    scan = kept
+                    continue
+                token = m.group()
+                depth += 1 if token in (b"{", b"[") else -1 if token in (b"}", b"]") else 0
+                scan = m.end()
+                if depth == 0:
+                    break
+            element, w.pos = bytes(w.buf[w.pos : scan]), scan
+            if dropped or len(element) > limit:
+                yield line, None, f"too large: an array element over max_doc_bytes={limit}", 0
+            else:
+                yield line, element, None, n
+    except _StreamStop as e:
+        yield w.line_at(w.pos), None, e.reason, 0
+    except _STREAM_ERRORS as e:
+        yield w.line_at(w.pos), None, f"truncated or corrupt stream: {type(e).__name__}: {e}", 0
+
+
 _WHITESPACE = b" \t\r\n\x0b\x0c"  # what bytes.strip() strips
 
 
@@ -830,17 +978,29 @@ def _read_jsonl(fh: io.BufferedReader, path: str, limits: Limits, defer: bool = 
             if enc != "utf-8":  # UTF-16/32 JSONL: re-encode so lines split on real newlines
                 fh = io.BufferedReader(_Transcoded(fh, enc), _CHUNK)
             break
+    try:
+        array = fh.peek(_CHUNK)[:_CHUNK].lstrip()[:1] == b"["
+    except (_StreamStop, *_STREAM_ERRORS):
+        array = False  # the line reader meets the error again and reports it
+    if array:  # the N-th element without an id of its own is path#N
+        for lineno, line, err, n in _iter_array(fh, limits.max_doc_bytes):
+            yield _line_record(path, lineno, line, err, defer, f"{path}#{n}" if n else f"{path}:{lineno}")
+        return
     for lineno, line, err in _iter_lines(fh, limits.max_doc_bytes):  # blank lines are not records
-        if err is not None:
-            yield _reject(path, err, line=lineno, fmt=fmt)
-            continue
-        assert line is not None
-        if defer:
-            doc = Document(id=f"{path}:{lineno}", source=path, source_line=lineno, raw=line, raw_kind="jsonl")
-            doc.input_format = fmt
-            yield doc
-        else:
-            yield _jsonl_record(line, path, lineno)
+        yield _line_record(path, lineno, line, err, defer, f"{path}:{lineno}")
+
+
+def _line_record(path: str, lineno: int, line: bytes | None, err: str | None, defer: bool, doc_id: str) -> Document:
+    """The record of one JSON line (or array element), ``doc_id`` unless it has an id of its
+    own; with ``defer``, its bytes, left for :func:`parse_deferred`."""
+    if err is not None:
+        return _reject(path, err, line=lineno, fmt="jsonl")
+    assert line is not None
+    if not defer:
+        return _jsonl_record(line, path, lineno, doc_id)
+    doc = Document(id=doc_id, source=path, source_line=lineno, raw=line, raw_kind="jsonl")
+    doc.input_format = "jsonl"
+    return doc
 
 
 def parse_deferred(doc: Document) -> Document:
@@ -849,7 +1009,7 @@ def parse_deferred(doc: Document) -> Document:
     document is returned as it is."""
     if doc.raw_kind != "jsonl" or not isinstance(doc.raw, bytes):
         return doc
-    out = _jsonl_record(doc.raw, doc.source, doc.source_line or 0)
+    out = _jsonl_record(doc.raw, doc.source, doc.source_line or 0, doc.id)
     out.order = doc.order
     return out
 
@@ -877,7 +1037,7 @@ def _parse_json_line(line: bytes) -> tuple[Any, str | None]:
         raise ValueError("nested too deeply") from None
 
 
-def _jsonl_record(line: bytes, path: str, lineno: int) -> Document:
+def _jsonl_record(line: bytes, path: str, lineno: int, default_id: str) -> Document:
     fmt = "jsonl"
     try:
         obj, encoding = _parse_json_line(line)
@@ -889,7 +1049,7 @@ def _jsonl_record(line: bytes, path: str, lineno: int) -> Document:
     if isinstance(raw_id, (str, int, float)) and not isinstance(raw_id, bool) and str(raw_id).strip():
         doc_id = _clean_str(str(raw_id))
     else:
-        doc_id = f"{path}:{lineno}"
+        doc_id = default_id
     found = record_body(obj)
     if found is None:
         return _reject(path, "no text or html field", line=lineno, doc_id=doc_id, fmt=fmt)

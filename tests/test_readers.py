@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpuskit.errors import InputError
 from corpuskit.readers import (
@@ -240,3 +243,102 @@ def test_input_size_estimate(tmp_path: Path) -> None:
     with open(big, "wb") as fh:
         fh.truncate(5 << 20)
     assert estimate_input_bytes([str(tmp_path)], enough=1 << 20) >= 1 << 20
+
+
+def _records(path: Path, limit: int = LIMIT) -> list[tuple[str, str, int | None, str | None]]:
+    return [(d.id, d.status, d.source_line, d.reject_reason) for d in read(path, limit=limit)]
+
+
+def test_a_json_array_is_read_element_by_element(tmp_path: Path) -> None:
+    """What a scraper's JSON export writes (Scrapy's ``-o items.json``): each element is
+    one record, named by its own id, else ``path#N``, its line the one it starts on."""
+    items = [{"id": "s1", "text": 'First [story] with a "quote" and a brace }.'}, {"text": "Second, no id."}]
+    pretty = tmp_path / "items.json"
+    pretty.write_text("[\n" + ",\n".join(json.dumps(i) for i in items) + "\n]\n")
+    assert [(d.id, d.raw, d.source_line) for d in read(pretty)] == [
+        ("s1", items[0]["text"], 2),
+        (f"{pretty}#2", "Second, no id.", 3),
+    ]
+    one_line = tmp_path / "one.json"  # json.dump without indent, no extension needed
+    one_line.write_text(json.dumps([{"text": "a"}, {"text": "b"}, {"text": "c"}]))
+    assert [d.id for d in read(one_line)] == [f"{one_line}#{n}" for n in (1, 2, 3)]
+    empty = tmp_path / "empty.json"
+    empty.write_text("[ ]")
+    assert read(empty) == []
+    gz = tmp_path / "items.json.gz"
+    gz.write_bytes(gzip.compress(pretty.read_bytes()))
+    assert [d.raw for d in read(gz)] == [i["text"] for i in items]
+    assert [d.raw for d in read("-", stdin=pretty.read_bytes())] == [i["text"] for i in items]
+
+
+def test_a_bad_json_array_is_rejected_where_it_goes_wrong(tmp_path: Path) -> None:
+    f = tmp_path / "a.json"
+    f.write_text(
+        '[\n{"text": "kept"},\n[1, 2],\n{"text": "' + "x" * 300 + '"},\n{"text": "after"},\n7,\n{"text": "read too"}]'
+    )
+    assert _records(f, limit=200) == [
+        (f"{f}#1", "kept", 2, None),
+        (f"{f}:3", "rejected", 3, f"not a JSON object: list ({f}:3)"),
+        (f"{f}:4", "rejected", 4, f"too large: an array element over max_doc_bytes=200 ({f}:4)"),
+        (f"{f}#4", "kept", 5, None),
+        (f"{f}:6", "rejected", 6, f"not a JSON object: int ({f}:6)"),
+        (f"{f}#6", "kept", 7, None),
+    ]
+    stray = tmp_path / "stray.json"
+    stray.write_text('[{"text": "read"}, }, {"text": "not read"}]')
+    assert _records(stray)[1:] == [
+        (
+            f"{stray}:1",
+            "rejected",
+            1,
+            f"invalid JSON in the array, or an element over max_doc_bytes; the rest is not read ({stray}:1)",
+        )
+    ]
+    cut = tmp_path / "cut.json"
+    cut.write_text('[{"text": "whole"}, {"text": "cut sh')
+    assert _records(cut)[1:] == [
+        (f"{cut}:1", "rejected", 1, f"truncated JSON array: an element is not closed ({cut}:1)")
+    ]
+    open_ = tmp_path / "open.json"
+    open_.write_text('[{"text": "whole"},\n')
+    assert _records(open_)[1:] == [(f"{open_}:2", "rejected", 2, f"truncated JSON array: no closing ] ({open_}:2)")]
+
+
+def test_json_lines_after_an_array_are_read_as_lines(tmp_path: Path) -> None:
+    """A JSONL file whose first line happens to be an array of objects loses no other line."""
+    f = tmp_path / "mixed.jsonl"
+    f.write_text('[{"text": "in the array"}]\n{"text": "line two"}\n\n{"text": "line four"}\n')
+    assert [(d.id, d.raw, d.source_line) for d in read(f)] == [
+        (f"{f}#1", "in the array", 1),
+        (f"{f}:2", "line two", 2),
+        (f"{f}:4", "line four", 4),
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(st.sampled_from(["text", "title", "id", "x"]), st.text(min_size=1), min_size=1), max_size=6
+    ),
+    st.sampled_from([None, 0, 2]),
+    st.integers(1, 40),
+)
+def test_array_elements_come_back_whole_wherever_the_buffer_cuts(
+    items: list[dict[str, str]], indent: int | None, chunk: int
+) -> None:
+    """Strings holding brackets, quotes and escapes, elements cut anywhere by the read
+    buffer: each element read is the element written."""
+    import tempfile
+
+    from corpuskit import readers
+
+    data = json.dumps(items, indent=indent, ensure_ascii=False).encode()
+    with tempfile.TemporaryDirectory() as d, pytest.MonkeyPatch.context() as m:
+        m.setattr(readers, "_CHUNK", chunk)
+        f = Path(d) / "items.json"
+        f.write_bytes(data)
+        got = list(read_inputs([str(f)], max_doc_bytes=LIMIT, defer_parsing=True))
+    if not items:
+        assert got == [] or not data.startswith(b"[{")
+        return
+    assert [json.loads(doc.raw) for doc in got] == items
