@@ -17,12 +17,14 @@ stand and the rest of the file becomes one rejected record.
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import contextlib
 import glob
 import gzip
 import io
 import json
+import lzma
 import math
 import os
 import re
@@ -64,6 +66,9 @@ _WARC_EXT = (".warc", ".warc.gz", ".arc.gz")
 _SKIP_NAMES = {".DS_Store", "Thumbs.db"}
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _GZIP_MAGIC = b"\x1f\x8b"
+_XZ_MAGIC = b"\xfd7zXZ\x00"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_BZ2_BLOCK = b"\x31\x41\x59\x26\x53\x59"  # after "BZh" and the block size digit
 _CHUNK = 1 << 16
 
 _RATIO_FLOOR = 64 << 20  # the ratio is judged only past 64 MiB: small files may compress well
@@ -156,9 +161,35 @@ def discover_inputs(inputs: Iterable[str]) -> Discovered:
     return Discovered(files, skipped)
 
 
-_GZ_EXT = (".gz", ".gzip")
+_PACKED_EXT = (".gz", ".gzip", ".bz2", ".xz", ".zst", ".zstd")  # what _compression reads
 _PAGE_EXT = _HTML_EXT + _TEXT_EXT
-_INPUT_EXT = _PAGE_EXT + tuple(e + z for e in _PAGE_EXT for z in _GZ_EXT) + _JSONL_EXT + _WARC_EXT
+_INPUT_EXT = (
+    _PAGE_EXT
+    + tuple(e + z for e in (*_PAGE_EXT, ".jsonl", ".ndjson", ".json", ".warc") for z in _PACKED_EXT)
+    + _JSONL_EXT
+    + _WARC_EXT
+)
+
+
+def _compression(head: bytes) -> str | None:
+    """``gzip``, ``bz2``, ``xz`` or ``zstd`` when ``head`` starts a stream of that kind."""
+    if head[:2] == _GZIP_MAGIC:
+        return "gzip"
+    if head[:6] == _XZ_MAGIC:
+        return "xz"
+    if head[:4] == _ZSTD_MAGIC:
+        return "zstd"
+    if head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] == _BZ2_BLOCK:
+        return "bz2"
+    return None
+
+
+def _unpacked_name(name: str) -> str:
+    """``name`` without a compression suffix (``a.jsonl.zst`` -> ``a.jsonl``)."""
+    for z in _PACKED_EXT:
+        if name.endswith(z):
+            return name[: -len(z)]
+    return name
 
 
 def _is_input_name(name: str) -> bool:
@@ -209,7 +240,7 @@ def _walk(root: Path, arg: str, files: list[tuple[str, str]], skipped: list[str]
         )
 
 
-_GZIP_GUESS = 4  # how many times its size a gzipped text or HTML file expands to, about
+_PACKED_GUESS = 4  # how many times its size a compressed text or HTML file expands to, about
 
 
 def estimate_input_bytes(inputs: Iterable[str], enough: int) -> int | None:
@@ -218,7 +249,7 @@ def estimate_input_bytes(inputs: Iterable[str], enough: int) -> int | None:
 
     A cheap guess for choosing how many processes a run needs, not the list of what it
     reads (:func:`discover_inputs`): directories are walked unsorted and every file in them
-    counts, a gzipped file counts :data:`_GZIP_GUESS` times its size, and a path that cannot
+    counts, a compressed file counts :data:`_PACKED_GUESS` times its size, and a path that cannot
     be read counts nothing (the run reports it).
     """
     total = 0
@@ -238,7 +269,7 @@ def estimate_input_bytes(inputs: Iterable[str], enough: int) -> int | None:
                     with os.scandir(path) as it:
                         todo.extend(e.path for e in it if not e.name.startswith("."))
             elif stat.S_ISREG(st.st_mode):
-                total += st.st_size * (_GZIP_GUESS if path.lower().endswith(_GZ_EXT) else 1)
+                total += st.st_size * (_PACKED_GUESS if path.lower().endswith(_PACKED_EXT) else 1)
         except OSError:
             continue
     return total
@@ -251,6 +282,23 @@ def _is_dir(e: os.DirEntry[str]) -> bool:
         return False
 
 
+def _unpack_head(kind: str, head: bytes) -> bytes:
+    """What the start of a compressed stream expands to (up to 4 KiB; empty when that is
+    not known from ``head`` alone, or it is corrupt)."""
+    try:
+        if kind == "gzip":
+            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 4096)
+        if kind == "xz":
+            return lzma.LZMADecompressor().decompress(head, 4096)
+        if kind == "zstd":
+            import pyzstd
+
+            return pyzstd.ZstdDecompressor().decompress(head, 4096)
+        return bz2.BZ2Decompressor().decompress(head)[:4096]
+    except Exception:  # any decompressor's error on a corrupt head: nothing is known
+        return b""
+
+
 def detect_format(path: str, head: bytes) -> str:
     """Pick a reader: ``html``, ``text``, ``jsonl``, ``warc`` (by extension, else sniffed).
     A page's extension counts under a ``.gz`` one too (``a.html.gz`` is HTML).
@@ -259,19 +307,19 @@ def detect_format(path: str, head: bytes) -> str:
     ('html', 'text')
     """
     name = path.lower()
-    if name.endswith(_WARC_EXT):
+    base = _unpacked_name(name)
+    if name.endswith(_WARC_EXT) or base.endswith(".warc"):
         return "warc"
-    if name.endswith(_JSONL_EXT):
+    if name.endswith(_JSONL_EXT) or base.endswith((".jsonl", ".ndjson")) or (base != name and base.endswith(".json")):
         return "jsonl"
-    page = name.removesuffix(".gz") if name.endswith(".gz") else name.removesuffix(".gzip")
-    if page.endswith(_HTML_EXT):
+    if base.endswith(_HTML_EXT):
         return "html"
-    if page.endswith(_TEXT_EXT):
+    if base.endswith(_TEXT_EXT):
         return "text"
-    if head[:2] == _GZIP_MAGIC:
-        try:
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 4096)
-        except zlib.error:
+    kind = _compression(head)
+    if kind is not None:
+        head = _unpack_head(kind, head)
+        if not head:  # bz2 gives nothing before a whole block; or corrupt
             return "binary"
     for bom, enc in _BOMS:
         if head.startswith(bom):
@@ -549,7 +597,7 @@ class _Metered(io.RawIOBase):
     def readinto(self, b: Any) -> int:
         try:
             data = _read_some(self._inner, len(b))
-        except (EOFError, OSError, zlib.error) as e:
+        except _STREAM_ERRORS as e:
             raise _StreamStop(f"truncated or corrupt stream: {type(e).__name__}: {e}") from e
         n = len(data)
         b[:n] = data
@@ -594,15 +642,38 @@ class _Transcoded(io.RawIOBase):
 
 
 def _open_stream(raw: IO[bytes], limits: Limits, *, max_line: int | None = None) -> tuple[io.BufferedReader, _Metered]:
-    """Wrap ``raw`` (a file or stdin): counted, gunzipped if it is gzip, metered, buffered."""
+    """Wrap ``raw`` (a file or stdin): counted, decompressed if it is gzip, bzip2, xz or
+    zstd (told by its first bytes), metered, buffered."""
     disk = _Counted(raw)
-    peek = io.BufferedReader(disk, _CHUNK)
-    inner: io.BufferedIOBase = gzip.GzipFile(fileobj=peek, mode="rb") if peek.peek(2)[:2] == _GZIP_MAGIC else peek
-    metered = _Metered(inner, limits, disk, max_line=max_line)
+    peek: io.BufferedReader = io.BufferedReader(disk, _CHUNK)
+    metered = _Metered(_unpacked(peek), limits, disk, max_line=max_line)
     return io.BufferedReader(metered, _CHUNK), metered
 
 
-_STREAM_ERRORS = (EOFError, OSError, zlib.error, gzip.BadGzipFile, ValueError)
+def _unpacked(peek: io.BufferedReader) -> Any:
+    kind = _compression(peek.peek(10)[:10])
+    if kind == "gzip":
+        return gzip.GzipFile(fileobj=peek, mode="rb")
+    if kind == "bz2":
+        return bz2.BZ2File(peek)
+    if kind == "xz":
+        return lzma.LZMAFile(peek)
+    if kind == "zstd":  # pyzstd, as gzip, bz2 and lzma: a cut stream raises EOFError
+        import pyzstd
+
+        return pyzstd.ZstdFile(peek)
+    return peek
+
+
+def _zstd_error() -> type[Exception]:
+    try:
+        import pyzstd
+    except ImportError:
+        return lzma.LZMAError  # any type already listed
+    return pyzstd.ZstdError
+
+
+_STREAM_ERRORS = (EOFError, OSError, zlib.error, gzip.BadGzipFile, lzma.LZMAError, _zstd_error(), ValueError)
 
 
 # ---------------------------------------------------------------- readers
@@ -726,6 +797,8 @@ def _read_one(
             yield _reject(path, f"unreadable: {e.strerror or e}")
             return
         fmt = detect_format(path, head)
+        if fmt == "binary" and _compression(head) is not None:
+            fmt = _sniff_packed(f, path, limits)
         if fmt == "jsonl":
             stream, _ = _open_stream(f, limits)
             yield from _read_jsonl(stream, path, limits, defer)
@@ -733,13 +806,28 @@ def _read_one(
             yield from _read_warc(f, path, limits)
         elif fmt == "binary":
             yield _reject(path, "binary file (compressed data of unknown format)", fmt=fmt)
-        elif head[:2] == _GZIP_MAGIC:  # a gzipped page: its limits apply to what it expands to
+        elif _compression(head) is not None:  # a compressed page: its limits apply to what it expands to
             stream, _ = _open_stream(f, limits)
             yield _read_page(stream, path, fmt, limits.max_doc_bytes)
         elif stat.S_ISREG(st.st_mode) and st.st_size > limits.max_doc_bytes:
             yield _reject(path, f"too large: {st.st_size} bytes, over max_doc_bytes={limits.max_doc_bytes}", fmt=fmt)
         else:
             yield _read_page(f, path, fmt, limits.max_doc_bytes)
+
+
+def _sniff_packed(f: IO[bytes], path: str, limits: Limits) -> str:
+    """:func:`detect_format` of what a compressed file expands to, for a kind whose first
+    4 KiB say nothing (bzip2 and zstd give nothing before a whole block); ``binary`` when
+    it does not expand. ``f`` is left at its start."""
+    try:
+        stream, _ = _open_stream(f, limits)
+        head = stream.peek(4096)[:4096]
+        while len(head) < 4096 and (more := stream.read1(4096 - len(head))):
+            head += more
+    except (_StreamStop, *_STREAM_ERRORS):
+        head = b""
+    f.seek(0)
+    return detect_format(path, head) if head else "binary"
 
 
 def _stdin() -> IO[bytes]:

@@ -4,6 +4,7 @@ import gzip
 import io
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -342,3 +343,49 @@ def test_array_elements_come_back_whole_wherever_the_buffer_cuts(
         assert got == [] or not data.startswith(b"[{")
         return
     assert [json.loads(doc.raw) for doc in got] == items
+
+
+def _packers() -> dict[str, Callable[[bytes], bytes]]:
+    import bz2
+    import lzma
+
+    import pyzstd
+
+    return {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress, "zst": pyzstd.compress}
+
+
+@pytest.mark.parametrize("kind", ["gz", "bz2", "xz", "zst"])
+def test_compressed_inputs_of_every_kind(tmp_path: Path, kind: str) -> None:
+    """gzip, bzip2, xz and zstd (training-data dumps come as .jsonl.zst): told by their
+    first bytes, with or without a telling name; pages too. What the stream expands to
+    obeys the same limits, and a cut stream is rejected with the reason."""
+    pack = _packers()[kind]
+    lines = b"".join(
+        json.dumps({"id": f"r{i}", "text": f"Story {i} of the batch."}).encode() + b"\n" for i in range(50)
+    )
+    (tmp_path / f"feed.jsonl.{kind}").write_bytes(pack(lines))
+    (tmp_path / f"page.html.{kind}").write_bytes(pack(b"<html><body><p>A page, packed.</p></body></html>"))
+    found = [Path(p).name for p, _ in discover_inputs([str(tmp_path)]).files]
+    assert found == [f"feed.jsonl.{kind}", f"page.html.{kind}"]
+    docs = read(tmp_path)
+    assert [d.id for d in docs[:50]] == [f"r{i}" for i in range(50)] and docs[3].raw == "Story 3 of the batch."
+    assert docs[50].raw_kind == "html" and docs[50].raw.startswith(b"<html>")
+    noext = tmp_path / "dump"
+    noext.write_bytes(pack(lines))
+    assert [d.raw for d in read(noext)] == [d.raw for d in docs[:50]]
+    cut = tmp_path / f"cut.jsonl.{kind}"
+    cut.write_bytes(pack(lines * 40)[:-200])
+    last = read(cut)[-1]
+    assert last.status == "rejected" and "truncated or corrupt stream" in (last.reject_reason or "")
+
+
+def test_a_zstd_bomb_stops_at_the_ratio() -> None:
+    import tempfile
+
+    import pyzstd
+
+    with tempfile.TemporaryDirectory() as d:
+        bomb = Path(d) / "bomb.jsonl.zst"
+        bomb.write_bytes(pyzstd.compress(b'{"text": "x"}\n' + b"\n" * (80 << 20)))
+        docs = read(bomb)
+    assert docs[0].status != "rejected" and "decompression bomb" in (docs[-1].reject_reason or "")
