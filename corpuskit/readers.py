@@ -301,7 +301,7 @@ def _unpack_head(kind: str, head: bytes) -> bytes:
 
 def detect_format(path: str, head: bytes) -> str:
     """Pick a reader: ``html``, ``text``, ``jsonl``, ``warc`` (by extension, else sniffed).
-    A page's extension counts under a ``.gz`` one too (``a.html.gz`` is HTML).
+    An extension counts under a compression suffix too (``a.html.gz``, ``b.jsonl.zst``).
 
     >>> detect_format("crawl/page.HTML.gz", b""), detect_format("notes.txt", b"<html>")
     ('html', 'text')
@@ -597,7 +597,9 @@ class _Metered(io.RawIOBase):
     def readinto(self, b: Any) -> int:
         try:
             data = _read_some(self._inner, len(b))
-        except _STREAM_ERRORS as e:
+        except Exception as e:  # a ZstdError too (pyzstd's, imported only when a zstd stream is met)
+            if not isinstance(e, _STREAM_ERRORS) and type(e).__name__ != "ZstdError":
+                raise
             raise _StreamStop(f"truncated or corrupt stream: {type(e).__name__}: {e}") from e
         n = len(data)
         b[:n] = data
@@ -665,15 +667,7 @@ def _unpacked(peek: io.BufferedReader) -> Any:
     return peek
 
 
-def _zstd_error() -> type[Exception]:
-    try:
-        import pyzstd
-    except ImportError:
-        return lzma.LZMAError  # any type already listed
-    return pyzstd.ZstdError
-
-
-_STREAM_ERRORS = (EOFError, OSError, zlib.error, gzip.BadGzipFile, lzma.LZMAError, _zstd_error(), ValueError)
+_STREAM_ERRORS = (EOFError, OSError, zlib.error, gzip.BadGzipFile, lzma.LZMAError, ValueError)
 
 
 # ---------------------------------------------------------------- readers
@@ -839,7 +833,7 @@ def _stdin() -> IO[bytes]:
 def _read_page(f: IO[bytes], path: str, fmt: str, max_doc_bytes: int) -> Document:
     try:
         data = f.read(max_doc_bytes + 1)
-    except _StreamStop as e:  # a gzipped page: corrupt, or past a whole-file bound
+    except _StreamStop as e:  # a compressed page: corrupt, or past a whole-file bound
         return _reject(path, e.reason, fmt=fmt)
     except OSError as e:
         return _reject(path, f"unreadable: {e.strerror or e}", fmt=fmt)
@@ -975,7 +969,7 @@ def _iter_array(fh: io.BufferedReader, limit: int) -> Iterator[tuple[int, bytes 
     n = 0
     try:
         w.skip(_BETWEEN)
-        w.pos += 1  # the "[" that _ARRAY_START saw
+        w.pos += 1  # the "[" that _read_jsonl saw
         while True:
             w.skip(_BETWEEN)
             first = w.buf[w.pos : w.pos + 1]

@@ -379,6 +379,16 @@ def test_compressed_inputs_of_every_kind(tmp_path: Path, kind: str) -> None:
     assert last.status == "rejected" and "truncated or corrupt stream" in (last.reject_reason or "")
 
 
+def test_a_corrupt_zstd_frame_is_rejected(tmp_path: Path) -> None:
+    import pyzstd
+
+    packed = pyzstd.compress(os.urandom(100_000))
+    bad = tmp_path / "bad.jsonl.zst"
+    bad.write_bytes(packed[:6] + b"\xff" * 50 + packed[56:])  # a frame header no decoder accepts
+    (doc,) = read(bad)
+    assert doc.status == "rejected" and "truncated or corrupt stream: ZstdError" in (doc.reject_reason or "")
+
+
 def test_a_zstd_bomb_stops_at_the_ratio() -> None:
     import tempfile
 
