@@ -101,3 +101,41 @@ import scipy.linalg.cython_blas
 print("ok")
 """
     assert run_alone(code) == "ok"
+
+
+def test_a_ctrl_c_inside_numba_is_raised_again_outside_it(monkeypatch: MonkeyPatch) -> None:
+    """Raised inside numba's own Python callbacks, a KeyboardInterrupt came back as a
+    SystemError (exit 1 and a traceback instead of 130 and one line): the CLI's handler
+    sends it again a moment later instead, and a SystemError it caused still counts."""
+    import signal
+    import threading
+    import types
+
+    from corpuskit import cli
+
+    resent: list[tuple[float, object]] = []
+    monkeypatch.setattr(
+        threading, "Timer", lambda delay, fn, args: types.SimpleNamespace(start=lambda: resent.append((delay, fn)))
+    )
+    before = signal.getsignal(signal.SIGINT)
+    with cli._interrupts_outside_numba():
+        handler = signal.getsignal(signal.SIGINT)
+        assert callable(handler)
+        in_numba = types.SimpleNamespace(f_globals={"__name__": "numba.core.serialize"})
+        handler(signal.SIGINT, in_numba)  # deferred, not raised
+        assert resent and resent[0][0] == 0.01
+        try:
+            handler(signal.SIGINT, types.SimpleNamespace(f_globals={"__name__": "corpuskit.passages"}))
+        except KeyboardInterrupt:
+            pass
+        else:
+            raise AssertionError("not raised in corpuskit's own code")
+    assert signal.getsignal(signal.SIGINT) is before
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as k:
+            raise SystemError("returned a result with an exception set") from k
+    except SystemError as e:
+        assert cli._from_interrupt(e)
+    assert not cli._from_interrupt(SystemError("something else"))
