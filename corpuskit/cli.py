@@ -242,8 +242,7 @@ def run_cmd(
             passages=PassageConfig(mode=passages.value, min_words=min_passage_words, canonical=canonical.value),
         )
     except ConfigError as e:
-        _err(str(e))
-        raise typer.Exit(2) from None
+        raise _exit(e) from None
     spark = engine is Engine.spark
     for given, flag in ((spark_master is not None, "--spark-master"), (parquet, "--parquet")):
         if given and not spark:
@@ -284,18 +283,8 @@ def run_cmd(
         except RejectedRecordError as e:
             _err(f"rejected (--strict): {e}")
             raise typer.Exit(1) from None
-        except InputError as e:
-            _err(str(e))
-            raise typer.Exit(2) from None
-        except OutputError as e:
-            _err(str(e))
-            raise typer.Exit(3) from None
-        except ConfigError as e:  # options that do not fit the --index
-            _err(str(e))
-            raise typer.Exit(2) from None
-        except CorpuskitError as e:
-            _err(str(e))
-            raise typer.Exit(1) from None
+        except CorpuskitError as e:  # a ConfigError: options that do not fit the --index
+            raise _exit(e) from None
         finally:
             prog.restore_sigint()
     if not quiet:
@@ -318,12 +307,8 @@ def report_cmd(out: Annotated[Path, typer.Argument(help="An output directory of 
         raise typer.Exit(2)
     try:
         path = write_report(out)
-    except OutputError as e:
-        _err(str(e))
-        raise typer.Exit(3) from None
     except CorpuskitError as e:
-        _err(str(e))
-        raise typer.Exit(1) from None
+        raise _exit(e) from None
     typer.echo(str(path))
 
 
@@ -345,7 +330,7 @@ def _open_index(path: Path) -> Any:
     except IndexFormatError as e:
         _err(str(e))
         raise typer.Exit(2) from None
-    except CorpuskitError as e:
+    except CorpuskitError as e:  # the file cannot be read: not a usage error, nor output
         _err(str(e))
         raise typer.Exit(1) from None
 
@@ -377,8 +362,7 @@ def index_export_cmd(
                     n = idx.export(fh)
                 typer.echo(f"{n} records -> {out}", err=True)
         except OutputError as e:
-            _err(str(e))
-            raise typer.Exit(3) from None
+            raise _exit(e) from None
 
 
 @index_app.command("vacuum")
@@ -388,8 +372,7 @@ def index_vacuum_cmd(path: _IndexPath) -> None:
         try:
             before, after = idx.vacuum()
         except CorpuskitError as e:
-            _err(str(e))
-            raise typer.Exit(1) from None
+            raise _exit(e) from None
     typer.echo(f"{path}: {before:,} -> {after:,} bytes")
 
 
@@ -416,6 +399,13 @@ def _skip_blas_probe() -> None:
     finally:
         if _BLAS_MODULE in sys.modules and sys.modules[_BLAS_MODULE] is None:
             del sys.modules[_BLAS_MODULE]
+
+
+def _exit(e: CorpuskitError) -> typer.Exit:
+    """Print ``e`` and give the exit code its kind maps to: 2 for a usage error (bad input
+    or options), 3 when the output cannot be written, 1 for anything else."""
+    _err(str(e))
+    return typer.Exit(2 if isinstance(e, (InputError, ConfigError)) else 3 if isinstance(e, OutputError) else 1)
 
 
 @contextlib.contextmanager
