@@ -412,7 +412,7 @@ def _exit(e: CorpuskitError) -> typer.Exit:
 def _interrupts_outside_numba() -> Iterator[None]:
     """Ctrl-C as ``KeyboardInterrupt``, except where it would land inside numba's own Python
     callbacks (it unpickles constants while boxing a kernel's results): raised there, it came
-    back as a ``SystemError`` (measured: one run in 26 of the interrupt test), so it is
+    back as a ``SystemError`` (measured: one run in 29 of the interrupt test), so it is
     raised again 10 ms later, in code that can take it. Main thread only; the handler
     before is put back."""
     if threading.current_thread() is not threading.main_thread():
