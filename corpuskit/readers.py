@@ -61,8 +61,9 @@ __all__ = [
 
 _HTML_EXT = (".html", ".htm", ".xhtml", ".shtml")
 _TEXT_EXT = (".txt", ".text", ".md")
-_JSONL_EXT = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".json.gz", ".jsonl.gzip")
-_WARC_EXT = (".warc", ".warc.gz", ".arc.gz")
+_JSONL_EXT = (".jsonl", ".ndjson")
+_WARC_EXT = (".warc",)
+_ARC_GZ = ".arc.gz"  # an old ARC crawl (read as WARC), gzipped as they come
 _SKIP_NAMES = {".DS_Store", "Thumbs.db"}
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -165,9 +166,10 @@ _PACKED_EXT = (".gz", ".gzip", ".bz2", ".xz", ".zst", ".zstd")  # what _compress
 _PAGE_EXT = _HTML_EXT + _TEXT_EXT
 _INPUT_EXT = (
     _PAGE_EXT
-    + tuple(e + z for e in (*_PAGE_EXT, ".jsonl", ".ndjson", ".json", ".warc") for z in _PACKED_EXT)
     + _JSONL_EXT
     + _WARC_EXT
+    + tuple(e + z for e in (*_PAGE_EXT, *_JSONL_EXT, ".json", *_WARC_EXT) for z in _PACKED_EXT)
+    + (_ARC_GZ,)
 )
 
 
@@ -282,23 +284,6 @@ def _is_dir(e: os.DirEntry[str]) -> bool:
         return False
 
 
-def _unpack_head(kind: str, head: bytes) -> bytes:
-    """What the start of a compressed stream expands to (up to 4 KiB; empty when that is
-    not known from ``head`` alone, or it is corrupt)."""
-    try:
-        if kind == "gzip":
-            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 4096)
-        if kind == "xz":
-            return lzma.LZMADecompressor().decompress(head, 4096)
-        if kind == "zstd":
-            import pyzstd
-
-            return pyzstd.ZstdDecompressor().decompress(head, 4096)
-        return bz2.BZ2Decompressor().decompress(head)[:4096]
-    except Exception:  # any decompressor's error on a corrupt head: nothing is known
-        return b""
-
-
 def detect_format(path: str, head: bytes) -> str:
     """Pick a reader: ``html``, ``text``, ``jsonl``, ``warc`` (by extension, else sniffed).
     An extension counts under a compression suffix too (``a.html.gz``, ``b.jsonl.zst``).
@@ -308,18 +293,17 @@ def detect_format(path: str, head: bytes) -> str:
     """
     name = path.lower()
     base = _unpacked_name(name)
-    if name.endswith(_WARC_EXT) or base.endswith(".warc"):
+    if base.endswith(_WARC_EXT) or name.endswith(_ARC_GZ):
         return "warc"
-    if name.endswith(_JSONL_EXT) or base.endswith((".jsonl", ".ndjson")) or (base != name and base.endswith(".json")):
+    if base.endswith(_JSONL_EXT) or (base != name and base.endswith(".json")):  # a.json.gz: a feed
         return "jsonl"
     if base.endswith(_HTML_EXT):
         return "html"
     if base.endswith(_TEXT_EXT):
         return "text"
-    kind = _compression(head)
-    if kind is not None:
-        head = _unpack_head(kind, head)
-        if not head:  # bz2 gives nothing before a whole block; or corrupt
+    if _compression(head) is not None:
+        head = _first_bytes(_unpacked(io.BufferedReader(io.BytesIO(head))))
+        if not head:  # bz2 and zstd give nothing before a whole block; or corrupt
             return "binary"
     for bom, enc in _BOMS:
         if head.startswith(bom):
@@ -597,8 +581,8 @@ class _Metered(io.RawIOBase):
     def readinto(self, b: Any) -> int:
         try:
             data = _read_some(self._inner, len(b))
-        except Exception as e:  # a ZstdError too (pyzstd's, imported only when a zstd stream is met)
-            if not isinstance(e, _STREAM_ERRORS) and type(e).__name__ != "ZstdError":
+        except Exception as e:
+            if not _is_stream_error(e):
                 raise
             raise _StreamStop(f"truncated or corrupt stream: {type(e).__name__}: {e}") from e
         n = len(data)
@@ -668,6 +652,28 @@ def _unpacked(peek: io.BufferedReader) -> Any:
 
 
 _STREAM_ERRORS = (EOFError, OSError, zlib.error, gzip.BadGzipFile, lzma.LZMAError, ValueError)
+
+
+def _is_stream_error(e: BaseException) -> bool:
+    """Whether ``e`` says a stream is cut or corrupt: one of :data:`_STREAM_ERRORS`, or
+    pyzstd's ``ZstdError`` (told by name: pyzstd is imported only when a zstd stream is met,
+    and its errors come from ``backports.zstd`` on Python before 3.14)."""
+    return isinstance(e, _STREAM_ERRORS) or type(e).__name__ == "ZstdError"
+
+
+def _first_bytes(stream: Any, n: int = 4096) -> bytes:
+    """Up to ``n`` bytes from the start of ``stream``: as many as it gives before it ends or
+    turns out cut or corrupt."""
+    head = b""
+    try:
+        while len(head) < n and (more := _read_some(stream, n - len(head))):
+            head += more
+    except _StreamStop:
+        pass
+    except Exception as e:
+        if not _is_stream_error(e):
+            raise
+    return head
 
 
 # ---------------------------------------------------------------- readers
@@ -791,7 +797,8 @@ def _read_one(
             yield _reject(path, f"unreadable: {e.strerror or e}")
             return
         fmt = detect_format(path, head)
-        if fmt == "binary" and _compression(head) is not None:
+        packed = _compression(head) is not None
+        if fmt == "binary" and packed:
             fmt = _sniff_packed(f, path, limits)
         if fmt == "jsonl":
             stream, _ = _open_stream(f, limits)
@@ -800,7 +807,7 @@ def _read_one(
             yield from _read_warc(f, path, limits)
         elif fmt == "binary":
             yield _reject(path, "binary file (compressed data of unknown format)", fmt=fmt)
-        elif _compression(head) is not None:  # a compressed page: its limits apply to what it expands to
+        elif packed:  # a compressed page: its limits apply to what it expands to
             stream, _ = _open_stream(f, limits)
             yield _read_page(stream, path, fmt, limits.max_doc_bytes)
         elif stat.S_ISREG(st.st_mode) and st.st_size > limits.max_doc_bytes:
@@ -814,11 +821,8 @@ def _sniff_packed(f: IO[bytes], path: str, limits: Limits) -> str:
     4 KiB say nothing (bzip2 and zstd give nothing before a whole block); ``binary`` when
     it does not expand. ``f`` is left at its start."""
     try:
-        stream, _ = _open_stream(f, limits)
-        head = stream.peek(4096)[:4096]
-        while len(head) < 4096 and (more := stream.read1(4096 - len(head))):
-            head += more
-    except (_StreamStop, *_STREAM_ERRORS):
+        head = _first_bytes(_open_stream(f, limits)[0])
+    except _STREAM_ERRORS:  # opening it: the header of a gzip member, say
         head = b""
     f.seek(0)
     return detect_format(path, head) if head else "binary"
@@ -886,9 +890,10 @@ def _iter_lines(fh: io.BufferedReader, limit: int) -> Iterator[tuple[int, bytes 
 _ARRAY_START = re.compile(rb"\[\s*[{\]]")  # a JSON array of objects (or an empty one)
 # A whole JSON string, or one of the characters that nest: a lone quote is a string the
 # buffer cuts short.
-_JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|["{}\[\]]', re.S)
+_JSON_STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'
+_JSON_TOKEN = re.compile(_JSON_STRING + rb'|["{}\[\]]', re.S)
 _BETWEEN = re.compile(rb"[\s,]*")  # what may separate two elements
-_SCALAR = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[^\s,\[\]{}"]+', re.S)
+_SCALAR = re.compile(_JSON_STRING + rb'|[^\s,\[\]{}"]+', re.S)  # a string, number or literal
 
 
 class _Chained(io.RawIOBase):
