@@ -2001,31 +2001,30 @@ def find_passages(
     """
     sel = [d for d in docs if d.status == "kept" and d.has_text]
     early: tuple[np.ndarray, _Frequent, np.ndarray] | None = None  # units, counts, where
-    if alongside is not None:
-        rows = _parked_rows(sel, cfg) if helper is not None and len(sel) >= 2 else None
-        if rows is not None and helper is not None:
-            # The helper counts in the order given (its counts do not depend on it); this
-            # process puts the documents in order meanwhile.
-            order: list[int] = []
+    with_helper = alongside is not None and helper is not None and len(sel) >= 2
+    rows = _parked_rows(sel, cfg) if with_helper else None
+    if rows is not None and alongside is not None and helper is not None:
+        # The helper counts in the order given (its counts do not depend on it); this
+        # process puts the documents in order meanwhile.
+        order: list[int] = []
 
-            def job() -> None:
-                order.extend(_order(sel))
-                alongside()
+        def job() -> None:
+            order.extend(_order(sel))
+            alongside()
 
-            n_units, freq = _scan_alongside(rows, job, helper, scratch_dir)
-            sel = [sel[i] for i in order]
-            n_units, rows = n_units[order], rows[order]
-            kept = np.fromiter((d.status == "kept" for d in sel), dtype=bool, count=len(sel))
-            freq.less(_token_shingles_of(rows[~kept]))
-            sel = [d for d, k in zip(sel, kept.tolist(), strict=True) if k]
-            early = (n_units[kept], freq, rows[kept])
-        else:
+        n_units, freq = _scan_alongside(rows, job, helper, scratch_dir)
+        sel = [sel[i] for i in order]
+        n_units, rows = n_units[order], rows[order]
+        kept = np.fromiter((d.status == "kept" for d in sel), dtype=bool, count=len(sel))
+        freq.less(_token_shingles_of(rows[~kept]))
+        sel = [d for d, k in zip(sel, kept.tolist(), strict=True) if k]
+        early = (n_units[kept], freq, rows[kept])
+    else:
+        if alongside is not None:
             if helper is not None:
                 helper.shutdown(cancel_futures=True)  # nothing for it: units to make here
             alongside()
-            sel = [d for d in _in_order(sel) if d.status == "kept"]
-    else:
-        sel = _in_order(sel)
+        sel = [d for d in _in_order(sel) if d.status == "kept"]
     for d in sel:
         d.passages = []
     if len(sel) < 2:
