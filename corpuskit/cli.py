@@ -283,7 +283,7 @@ def run_cmd(
         except RejectedRecordError as e:
             _err(f"rejected (--strict): {e}")
             raise typer.Exit(1) from None
-        except CorpuskitError as e:  # a ConfigError: options that do not fit the --index
+        except CorpuskitError as e:  # InputError, OutputError, or options that do not fit the --index
             raise _exit(e) from None
         finally:
             prog.restore_sigint()
