@@ -985,7 +985,7 @@ def _iter_array(fh: io.BufferedReader, limit: int) -> Iterator[tuple[int, bytes 
                 w.pos += 1
                 before = w.line_at(w.pos) - 1
                 rest: io.BufferedReader = io.BufferedReader(_Chained(bytes(w.buf[w.pos :]), fh), _CHUNK)
-                for k, element, err in _iter_lines(rest, limit):
+                for k, element, err in _join_objects(_iter_lines(rest, limit), limit):
                     yield before + k, element, err, 0
                 return
             line = w.line_at(w.pos)
@@ -1036,6 +1036,78 @@ def _iter_array(fh: io.BufferedReader, limit: int) -> Iterator[tuple[int, bytes 
         yield w.line_at(w.pos), None, f"truncated or corrupt stream: {type(e).__name__}: {e}", 0
 
 
+def _bracket_depth(line: bytes, depth: int) -> tuple[int, int] | None:
+    r"""``(depth, end)`` after scanning ``line``'s brackets from ``depth``, ``end`` being
+    where the depth first comes back to 0 (else ``len(line)``); ``None`` when the line ends
+    inside a string (a JSON string never holds a raw newline) or closes what it did not open.
+    Strings are skipped whole, brackets in them are not counted.
+
+    >>> _bracket_depth(b'{"a": [1, "}"],\n', 0), _bracket_depth(b'}\n', 1), _bracket_depth(b'{"cut\n', 0)
+    ((1, 16), (0, 1), None)
+    """
+    for m in _JSON_TOKEN.finditer(line):
+        token = m.group()
+        if token == b'"':
+            return None
+        if token in (b"{", b"["):
+            depth += 1
+        elif token in (b"}", b"]"):
+            depth -= 1
+            if depth <= 0:
+                return (0, m.end()) if depth == 0 else None
+    return depth, len(line)
+
+
+def _opens_object(line: bytes) -> bool:
+    """Whether ``line`` starts a JSON object it does not end: the first line of one written
+    over several (``json.dump(indent=2)``, ``jq .``). Told from its first and last bytes,
+    so a JSON line (which ends with its ``}``) costs no scan."""
+    if line.endswith((b"}\n", b"}\r\n", b"}")):
+        return False
+    if line[:1] != b"{" and line.lstrip()[:1] != b"{":
+        return False
+    return line.rstrip()[-1:] != b"}"
+
+
+def _join_objects(
+    lines: Iterator[tuple[int, bytes | None, str | None]], limit: int
+) -> Iterator[tuple[int, bytes | None, str | None]]:
+    """:func:`_iter_lines`' lines, with a JSON object written over several lines joined
+    into one record (its first line's number): a pretty-printed export, a single
+    pretty-printed object, or ``jq .``'s stream of them. Before, each of its lines was a
+    record rejected as invalid JSON.
+
+    Lines are joined while their brackets stay open (strings skipped); what is joined is
+    parsed by the workers as any JSON line is. When the lines turn out not to be one object
+    (a line ends inside a string, closes more than was opened or has more after the close,
+    the file ends first, or they grow past ``limit`` bytes), each held line is a JSON line of
+    its own again, as before, and the line that told is looked at afresh. So a cut JSON line
+    loses nothing that follows it; only at most ``limit`` bytes are held.
+    """
+    held: list[tuple[int, bytes]] = []
+    size = depth = 0
+    for lineno, line, err in lines:
+        if held:
+            scan = _bracket_depth(line, depth) if line is not None and size + len(line) <= limit else None
+            if line is not None and scan is not None and (scan[0] > 0 or not line[scan[1] :].strip()):
+                held.append((lineno, line))
+                size += len(line)
+                depth = scan[0]
+                if depth == 0:
+                    yield held[0][0], b"".join(part for _, part in held), None
+                    held = []
+                continue
+            yield from ((n, part, None) for n, part in held)
+            held = []
+        if line is not None and _opens_object(line):
+            scan = _bracket_depth(line, 0)
+            if scan is not None and scan[0] > 0:
+                held, size, depth = [(lineno, line)], len(line), scan[0]
+                continue
+        yield lineno, line, err
+    yield from ((n, part, None) for n, part in held)
+
+
 _WHITESPACE = b" \t\r\n\x0b\x0c"  # what bytes.strip() strips
 
 
@@ -1073,7 +1145,8 @@ def _read_jsonl(fh: io.BufferedReader, path: str, limits: Limits, defer: bool = 
         for lineno, line, err, n in _iter_array(fh, limits.max_doc_bytes):
             yield _line_record(path, lineno, line, err, defer, f"{path}#{n}" if n else f"{path}:{lineno}")
         return
-    for lineno, line, err in _iter_lines(fh, limits.max_doc_bytes):  # blank lines are not records
+    limit = limits.max_doc_bytes
+    for lineno, line, err in _join_objects(_iter_lines(fh, limit), limit):  # blank lines are not records
         yield _line_record(path, lineno, line, err, defer, f"{path}:{lineno}")
 
 

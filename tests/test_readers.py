@@ -316,6 +316,76 @@ def test_json_lines_after_an_array_are_read_as_lines(tmp_path: Path) -> None:
     ]
 
 
+def test_a_json_object_over_several_lines_is_one_record(tmp_path: Path) -> None:
+    """``json.dump(obj, indent=2)`` of one record, ``jq .``'s stream of them, and JSON
+    lines among them: each object is one record, named and numbered by its first line."""
+    story = {"text": 'Talks [resumed] on "Tuesday" with a brace } and {.', "authors": ["A. Reporter", "B. Editor"]}
+    single = tmp_path / "story.json"
+    single.write_text(json.dumps(story, indent=2) + "\n")
+    assert [(d.id, d.raw, d.authors, d.source_line) for d in read(single)] == [
+        (f"{single}:1", story["text"], story["authors"], 1)
+    ]
+    stream = tmp_path / "jq.out"  # no telling name: sniffed as JSON
+    lines = [json.dumps({"id": "a", "text": "first"}, indent=4), '{"id": "b", "text": "a JSON line"}', ""]
+    lines += [json.dumps({"id": "c", "text": "third", "meta": {"tags": ["x", "y"]}}, indent=2).replace("\n", "\r\n")]
+    stream.write_text("\n".join(lines) + "\n")
+    assert [(d.id, d.raw, d.source_line) for d in read(stream)] == [
+        ("a", "first", 1),
+        ("b", "a JSON line", 5),
+        ("c", "third", 7),
+    ]
+
+
+def test_lines_that_are_not_one_object_are_read_one_by_one(tmp_path: Path) -> None:
+    """Lines are joined only while they can still be one object: a JSON line cut short, or
+    left open, costs no line after it, and an object over max_doc_bytes is read line by line."""
+    cut = tmp_path / "cut.jsonl"  # the first line ends inside its string
+    cut.write_text('{"text": "cut sh\n{"text": "whole"}\n')
+    assert [r[1] for r in _records(cut)] == ["rejected", "kept"]
+    left_open = tmp_path / "open.jsonl"  # brackets open to the end of the file
+    left_open.write_text('{"text": "x", "tags": [\n{"text": "one"}\n{"text": "two"}\n')
+    assert [(r[1], r[2]) for r in _records(left_open)] == [("rejected", 1), ("kept", 2), ("kept", 3)]
+    closed_twice = tmp_path / "twice.jsonl"  # a stray close ends the joining; the next object is joined
+    closed_twice.write_text('{\n"text": "a"}}\n{\n"text": "b"\n}\n')
+    assert [(r[1], r[2]) for r in _records(closed_twice)] == [("rejected", 1), ("rejected", 2), ("kept", 3)]
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"text": "word " * 30, "title": "t"}, indent=2) + '\n{"text": "small"}\n')
+    assert [(r[1], r[2]) for r in _records(big, limit=100)] == [
+        ("rejected", 1),
+        ("rejected", 2),
+        ("rejected", 3),
+        ("rejected", 4),
+        ("kept", 5),
+    ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.dictionaries(st.sampled_from(["text", "title", "x"]), st.text(min_size=1), min_size=1),
+            st.sampled_from([None, 1, 2, 4]),
+        ),
+        max_size=6,
+    )
+)
+def test_pretty_objects_and_json_lines_come_back_whole(items: list[tuple[dict[str, str], int | None]]) -> None:
+    """Objects written with any indent (or none: a JSON line) one after another, strings
+    holding brackets, quotes and newlines: each record read is the object written, on the
+    line it starts."""
+    import tempfile
+
+    chunks = [json.dumps(obj, indent=indent, ensure_ascii=False) for obj, indent in items]
+    with tempfile.TemporaryDirectory() as d:
+        f = Path(d) / "objects.jsonl"
+        f.write_bytes("\n".join(chunks).encode() + b"\n")
+        got = list(read_inputs([str(f)], max_doc_bytes=LIMIT, defer_parsing=True))
+    starts = [1 + sum(c.count("\n") + 1 for c in chunks[:i]) for i in range(len(chunks))]
+    assert [(json.loads(doc.raw), doc.source_line) for doc in got] == [
+        (obj, line) for (obj, _), line in zip(items, starts, strict=True)
+    ]
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     st.lists(
