@@ -29,22 +29,81 @@ _LOCK = threading.Lock()
 _FACTORY: Any = None
 
 
+def _sparse_factory() -> Any:
+    """A langdetect ``DetectorFactory`` that keeps, for each n-gram, only the languages it
+    occurs in: ``(indices, probabilities)`` instead of a list over all 55 languages, 96%
+    of whose entries are 0.0. The profiles take about 25 MB instead of 60 (measured:
+    87,598 n-grams, 184,129 non-zero entries); every process a run forks from the main
+    one shares them, and what the main process cannot give back to the system after it
+    lets them go (their memory is interleaved with the records read meanwhile) shrinks
+    with them.
+
+    Its detectors compute exactly what langdetect's do, float for float: an n-gram
+    multiplies the probability of language ``i`` by ``weight + p[i]``, which for an
+    absent language is ``weight + 0.0``; the sparse update multiplies every probability
+    by that same value, then the ones the n-gram occurs in by ``weight + p[i]`` instead
+    (the property test holds the two to the same probabilities). It is also faster: one
+    list comprehension where langdetect loops over 55 indices in Python.
+    """
+    from langdetect.detector import Detector
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+    from langdetect.lang_detect_exception import ErrorCode, LangDetectException
+
+    class SparseDetector(Detector):
+        def _update_lang_prob(self, prob: list[float], word: str | None, alpha: float) -> bool:
+            entry = self.word_lang_prob_map.get(word) if word is not None else None
+            if entry is None:
+                return False
+            where, probs = entry
+            weight = alpha / self.BASE_FREQ
+            absent = weight + 0.0
+            hits = [prob[i] for i in where]
+            prob[:] = [p * absent for p in prob]
+            for i, p, q in zip(where, hits, probs, strict=True):
+                prob[i] = p * (weight + q)
+            return True
+
+    class SparseFactory(DetectorFactory):
+        def add_profile(self, profile: Any, index: int, langsize: int) -> None:
+            if profile.name in self.langlist:
+                raise LangDetectException(ErrorCode.DuplicateLangError, "Duplicate the same language profile.")
+            self.langlist.append(profile.name)
+            table = self.word_lang_prob_map
+            for word in profile.freq:
+                entry = table.get(word)
+                if entry is None:  # kept even when its length gives it no probability, as langdetect does
+                    entry = table[word] = ([], [])
+                length = len(word)
+                if 1 <= length <= 3:
+                    entry[0].append(index)
+                    entry[1].append(1.0 * profile.freq.get(word) / profile.n_words[length - 1])
+
+        def _create_detector(self) -> Any:
+            if not self.langlist:
+                raise LangDetectException(ErrorCode.NeedLoadProfileError, "Need to load profiles.")
+            return SparseDetector(self)
+
+    factory = SparseFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    table = factory.word_lang_prob_map
+    for word, (where, probs) in table.items():  # bytes and tuples: no spare room
+        table[word] = (bytes(where), tuple(probs))
+    return factory
+
+
 def _factory() -> Any:
     global _FACTORY
     if _FACTORY is None:
         with _LOCK:
             if _FACTORY is None:
-                from langdetect import detector_factory
-
                 with no_collection():
-                    detector_factory.init_factory()
-                _FACTORY = detector_factory._factory
+                    _FACTORY = _sparse_factory()
     return _FACTORY
 
 
 def load_profiles() -> None:
-    """Load langdetect's language profiles now (about 60 MB of Python objects, 0.2 s with
-    the garbage collector off, 0.4 with it on).
+    """Load langdetect's language profiles now (about 25 MB of Python objects: see
+    :func:`_sparse_factory`).
 
     A run with workers loads them in the main process before the workers fork: they then
     share one copy instead of building one each.
@@ -58,9 +117,6 @@ def unload_profiles() -> bool:
     with _LOCK:
         if _FACTORY is None:
             return False
-        from langdetect import detector_factory
-
-        detector_factory._factory = None
         _FACTORY = None
         return True
 

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from corpuskit.language import _factory, detect_language, load_profiles, unload_profiles
+
+# Short news sentences written for these tests, one per script or language family.
+SENTENCES = [
+    "Der Stadtrat hat am Dienstag beschlossen, den Hafen bis zum Sommer zu erweitern.",
+    "Le conseil municipal a décidé mardi d'agrandir le port avant l'été prochain.",
+    "El ayuntamiento decidió el martes ampliar el puerto antes del próximo verano.",
+    "Il consiglio comunale ha deciso martedì di ampliare il porto entro l'estate.",
+    "De gemeenteraad besloot dinsdag de haven voor de zomer uit te breiden.",
+    "O conselho municipal decidiu na terça-feira ampliar o porto até o verão.",
+    "Городской совет во вторник решил расширить порт до начала лета.",
+    "市議会は火曜日、夏までに港を拡張することを決めた。",
+    "시의회는 화요일 여름 전까지 항구를 확장하기로 결정했다.",
+    "Rada miasta postanowiła we wtorek rozbudować port przed latem.",
+    "Kaupunginvaltuusto päätti tiistaina laajentaa satamaa ennen kesää.",
+    "Το δημοτικό συμβούλιο αποφάσισε την Τρίτη να επεκτείνει το λιμάνι.",
+    "The council voted on Tuesday to widen the harbour before the summer.",
+]
+
+
+@pytest.fixture(scope="module")
+def stock() -> object:
+    """langdetect's own factory, loaded the way ``langdetect.detect`` loads it."""
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    return factory
+
+
+def _probabilities(factory: object, text: str, seed: int, trials: int) -> tuple[list[float], str]:
+    detector = factory.create()  # type: ignore[attr-defined]
+    detector.seed = seed
+    detector.n_trial = trials
+    detector.append(text)
+    lang = detector.detect()
+    return detector.langprob, lang
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=3),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöüéèñçабвгдежзийклмн ", max_size=40),
+    st.integers(0, 2**31 - 1),
+    st.integers(1, 7),
+)
+def test_the_sparse_profiles_give_langdetects_probabilities_exactly(
+    stock: object, sentences: list[str], noise: str, seed: int, trials: int
+) -> None:
+    """Every language's probability, float for float, and so the same answer, for mixed
+    languages, scripts and noise, whatever the seed and the number of trials."""
+    text = " ".join(sentences) + " " + noise
+    assert _probabilities(_factory(), text, seed, trials) == _probabilities(stock, text, seed, trials)
+
+
+def test_the_sparse_table_keeps_every_ngram_and_language(stock: object) -> None:
+    ours = _factory()
+    assert ours.langlist == stock.langlist  # type: ignore[attr-defined]
+    table, theirs = ours.word_lang_prob_map, stock.word_lang_prob_map  # type: ignore[attr-defined]
+    assert table.keys() == theirs.keys()
+    for word in list(table)[::97]:
+        where, probs = table[word]
+        dense = [0.0] * len(ours.langlist)
+        for i, p in zip(where, probs, strict=True):
+            dense[i] = p
+        assert dense == theirs[word]
+
+
+def test_profiles_load_again_after_they_are_let_go() -> None:
+    load_profiles()
+    assert unload_profiles() is True
+    assert unload_profiles() is False
+    assert detect_language(SENTENCES[0]) == ("de", None)
