@@ -177,8 +177,9 @@ def _write_outputs(
 class _Sharing:
     """What the workers of the finishing pool share, loaded on a thread while the pool of
     the reading stage (which needs none of it) works: langdetect's profiles and the compiled
-    signature, passage-unit and scan kernels, about 100 MB a process. Forked after the load,
-    the workers share these pages with this process instead of building a copy each;
+    signature, passage-unit and scan kernels, about 110 MiB a process (64 of it the
+    kernels). Forked after the load, the workers share these pages with this process
+    instead of building a copy each;
     frozen (:func:`~corpuskit.memory.long_lived`), the objects are never visited by a
     worker's garbage collector, which would write to (and so copy) every page holding one.
     :func:`_unshare` lets the profiles go once the pool is gone.
