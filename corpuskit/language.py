@@ -38,10 +38,10 @@ def _sparse_factory() -> Any:
     """A langdetect ``DetectorFactory`` that keeps, for each n-gram, only the languages it
     occurs in: ``(indices, probabilities)`` instead of a list over all 55 languages, 96%
     of whose entries are 0.0. The profiles take 25 MiB of Python objects instead of 56
-    (tracemalloc; 87,598 n-grams, 184,129 non-zero entries); every process a run forks from the main
-    one shares them, and what the main process cannot give back to the system after it
-    lets them go (their memory is interleaved with the records read meanwhile) shrinks
-    with them.
+    (tracemalloc; 87,598 n-grams, 184,129 non-zero entries). Every process a run forks
+    from the main one shares them, and what the main process cannot give back to the
+    system after it lets them go (their memory is interleaved with the records read
+    meanwhile) shrinks with them.
 
     Its detectors compute exactly what langdetect's do, float for float: an n-gram
     multiplies the probability of language ``i`` by ``weight + p[i]``, which for an
@@ -121,7 +121,7 @@ def _factory() -> Any:
 
 
 def load_profiles() -> None:
-    """Load langdetect's language profiles now (about 25 MB of Python objects: see
+    """Load langdetect's language profiles now (25 MiB of Python objects: see
     :func:`_sparse_factory`).
 
     A run with workers loads them in the main process before the workers fork: they then
