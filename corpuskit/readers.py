@@ -1009,22 +1009,17 @@ def _iter_array(fh: io.BufferedReader, limit: int) -> Iterator[tuple[int, bytes 
                 continue
             depth, scan, dropped = 0, w.pos, False
             while True:
-                m = _JSON_TOKEN.search(w.buf, scan)
-                if m is None or m.group() == b'"':  # the buffer ends inside the element
-                    cut = len(w.buf) if m is None else m.start()
-                    if cut - w.pos > limit:  # too large: scanned on, not kept
-                        w.pos, dropped = cut, True
-                    kept = cut - w.pos
-                    if not w.more():
-                        yield line, None, "truncated JSON array: an element is not closed", 0
-                        return
-                    scan = kept
-                    continue
-                token = m.group()
-                depth += 1 if token in (b"{", b"[") else -1 if token in (b"}", b"]") else 0
-                scan = m.end()
-                if depth == 0:
+                depth, scan, _ = _brackets(w.buf, scan, depth)
+                if depth == 0:  # the element opened at w.pos closes at scan
                     break
+                # The buffer ends inside the element (or inside a string of it).
+                if scan - w.pos > limit:  # too large: scanned on, not kept
+                    w.pos, dropped = scan, True
+                kept = scan - w.pos
+                if not w.more():
+                    yield line, None, "truncated JSON array: an element is not closed", 0
+                    return
+                scan = kept
             element, w.pos = bytes(w.buf[w.pos : scan]), scan
             if dropped or len(element) > limit:
                 yield line, None, f"too large: an array element over max_doc_bytes={limit}", 0
@@ -1036,26 +1031,33 @@ def _iter_array(fh: io.BufferedReader, limit: int) -> Iterator[tuple[int, bytes 
         yield w.line_at(w.pos), None, f"truncated or corrupt stream: {type(e).__name__}: {e}", 0
 
 
-def _bracket_depth(line: bytes, depth: int) -> tuple[int, int] | None:
-    r"""``(depth, end)`` after scanning ``line``'s brackets from ``depth``, ``end`` being
-    where the depth first comes back to 0 (else ``len(line)``); ``None`` when the line ends
-    inside a string (a JSON string never holds a raw newline) or closes what it did not open.
-    Strings are skipped whole, brackets in them are not counted.
-
-    >>> _bracket_depth(b'{"a": [1, "}"],\n', 0), _bracket_depth(b'}\n', 1), _bracket_depth(b'{"cut\n', 0)
-    ((1, 16), (0, 1), None)
-    """
-    for m in _JSON_TOKEN.finditer(line):
+def _brackets(buf: bytes | bytearray, pos: int, depth: int) -> tuple[int, int, bool]:
+    """Count ``buf``'s brackets from ``pos``, starting at ``depth``, strings skipped whole:
+    ``(depth, end, in_string)``, stopping just after the bracket that brings the depth to 0
+    or below, at a quote whose string ``buf`` does not close (``in_string``), or at the end."""
+    for m in _JSON_TOKEN.finditer(buf, pos):
         token = m.group()
         if token == b'"':
-            return None
+            return depth, m.start(), True
         if token in (b"{", b"["):
             depth += 1
         elif token in (b"}", b"]"):
             depth -= 1
             if depth <= 0:
-                return (0, m.end()) if depth == 0 else None
-    return depth, len(line)
+                return depth, m.end(), False
+    return depth, len(buf), False
+
+
+def _bracket_depth(line: bytes, depth: int) -> tuple[int, int] | None:
+    r"""``(depth, end)`` after scanning ``line``'s brackets from ``depth``, ``end`` being
+    where the depth first comes back to 0 (else ``len(line)``); ``None`` when the line ends
+    inside a string (a JSON string never holds a raw newline) or closes what it did not open.
+
+    >>> _bracket_depth(b'{"a": [1, "}"],\n', 0), _bracket_depth(b'}\n', 1), _bracket_depth(b'{"cut\n', 0)
+    ((1, 16), (0, 1), None)
+    """
+    depth, end, in_string = _brackets(line, 0, depth)
+    return None if in_string or depth < 0 else (depth, end)
 
 
 def _opens_object(line: bytes) -> bool:
