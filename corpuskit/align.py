@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from .normalise import fold_text
+from .normalise import bmp_chars, fold_text
 
 __all__ = [
     "ANCHOR_SHARE",
@@ -60,7 +60,6 @@ __all__ = [
     "Alignment",
     "Tokens",
     "align",
-    "bmp_chars",
     "char_span",
     "inline_jit",
     "jit",
@@ -132,14 +131,6 @@ _SENT_CHARS = frozenset(".!?\u2026\u203c\u2047\u2048\u2049\u3002\uff01\uff1f")
 _COLON_CHARS = frozenset(";:\uff1b\uff1a")
 _COMMA_CHARS = frozenset(",\u060c\u3001\uff0c")
 _NEWLINE_CHARS = frozenset("\n\r\u2028\u2029\x0b\x0c\x85")
-
-
-@lru_cache(maxsize=1)
-def bmp_chars() -> str:
-    """Every character of the Basic Multilingual Plane in code-point order (lone surrogates
-    included): what the character tables here and in :mod:`corpuskit.wordstats` are made
-    from, once per process."""
-    return "".join(map(chr, range(0x10000)))
 
 
 @lru_cache(maxsize=1)

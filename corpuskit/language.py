@@ -141,17 +141,31 @@ def unload_profiles() -> bool:
 
 
 _WORDS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
-_NON_LATIN = re.compile(r"[^\u0000-\u024f\u1e00-\u1eff\u2000-\u206f\u20a0-\u20cf]")
+_LATIN_RANGES = ((0x0000, 0x024F), (0x1E00, 0x1EFF), (0x2000, 0x206F), (0x20A0, 0x20CF))
+_NON_LATIN = re.compile("[^" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _LATIN_RANGES) + "]")
+
+
+def _latin_words() -> re.Pattern[str]:
+    """:data:`_WORDS` for lower-cased text :data:`_NON_LATIN` passed: the same matches,
+    about twice as fast. For ``[^\\W\\d_]`` the regex engine looks each character up in
+    the Unicode database; a class listing the letters those ranges and their lower cases
+    hold (found by ``_WORDS``'s own class, so they agree) is a table lookup."""
+    letter = re.compile(r"[^\W\d_]")
+    found = {x for lo, hi in _LATIN_RANGES for cp in range(lo, hi + 1) for x in (chr(cp), *chr(cp).lower())}
+    cls = "".join(sorted(re.escape(c) for c in found if letter.fullmatch(c)))
+    return re.compile(f"[{cls}]+(?:'[{cls}]+)?")
+
+
+_LATIN_WORDS = _latin_words()
 
 
 def _is_clearly_english(sample: str) -> bool:
     if _NON_LATIN.search(sample):
         return False
-    words = _WORDS.findall(sample.lower())
+    words = _LATIN_WORDS.findall(sample.lower())
     if len(words) < 40:
         return False
-    common = stopwords("en")
-    return sum(1 for w in words if w in common) >= 0.4 * len(words)
+    return sum(map(stopwords("en").__contains__, words)) >= 0.4 * len(words)
 
 
 def _sample(text: str, max_chars: int) -> str:

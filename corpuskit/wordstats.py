@@ -21,13 +21,13 @@ measures that line the slow way.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
 
-from .align import _FNV_OFFSET, _FNV_PRIME, _fmix, bmp_chars, inline_jit, jit
+from .align import _FNV_OFFSET, _FNV_PRIME, _fmix, inline_jit, jit
+from .normalise import bmp_chars, class_table
 
 __all__ = ["WordSet", "code_points", "line_counts", "lowered_counts", "word_set"]
 
@@ -58,7 +58,7 @@ def _tables(pattern: str) -> _Tables:
     """The tables of one word pattern (a character class with ``+``), made by the regex
     itself over every BMP character (about 20 ms, once per process)."""
     chars = bmp_chars()
-    word = _class_table(pattern)
+    word = class_table(pattern)
     lowered = list(map(str.lower, chars))
     one = np.fromiter((len(x) == 1 for x in lowered), dtype=np.bool_, count=_BMP)
     lower = np.fromiter((ord(x) if len(x) == 1 else 0 for x in lowered), dtype=np.uint32, count=_BMP)
@@ -66,16 +66,6 @@ def _tables(pattern: str) -> _Tables:
     odd[0x03A3] = True  # GREEK CAPITAL SIGMA: lower-cases to ς at a word's end, σ elsewhere
     space = np.fromiter(map(str.isspace, chars), dtype=np.bool_, count=_BMP)
     return _Tables(word, lower, odd, space)
-
-
-@lru_cache(maxsize=8)
-def _class_table(pattern: str) -> np.ndarray:
-    """bool per BMP code point: ``pattern`` (character classes, each match one run of
-    them) matches it."""
-    table = np.zeros(_BMP, dtype=np.bool_)
-    for m in re.finditer(pattern, bmp_chars()):
-        table[m.start() : m.end()] = True
-    return table
 
 
 def code_points(text: str) -> np.ndarray:
@@ -294,7 +284,7 @@ def line_counts(
     """
     t = _tables(pattern)
     out = np.zeros((int(np.count_nonzero(cps == _NEWLINE)) + 1, 6), dtype=np.int64)
-    _line_counts(cps, t.word, t.lower, t.odd, t.space, _class_table(flag), *stops, *cased, first, last, out)
+    _line_counts(cps, t.word, t.lower, t.odd, t.space, class_table(flag), *stops, *cased, first, last, out)
     return out
 
 

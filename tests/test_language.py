@@ -4,7 +4,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpuskit.language import _factory, detect_language, load_profiles, unload_profiles
+from corpuskit.language import (
+    _LATIN_RANGES,
+    _LATIN_WORDS,
+    _WORDS,
+    _factory,
+    detect_language,
+    load_profiles,
+    unload_profiles,
+)
 
 # Short news sentences written for these tests, one per script or language family.
 SENTENCES = [
@@ -84,3 +92,24 @@ def test_profiles_load_again_after_they_are_let_go() -> None:
     assert unload_profiles() is True
     assert unload_profiles() is False
     assert detect_language(SENTENCES[0]) == ("de", None)
+
+
+def test_latin_words_match_as_the_unicode_class_does() -> None:
+    # The English shortcut's word class, listed letter by letter, against the class it
+    # stands for: every character the Latin ranges hold, upper and lower case, in a word,
+    # at a word's edge and after an apostrophe.
+    for lo, hi in _LATIN_RANGES:
+        for cp in range(lo, hi + 1):
+            c = chr(cp)
+            text = f"ab{c}cd {c}x x'{c} {c}'{c}y 9{c}_".lower()
+            assert _LATIN_WORDS.findall(text) == _WORDS.findall(text), hex(cp)
+
+
+_LATIN_ALPHABET = st.sampled_from([chr(cp) for lo, hi in _LATIN_RANGES for cp in range(lo, hi + 1)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.one_of(_LATIN_ALPHABET, st.sampled_from("'’ ab")), max_size=80))
+def test_latin_words_agree_on_any_latin_text(text: str) -> None:
+    low = text.lower()
+    assert _LATIN_WORDS.findall(low) == _WORDS.findall(low)

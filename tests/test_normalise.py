@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from corpuskit.normalise import fold_text, normalise_text
+from corpuskit.normalise import SUSPECT, fold_text, has_suspect, normalise_text
 
 CASES = [json.loads(line) for line in (Path(__file__).parent / "cases" / "normalise.jsonl").read_text().splitlines()]
 
@@ -107,3 +108,24 @@ def test_skipping_ftfy_found_cases() -> None:
 @pytest.mark.parametrize("mojibake", ["The president\u00e2\u20ac\u2122s plan", "caf\u00c3\u00a9", "\u00c2\u00a0nbsp"])
 def test_mojibake_still_repaired(mojibake: str) -> None:
     assert normalise_text(mojibake) != mojibake
+
+
+def test_has_suspect_agrees_with_the_regex_on_every_character() -> None:
+    # Every BMP character after a curly quote (the table lookup), every ASCII one in ASCII
+    # text (the byte deletion); past the BMP the regex itself answers.
+    suspect = re.compile(SUSPECT)
+    for cp in range(0x10000):
+        for text in (f"\u2019{chr(cp)}", f"ab{chr(cp)}\n") if cp < 0x80 else (f"\u2019{chr(cp)}",):
+            assert has_suspect(text) == (suspect.search(text) is not None), hex(cp)
+    for text in ("\U0001f600 ok", "\U0001f600\u00c3", "\U0001d173", "\U000e0041"):
+        assert has_suspect(text) == (suspect.search(text) is not None), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.one_of(st.characters(), st.sampled_from("“’—\u00a0\u00c3\t\r\n \ufffd\U000e0041ab")), max_size=60
+    )
+)
+def test_has_suspect_agrees_with_the_regex(text: str) -> None:
+    assert has_suspect(text) == (re.search(SUSPECT, text) is not None)
