@@ -8,7 +8,9 @@ stage, and every field of the chunk's input documents (raw bytes included; for `
 also the site template lines the chunk is cleaned with). Both stages are pure functions of
 exactly that, so a chunk whose key is on disk need not be computed again, and the resumed
 run's output is byte-identical to an uninterrupted one. Changing an input, an option or
-the version changes the keys: nothing stale is ever reused.
+the version changes the keys: nothing stale is ever reused. A caller may leave out chunks
+that cost less to compute again than to key and save (the pipeline saves ``prepare``
+chunks only when they hold HTML).
 
 Each process appends the chunks it computes to its own log per stage (a file per chunk
 would cost a new inode each); a record carries its key, size and CRC-32, so a torn or
@@ -350,6 +352,7 @@ class Checkpoints:
         tasks: Iterable[tuple[Sequence[Document], bytes, Any]],
         pool_map: Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]],
         spill: TextSpill | None = None,
+        worth_saving: Callable[[Sequence[Document]], bool] | None = None,
     ) -> Iterator[list[Document]]:
         """Run ``fn`` over ``tasks`` with ``pool_map``, in order, reusing saved chunks.
 
@@ -357,13 +360,17 @@ class Checkpoints:
         input (``extra``) make its key, ``fn(payload)`` computes it. ``pool_map`` must pass
         :class:`Ready` items through untouched and keep order. With a ``spill``, the
         documents given may be parked, and those handed back are (see :class:`Keyed`).
+        A chunk ``worth_saving`` refuses is neither saved nor looked for: computing it
+        again costs less than keying and saving it.
         """
         keyed = Keyed(fn, stage, self._store if self.enabled else None, spill)
 
         def items() -> Iterator[Any]:
             for docs, extra, payload in tasks:
                 key: str | None = None  # made by the worker, unless resuming needs it first
-                if self.resume:
+                if worth_saving is not None and not worth_saving(docs):
+                    key = ""
+                elif self.resume:
                     if spill is not None:
                         spill.unpark_all(docs)
                     key = self.key(stage, docs, extra) or ""

@@ -118,12 +118,16 @@ def installed_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+def _command(inp: Path, out: Path, workers: int, extra: list[str] | None = None, *, report: bool = False) -> list[str]:
+    exe = Path(sys.executable).with_name("corpuskit")
+    cmd = [str(exe), "run", str(inp), "-o", str(out), "--workers", str(workers), "-q"]
+    return [*cmd, *([] if report else ["--no-report"]), *(extra or [])]
+
+
 def run_corpuskit(
     inp: Path, out: Path, workers: int, extra: list[str] | None = None, *, report: bool = False
 ) -> dict[str, object]:
-    exe = Path(sys.executable).with_name("corpuskit")
-    cmd = [str(exe), "run", str(inp), "-o", str(out), "--workers", str(workers), "-q"]
-    cmd += [*([] if report else ["--no-report"]), *(extra or [])]
+    cmd = _command(inp, out, workers, extra, report=report)
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, env=installed_env())
     _, status, usage = os.wait4(proc.pid, 0)
@@ -133,6 +137,18 @@ def run_corpuskit(
     manifest = json.loads((out / "manifest.json").read_text())
     cpu = usage.ru_utime + usage.ru_stime  # the whole tree's: wait4 counts the workers it reaped
     return {"wall": wall, "cpu": cpu, "rss_mb": usage.ru_maxrss / 1024, "manifest": manifest}
+
+
+def side_by_side(inp: Path, out: Path, copies: int) -> float:
+    """Wall seconds for ``copies`` one-worker runs of the same corpus started together
+    (until the last ends): beside one run alone, the speed-up this machine gives this very
+    work now, with nothing shared between the processes. The ceiling for ``copies``
+    workers, measured on the workload itself rather than on pure arithmetic."""
+    t = time.perf_counter()
+    procs = [subprocess.Popen(_command(inp, out / str(i), 1), env=installed_env()) for i in range(copies)]
+    if any(p.wait() != 0 for p in procs):
+        raise SystemExit(f"corpuskit failed: {' '.join(_command(inp, out, 1))}")
+    return time.perf_counter() - t
 
 
 def _wall(res: dict[str, object]) -> float:
@@ -236,6 +252,12 @@ def main(argv: list[str] | None = None) -> int:
         help="runs per worker count, interleaved (and pairs of HTML runs); the tables show the median",
     )
     ap.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="in each round also run as many one-worker runs at once as the most workers asked for: "
+        "the speed-up the machine gives this work now, the ceiling for the workers' one",
+    )
+    ap.add_argument(
         "--with-report",
         action="store_true",
         help="then one more run per worker count that writes report.html too (what `corpuskit run` does by default)",
@@ -254,11 +276,16 @@ def main(argv: list[str] | None = None) -> int:
         run_corpuskit(warm, Path(tmp) / "warm-out", 1)
         runs: dict[int, list[dict[str, object]]] = {w: [] for w in args.workers}
         ceilings = []
+        sides: list[float] = []
         for _ in range(args.repeat):  # interleaved: a slow spell of the host hits all counts alike
             if len(args.workers) > 1:
                 ceilings.append(machine_scaling(max(args.workers)))
             for w in args.workers:
                 runs[w].append(run_corpuskit(inp, Path(tmp) / f"out{w}", w))
+            if args.side_by_side and 1 in runs:
+                sides.append(
+                    max(args.workers) * _wall(runs[1][-1]) / side_by_side(inp, Path(tmp) / "side", max(args.workers))
+                )
         rows = []
         for w in args.workers:
             res = sorted(runs[w], key=_wall)[len(runs[w]) // 2]
@@ -305,6 +332,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"machine: {w_hi} processes of pure Python compute did {', '.join(f'{c:.2f}x' for c in ceilings)} "
                 f"the work of one (measured before each pair of runs): the ceiling of any speed-up here"
             )
+            if sides:
+                print(
+                    f"{w_hi} one-worker runs side by side did {', '.join(f'{c:.2f}x' for c in sides)} the work "
+                    f"of one alone (after each pair): this work's ceiling on this machine then"
+                )
         if args.with_report:
             print("\nwith report.html (the default; one run per worker count, after the runs above):")
             for w in args.workers:

@@ -55,15 +55,23 @@ QUOTES = [
 ]
 
 
-def synthetic_docs(n: int, *, seed: int = 7, words: int = 300) -> list[dict[str, Any]]:
+def synthetic_docs(n: int, *, seed: int = 7, words: int = 300, html_every: int = 8) -> list[dict[str, Any]]:
     """``n`` JSONL records of news-like text: some reprints (near-duplicates) and quotes that
-    several documents share (passages), so every stage of a run has work to do."""
+    several documents share (passages), so every stage of a run has work to do. One in
+    ``html_every`` (0: none) is a page in an ``html`` field: a chunk holding one has its
+    preparing checkpointed too (plain text is prepared again on resume)."""
     rng = random.Random(seed)
     rows: list[dict[str, Any]] = []
     for i in range(n):
         if i >= 10 and i % 10 == 0:  # a reprint of an earlier story with a new last line
             base = rows[rng.randrange(i - 10, i)]
-            rows.append({**base, "id": f"d{i}", "text": base["text"] + "\n\nUpdated with reporting from agencies."})
+            line = "Updated with reporting from agencies."
+            if "html" in base:
+                rows.append(
+                    {**base, "id": f"d{i}", "html": base["html"].replace("</article>", f"<p>{line}</p></article>")}
+                )
+            else:
+                rows.append({**base, "id": f"d{i}", "text": base["text"] + f"\n\n{line}"})
             continue
         paras = []
         for _ in range(4):
@@ -74,15 +82,19 @@ def synthetic_docs(n: int, *, seed: int = 7, words: int = 300) -> list[dict[str,
             paras.append(" ".join(sentences))
         if i % 3 == 0:
             paras.insert(2, QUOTES[(i // 3) % len(QUOTES)])
-        rows.append(
-            {
-                "id": f"d{i}",
-                "url": f"https://news{i % 7}.example/story/{i}",
-                "date": f"2025-0{1 + i % 9}-1{i % 10}",
-                "title": f"Story number {i}",
-                "text": "\n\n".join(paras),
-            }
-        )
+        row = {
+            "id": f"d{i}",
+            "url": f"https://news{i % 7}.example/story/{i}",
+            "date": f"2025-0{1 + i % 9}-1{i % 10}",
+            "title": f"Story number {i}",
+            "text": "\n\n".join(paras),
+        }
+        if html_every and i % html_every == html_every // 2:
+            body = "".join(f"<p>{p}</p>" for p in paras)
+            page = f"<html><head><title>Story number {i}</title></head><body><nav>Home | World</nav>"
+            row["html"] = page + f"<article><h1>Story number {i}</h1>{body}</article></body></html>"
+            del row["text"]
+        rows.append(row)
     return rows
 
 
@@ -292,3 +304,21 @@ def test_keys_cover_raw_bytes_and_config(tmp_path: Path) -> None:
     finally:
         c1.close()
         c2.close()
+
+
+def test_plain_text_is_prepared_again_and_its_finished_chunks_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without HTML, preparing is not checkpointed (it costs less than keying and saving
+    # it): the resumed run prepares every document again and finds the finished chunks.
+    inp = write_corpus(tmp_path / "in.jsonl", N, words=200, html_every=0)
+    run([str(inp)], tmp_path / "ref", CFG)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run([str(inp)], out, CFG, progress=interrupt_at("clean", 96))
+    assert saved_chunks(out / WORK_DIR, "prepare") == 0 and saved_chunks(out / WORK_DIR, "finish") >= 96 // 32
+    counting = Counting(monkeypatch)
+    res = run([str(inp)], out, CFG, resume=True)
+    assert output_bytes(out) == output_bytes(tmp_path / "ref")
+    assert counting.calls["prepare"] == N and counting.calls["finish"] <= N - 96 + CFG.chunk_docs
+    assert "prepare" not in res.reused_chunks and res.reused_chunks["finish"] >= 96 // 32
