@@ -11,17 +11,22 @@ functions (:func:`normalise_text`, :func:`strip_boilerplate`, :func:`extract_htm
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .boilerplate import Stripped, strip_boilerplate
-from .config import BoilerplateConfig, DedupConfig, PassageConfig, RunConfig
-from .dedup import deduplicate
-from .errors import ConfigError, CorpuskitError, InputError, OutputError
-from .extract import Extracted, extract_html
-from .normalise import fold_text, normalise_text
-from .passages import find_passages
-from .pipeline import RunResult, run
-from .readers import read_inputs
-from .records import Document, Passage, PassageRef, SourceSpan
+
+if TYPE_CHECKING:
+    from .boilerplate import Stripped, strip_boilerplate
+    from .config import BoilerplateConfig, DedupConfig, PassageConfig, RunConfig
+    from .dedup import deduplicate
+    from .errors import ConfigError, CorpuskitError, InputError, OutputError
+    from .extract import Extracted, extract_html
+    from .normalise import fold_text, normalise_text
+    from .passages import find_passages
+    from .pipeline import RunResult, run
+    from .readers import read_inputs
+    from .records import Document, Passage, PassageRef, SourceSpan
 
 __all__ = [
     "BoilerplateConfig",
@@ -49,3 +54,45 @@ __all__ = [
     "run",
     "strip_boilerplate",
 ]
+
+# The module of each name, imported on first use: ``import corpuskit`` (and with it every
+# ``corpuskit.x`` import, ``corpuskit --help`` included) does not load numba, numpy's
+# kernels and the stages, which take about half a second.
+_HOME = {
+    "Stripped": "boilerplate",
+    "strip_boilerplate": "boilerplate",
+    "BoilerplateConfig": "config",
+    "DedupConfig": "config",
+    "PassageConfig": "config",
+    "RunConfig": "config",
+    "deduplicate": "dedup",
+    "ConfigError": "errors",
+    "CorpuskitError": "errors",
+    "InputError": "errors",
+    "OutputError": "errors",
+    "Extracted": "extract",
+    "extract_html": "extract",
+    "fold_text": "normalise",
+    "normalise_text": "normalise",
+    "find_passages": "passages",
+    "RunResult": "pipeline",
+    "run": "pipeline",
+    "read_inputs": "readers",
+    "Document": "records",
+    "Passage": "records",
+    "PassageRef": "records",
+    "SourceSpan": "records",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value  # found directly next time
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -25,6 +25,26 @@ def test_help_and_module_entry() -> None:
     assert p.stdout.startswith("corpuskit ")
 
 
+def test_the_package_and_the_cli_import_light_and_every_public_name_resolves() -> None:
+    # `corpuskit --help` must not wait for numba and the stages; the public names are
+    # imported on first use, each from its module.
+    code = (
+        "import sys, corpuskit, corpuskit.cli\n"
+        "assert 'numba' not in sys.modules and 'corpuskit.pipeline' not in sys.modules, sorted(sys.modules)\n"
+        "from corpuskit import *\n"
+        "import corpuskit.pipeline, corpuskit.records\n"
+        "assert run is corpuskit.pipeline.run and corpuskit.Document is corpuskit.records.Document\n"
+        "assert set(corpuskit.__all__) <= set(dir(corpuskit))\n"
+        "try:\n"
+        "    corpuskit.nothing\n"
+        "except AttributeError as e:\n"
+        "    assert 'nothing' in str(e)\n"
+        "else:\n"
+        "    raise AssertionError\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_run_writes_outputs(tmp_path: Path) -> None:
     f = tmp_path / "in.jsonl"
     f.write_text(json.dumps({"id": "a", "text": BODY}) + "\nbroken\n")
