@@ -254,7 +254,7 @@ def test_the_warm_up_runs_both_corpus_stages(tmp_path: Path, monkeypatch: pytest
 
     monkeypatch.setattr(pipeline, "find_passages", find)
     monkeypatch.setattr(pipeline, "deduplicate", dedup)
-    pipeline._warm_corpus_stages(RunConfig(), tmp_path)
+    assert list(pipeline._warm_corpus_stages(RunConfig(), tmp_path)) == ["dedup", "passages"]
     stats, passages = found
     assert stats.near + stats.contained >= 1
     assert len(passages) == 1 and len(passages[0].sources) == 3
@@ -267,7 +267,7 @@ def test_a_failing_warm_up_does_not_fail_the_run(tmp_path: Path, monkeypatch: py
         raise OSError("no room for scratch files")
 
     monkeypatch.setattr(pipeline, "find_passages", broken)
-    pipeline._warm_corpus_stages(RunConfig(), tmp_path)  # returns: the real stage reports it
+    assert len(list(pipeline._warm_corpus_stages(RunConfig(), tmp_path))) == 2  # the real stage reports it
 
 
 _SHARING_CHECK = """
