@@ -113,12 +113,13 @@ def _tree_pss(pid: int) -> int:
     Taken again when a process started or ended while it was read: a parent read just
     before a fork counts its pages whole, and its new child then counts half of them
     again (one such sample read 596 MiB where the tree held about 450)."""
-    total = 0
+    total, pids = 0, _tree_pids(pid)
     for _ in range(10):
-        pids = _tree_pids(pid)
         total = sum(_pss(p) for p in pids)
-        if _tree_pids(pid) == pids:
+        after = _tree_pids(pid)
+        if after == pids:
             break
+        pids = after  # the process set read after is the one to sample next
     return total
 
 
