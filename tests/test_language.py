@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -8,7 +10,9 @@ from corpuskit.language import (
     _LATIN_RANGES,
     _LATIN_WORDS,
     _WORDS,
+    _cache_file,
     _factory,
+    _read_cache,
     detect_language,
     load_profiles,
     unload_profiles,
@@ -113,3 +117,67 @@ _LATIN_ALPHABET = st.sampled_from([chr(cp) for lo, hi in _LATIN_RANGES for cp in
 def test_latin_words_agree_on_any_latin_text(text: str) -> None:
     low = text.lower()
     assert _LATIN_WORDS.findall(low) == _WORDS.findall(low)
+
+
+def _fresh_factory() -> object:
+    unload_profiles()
+    return _factory()
+
+
+def test_the_profile_table_is_cached_and_read_back_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stock: object
+) -> None:
+    monkeypatch.setenv("CORPUSKIT_CACHE_DIR", str(tmp_path / "cache"))
+    try:
+        built = _fresh_factory()
+        files = list((tmp_path / "cache").glob("langdetect-profiles-*.marshal"))
+        assert len(files) == 1
+        read = _fresh_factory()
+        assert read is not built
+        assert read.langlist == built.langlist == stock.langlist  # type: ignore[attr-defined]
+        assert read.word_lang_prob_map == built.word_lang_prob_map  # type: ignore[attr-defined]
+        assert _probabilities(read, SENTENCES[3], 7, 3) == _probabilities(stock, SENTENCES[3], 7, 3)
+    finally:
+        unload_profiles()
+
+
+@pytest.mark.parametrize("damage", [b"", b"\x00garbage", b"N"])  # empty, bad marshal, marshalled None
+def test_a_damaged_profile_cache_is_built_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stock: object, damage: bytes
+) -> None:
+    monkeypatch.setenv("CORPUSKIT_CACHE_DIR", str(tmp_path))
+    try:
+        _fresh_factory()
+        (path,) = tmp_path.glob("langdetect-profiles-*.marshal")
+        path.write_bytes(damage)
+        again = _fresh_factory()
+        assert again.word_lang_prob_map.keys() == stock.word_lang_prob_map.keys()  # type: ignore[attr-defined]
+        assert detect_language(SENTENCES[1]) == ("fr", None)
+        assert _read_cache(path) is not None  # written whole again
+    finally:
+        unload_profiles()
+
+
+def test_profiles_load_where_no_cache_can_be_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+    monkeypatch.setenv("CORPUSKIT_CACHE_DIR", str(blocked / "cache"))
+    try:
+        _fresh_factory()
+        assert detect_language(SENTENCES[0]) == ("de", None)
+        assert list(tmp_path.iterdir()) == [blocked]  # no stray temporary file either
+    finally:
+        unload_profiles()
+
+
+def test_the_cache_key_follows_the_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORPUSKIT_CACHE_DIR", str(tmp_path / "cache"))
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "xx").write_text("{}")
+    first = _cache_file(str(profiles))
+    assert first is not None and first.parent == tmp_path / "cache"
+    assert _cache_file(str(profiles)) == first
+    (profiles / "xx").write_text("{ }")  # another size
+    assert _cache_file(str(profiles)) != first
+    assert _cache_file(str(tmp_path / "missing")) is None
