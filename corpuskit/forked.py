@@ -32,9 +32,15 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def worker_init(parent: int) -> None:
+def worker_init(parent: int, keep_freed: bool = False) -> None:
     """Workers ignore Ctrl-C (the main process stops them and reports once) and die with
-    the main process: a killed run must not leave workers behind holding its pipes."""
+    the main process: a killed run must not leave workers behind holding its pipes.
+
+    ``keep_freed``: the worker keeps the memory it frees (:func:`~corpuskit.memory.keep_freed_blocks`),
+    for one that does the same bounded work again and again (a chunk at a time): with the
+    main process's thresholds (:func:`~corpuskit.memory.map_large_blocks`) glibc hands the
+    top of the heap back after each chunk, and every page costs a fault again in the next.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         import ctypes
@@ -45,6 +51,8 @@ def worker_init(parent: int) -> None:
             pass
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
+    if keep_freed:
+        keep_freed_blocks()
 
 
 class _Child:
@@ -90,8 +98,7 @@ def _fork_child(fn: Callable[[Any], Any], tasks: Sequence[Any], first: int, sibl
             ours.close()
             for c in siblings:
                 c.conn.close()
-            worker_init(parent)
-            keep_freed_blocks()  # the child is gone once the map is done
+            worker_init(parent, keep_freed=True)  # the child is gone once the map is done
             _serve(theirs, fn, tasks, first)
         except BaseException:
             code = 1

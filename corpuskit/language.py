@@ -134,29 +134,38 @@ _CACHE_FORMAT = 1
 file changes the cache key too)."""
 
 
-def _cache_dir() -> Path:
+def _cache_dir() -> Path | None:
     """Where corpuskit keeps what it can rebuild: ``$CORPUSKIT_CACHE_DIR``, else
-    ``$XDG_CACHE_HOME/corpuskit``, else ``~/.cache/corpuskit``."""
+    ``$XDG_CACHE_HOME/corpuskit``, else ``~/.cache/corpuskit``; ``None`` (no cache) when
+    there is no home directory to put it in."""
     if root := os.environ.get("CORPUSKIT_CACHE_DIR"):
         return Path(root)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "corpuskit"
+    base = Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"))
+    return base / "corpuskit" if base.is_absolute() else None  # "~" stays when HOME is unknown
 
 
 def _cache_file(profiles_dir: str) -> Path | None:
-    """The cache file of the sparse table built from ``profiles_dir``, named by a key of
-    everything the table depends on: the profile files (name, size, mtime), this module
-    file, the format, and the Python version (marshal's format is not stable across
-    versions). ``None`` when the profiles cannot be listed (langdetect then reports why)."""
-    key = hashlib.blake2b(digest_size=12)
-    key.update(repr((_CACHE_FORMAT, _DENSE_FROM, sys.version_info[:2], marshal.version)).encode())
+    """The cache file of the sparse table built from ``profiles_dir``:
+    ``langdetect-profiles-<install>-<content>.marshal``. ``install`` names where the
+    profiles and this module are (and the Python version: marshal's format is not stable
+    across versions), ``content`` everything the table depends on there: the profile files
+    and this module (name, size, mtime) and the format. ``None`` when the profiles cannot
+    be listed (langdetect then reports why) or there is no cache directory."""
+    root = _cache_dir()
+    if root is None:
+        return None
     try:
         files = sorted(os.scandir(profiles_dir), key=lambda e: e.name)
         stats = [(e.name, e.stat()) for e in files] + [("", os.stat(__file__))]
     except OSError:
         return None
+    where = hashlib.blake2b(
+        repr((profiles_dir, __file__, sys.version_info[:2], marshal.version)).encode(), digest_size=6
+    )
+    what = hashlib.blake2b(repr((_CACHE_FORMAT, _DENSE_FROM)).encode(), digest_size=10)
     for name, st in stats:
-        key.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return _cache_dir() / f"langdetect-profiles-{key.hexdigest()}.marshal"
+        what.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return root / f"langdetect-profiles-{where.hexdigest()}-{what.hexdigest()}.marshal"
 
 
 def _read_cache(path: Path) -> tuple[list[str], dict[str, Any]] | None:
@@ -173,7 +182,8 @@ def _read_cache(path: Path) -> tuple[list[str], dict[str, Any]] | None:
 
 def _write_cache(path: Path, langlist: list[str], table: dict[str, Any]) -> None:
     """Write the cache atomically (concurrent runs each write a whole file, and the last
-    rename wins); a cache that cannot be written is no error: the next run builds again."""
+    rename wins), and remove the same install's older tables; a cache that cannot be
+    written is no error: the next run builds again."""
     tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -182,6 +192,10 @@ def _write_cache(path: Path, langlist: list[str], table: dict[str, Any]) -> None
             fh.write(marshal.dumps((langlist, table)))
         os.replace(tmp, path)
         tmp = None
+        install = path.name.rsplit("-", 1)[0]
+        for old in path.parent.glob(f"{install}-*.marshal"):
+            if old != path:
+                old.unlink(missing_ok=True)  # the same install's table before an upgrade
     except OSError:
         pass
     finally:

@@ -29,7 +29,7 @@ from .config import RunConfig
 from .dedup import DedupStats, SignatureBlocks, deduplicate
 from .errors import RejectedRecordError
 from .forked import stop_now, worker_init
-from .memory import long_lived, map_large_blocks, no_collection, release_memory
+from .memory import long_lived, map_large_blocks, no_collection, release_memory, reusing_freed_blocks
 from .passages import drop_passages, find_passages, park_units
 from .readers import Discovered, discover_inputs, estimate_input_bytes, make_unique, read_inputs
 from .records import Document, DupKind, Passage
@@ -232,7 +232,7 @@ class _Sharing:
         if self.pool is None and not self._thread.is_alive():
             if self._error is not None:
                 raise self._error
-            self.pool = _Workers(self.cfg.workers, start=True)
+            self.pool = _Workers(self.cfg.workers, start=True, keep_freed=True)
 
     def finish(self) -> _Workers:
         """The finishing pool, once everything is loaded (the input may have been read first)."""
@@ -320,10 +320,17 @@ class _Workers:
 
     ``multiprocessing.Pool`` waits forever for the result of a task whose worker died;
     ``ProcessPoolExecutor`` reports it (``BrokenProcessPool``), and we start a new pool.
+    ``keep_freed``: see :func:`~corpuskit.forked.worker_init`. The per-document pools keep
+    what they free: each of their chunks allocates about what the one before freed, and
+    handing it back and faulting it in again cost the two-worker benchmark's workers about
+    230,000 page faults and a second of system time (20,000 documents; 540,000 faults in
+    the whole run against 310,000 with it, measured). The passage helper does not: it
+    runs one task of large arrays, while deduplication brings the run to its peak.
     """
 
-    def __init__(self, workers: int, *, start: bool = False) -> None:
+    def __init__(self, workers: int, *, start: bool = False, keep_freed: bool = False) -> None:
         self.workers = workers
+        self.keep_freed = keep_freed
         self._ctx = multiprocessing.get_context("fork")
         self.pool = self._new()
         if start:
@@ -331,7 +338,9 @@ class _Workers:
 
     def _new(self) -> ProcessPoolExecutor:
         # Workers ignore Ctrl-C: the main process gets it, stops them and reports once.
-        return ProcessPoolExecutor(self.workers, mp_context=self._ctx, initializer=worker_init, initargs=(os.getpid(),))
+        return ProcessPoolExecutor(
+            self.workers, mp_context=self._ctx, initializer=worker_init, initargs=(os.getpid(), self.keep_freed)
+        )
 
     def restart(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -481,7 +490,7 @@ def _run(
     overlap = cfg.workers > 1 and cfg.dedup.enabled and cfg.passages.mode != "off" and index is None
     try:
         if cfg.workers > 1:
-            reading = _Workers(cfg.workers, start=True)
+            reading = _Workers(cfg.workers, start=True, keep_freed=True)
             sharing = _Sharing(cfg, freeze, helper=overlap)
         docs = _prepare(inputs, found, cfg, reading, timer, tick, stdin, ckpt, spill, sharing)
         if reading is not None:
@@ -718,15 +727,18 @@ def _finish(
             )
 
     warm = _warm_corpus_stages(cfg, ckpt.work_dir) if pool is not None else None
-    for n, chunk in enumerate(ckpt.map("finish", _finish_chunk, tasks(), _mapper(cfg, pool), spill)):
-        if cfg.strict:
-            _strict_check(chunk)
-        if sigs is not None:
-            sigs.take(chunk)
-        out.extend(chunk)
-        tick("clean", len(out))
-        if warm is not None and (n == 0 or not pending):  # the workers have chunks in hand
-            warm = warm if next(warm, None) else None  # the second step once every chunk is out
+    # In this process, as in the workers (:class:`_Workers`), what a chunk frees is kept
+    # for the next: 200,000 page faults fewer at 20,000 documents.
+    with reusing_freed_blocks() if pool is None else contextlib.nullcontext():
+        for n, chunk in enumerate(ckpt.map("finish", _finish_chunk, tasks(), _mapper(cfg, pool), spill)):
+            if cfg.strict:
+                _strict_check(chunk)
+            if sigs is not None:
+                sigs.take(chunk)
+            out.extend(chunk)
+            tick("clean", len(out))
+            if warm is not None and (n == 0 or not pending):  # the workers have chunks in hand
+                warm = warm if next(warm, None) else None  # the second step once every chunk is out
     timer.add("clean+lang+signatures", time.perf_counter() - t)
     return out
 

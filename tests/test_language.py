@@ -13,6 +13,7 @@ from corpuskit.language import (
     _cache_file,
     _factory,
     _read_cache,
+    _write_cache,
     detect_language,
     load_profiles,
     unload_profiles,
@@ -178,6 +179,33 @@ def test_the_cache_key_follows_the_profiles(tmp_path: Path, monkeypatch: pytest.
     first = _cache_file(str(profiles))
     assert first is not None and first.parent == tmp_path / "cache"
     assert _cache_file(str(profiles)) == first
-    (profiles / "xx").write_text("{ }")  # another size
-    assert _cache_file(str(profiles)) != first
+    other = tmp_path / "other-install"
+    other.mkdir()
+    (other / "xx").write_text("{}")
+    theirs = _cache_file(str(other))
+    assert theirs is not None and theirs != first
+    _write_cache(first, ["xx"], {"a": [0.5]})
+    _write_cache(theirs, ["xx"], {"a": [0.5]})
+    (profiles / "xx").write_text("{ }")  # another size: another table
+    second = _cache_file(str(profiles))
+    assert second is not None and second != first
+    _write_cache(second, ["xx"], {"a": [0.25]})
+    assert sorted((tmp_path / "cache").iterdir()) == sorted([second, theirs])  # the old one is gone
+    assert _read_cache(second) == (["xx"], {"a": [0.25]})
     assert _cache_file(str(tmp_path / "missing")) is None
+
+
+def test_the_cache_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import corpuskit.language as language
+
+    monkeypatch.setenv("CORPUSKIT_CACHE_DIR", str(tmp_path / "mine"))
+    assert language._cache_dir() == tmp_path / "mine"
+    monkeypatch.delenv("CORPUSKIT_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert language._cache_dir() == tmp_path / "xdg" / "corpuskit"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert language._cache_dir() == tmp_path / "home" / ".cache" / "corpuskit"
+    monkeypatch.setattr(language.os.path, "expanduser", lambda p: p)  # no home directory known
+    assert language._cache_dir() is None
+    assert _cache_file(str(tmp_path)) is None
