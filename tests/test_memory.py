@@ -81,7 +81,7 @@ def test_no_collection_restores_the_collector_even_on_error(enabled: bool) -> No
         gc.enable()
 
 
-_REUSE_CHECK = """
+_MAPPED = """
 import ctypes
 import numpy as np
 from corpuskit.memory import _glibc, map_large_blocks, reusing_freed_blocks
@@ -99,7 +99,11 @@ def mapped_on_its_own(nbytes):
     after = info().hblkhd
     del block
     return after - before
+"""
 
+_REUSE_CHECK = (
+    _MAPPED
+    + """
 size = 3 << 19  # 1.5 MiB
 map_large_blocks()  # as a run sets it: each large block is mapped on its own
 assert mapped_on_its_own(size) >= size
@@ -109,9 +113,35 @@ map_large_blocks()
 assert mapped_on_its_own(4 * size) >= 4 * size  # larger than any block the heap kept
 print("ok")
 """
+)
+
+_POOL_CHECK = (
+    _MAPPED
+    + """
+from corpuskit.pipeline import _Workers
+
+def in_worker():
+    return mapped_on_its_own(3 << 19)
+
+map_large_blocks()  # as a run sets it before it forks its pools
+kept, plain = _Workers(1, start=True, keep_freed=True), _Workers(1, start=True)
+try:
+    assert kept.pool.submit(in_worker).result() == 0  # from its heap
+    assert plain.pool.submit(in_worker).result() >= 3 << 19  # mapped, and handed back when freed
+finally:
+    kept.shutdown()
+    plain.shutdown()
+print("ok")
+"""
+)
 
 
 @pytest.mark.skipif(_glibc("mallinfo2") is None, reason="glibc 2.33+ only")
 def test_freed_blocks_are_reused_inside_the_block() -> None:
     # In a process of its own: what the heap holds depends on everything run before.
     assert run_alone(_REUSE_CHECK) == "ok"
+
+
+@pytest.mark.skipif(_glibc("mallinfo2") is None, reason="glibc 2.33+ only")
+def test_pool_workers_asked_to_keep_freed_blocks_reuse_them() -> None:
+    assert run_alone(_POOL_CHECK) == "ok"
