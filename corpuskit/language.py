@@ -61,9 +61,9 @@ def _sparse_factory() -> Any:
     4.58 ms a text, 150 texts of the memory benchmark's corpus, best of seven).
 
     The table is built once and kept in a cache file (:func:`_cache_file`, in
-    :func:`_cache_dir`): reading it back takes 0.06 s, building it from langdetect's 55
-    JSON profiles 0.48 s, paid by every run that meets a text that is not clearly English
-    and by every run with workers (the main process loads the profiles for them).
+    :func:`_cache_dir`): loading it takes 0.08 s, building it from langdetect's 55 JSON
+    profiles 0.4-0.5 s, paid by every run that meets a text that is not clearly English and
+    by every run with workers (the main process loads the profiles for them).
     """
     from langdetect.detector import Detector
     from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
