@@ -101,9 +101,6 @@ def recall_params(similarity: float, num_perm: int, recall: float = 0.99) -> tup
 
 
 _FNV_PRIME = np.uint64(0x100000001B3)
-_FM1 = np.uint64(0xFF51AFD7ED558CCD)
-_FM2 = np.uint64(0xC4CEB9FE1A85EC53)
-_U33 = np.uint64(33)
 
 
 def band_keys(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
@@ -117,12 +114,7 @@ def band_keys(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         for c in range(block.shape[1]):
             h = (h ^ block[:, c].astype(np.uint64)) * _FNV_PRIME
-        h ^= h >> _U33
-        h *= _FM1
-        h ^= h >> _U33
-        h *= _FM2
-        h ^= h >> _U33
-    return h
+    return _sig.fmix_array(h)
 
 
 # Pending pair keys merged into the result once they reach this many (bounded memory).

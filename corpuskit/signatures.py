@@ -333,6 +333,17 @@ def _shingle_hashes_numpy(text: str, n: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         for t in range(width):
             h = h * _U_MIX + words[t : t + m]
+    return fmix_array(h)
+
+
+def fmix_array(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finaliser over a ``uint64`` array, in place (it wraps around,
+    as the compiled kernels' does): each input bit then flips about half the output bits.
+
+    >>> hex(int(fmix_array(np.array([1], dtype=np.uint64))[0]))
+    '0xb456bcfc34c2cb2c'
+    """
+    with np.errstate(over="ignore"):
         h ^= h >> _U33
         h *= _U_FM1
         h ^= h >> _U33
