@@ -24,7 +24,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
 
-from .memory import anything_frozen, keep_freed_blocks, reusing_freed_blocks
+from .memory import anything_frozen, keep_freed_blocks, reusing_freed_blocks, usual_blocks
 
 __all__ = ["REAPER", "fork_map", "stop_now", "thread_map", "worker_init"]
 
@@ -40,6 +40,8 @@ def worker_init(parent: int, keep_freed: bool = False) -> None:
     for one that does the same bounded work again and again (a chunk at a time): with the
     main process's thresholds (:func:`~corpuskit.memory.map_large_blocks`) glibc hands the
     top of the heap back after each chunk, and every page costs a fault again in the next.
+    Otherwise it has those thresholds (:func:`~corpuskit.memory.usual_blocks`), also when
+    forked while the main process keeps what it frees.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
@@ -53,6 +55,8 @@ def worker_init(parent: int, keep_freed: bool = False) -> None:
         os._exit(1)
     if keep_freed:
         keep_freed_blocks()
+    else:
+        usual_blocks()
 
 
 class _Child:

@@ -17,6 +17,7 @@ __all__ = [
     "no_collection",
     "release_memory",
     "reusing_freed_blocks",
+    "usual_blocks",
 ]
 
 _M_TRIM_THRESHOLD = -1  # mallopt parameters (glibc malloc.h)
@@ -94,10 +95,17 @@ def reusing_freed_blocks() -> Iterator[None]:
     try:
         yield
     finally:
-        if (mallopt := _glibc("mallopt")) is not None:
-            mallopt(_M_MMAP_THRESHOLD, _large if _large is not None else _GLIBC_DEFAULT)
-            mallopt(_M_TRIM_THRESHOLD, _GLIBC_DEFAULT)
+        usual_blocks()
         release_memory()
+
+
+def usual_blocks() -> None:
+    """The thresholds :func:`map_large_blocks` set (glibc's initial ones if it was never
+    called): for a process forked inside :func:`reusing_freed_blocks` that must not keep
+    what it frees."""
+    if (mallopt := _glibc("mallopt")) is not None:
+        mallopt(_M_MMAP_THRESHOLD, _large if _large is not None else _GLIBC_DEFAULT)
+        mallopt(_M_TRIM_THRESHOLD, _GLIBC_DEFAULT)
 
 
 _blocks_frozen = 0  # long_lived blocks whose objects are frozen now

@@ -31,7 +31,7 @@ from .errors import RejectedRecordError
 from .forked import stop_now, worker_init
 from .memory import long_lived, map_large_blocks, no_collection, release_memory, reusing_freed_blocks
 from .passages import drop_passages, find_passages, park_units
-from .readers import Discovered, discover_inputs, estimate_input_bytes, make_unique, read_inputs
+from .readers import Discovered, JsonlBlock, discover_inputs, estimate_input_bytes, make_unique, read_inputs
 from .records import Document, DupKind, Passage
 from .report import ReportPage
 from .spill import TextSpill
@@ -356,14 +356,20 @@ class _Workers:
 def _isolate(fn: Callable[[Any], Any], task: tuple[Any, ...], workers: _Workers) -> Any:
     """Re-run a chunk whose worker died one document at a time; reject the ones that kill it.
 
-    A :class:`Keyed` chunk is not checkpointed then (a crash is not a result to keep)."""
+    A :class:`Keyed` chunk is not checkpointed then (a crash is not a result to keep). A
+    :class:`~corpuskit.readers.JsonlBlock` is split into its lines here, each parsed by a
+    worker of its own."""
     keyed = isinstance(fn, Keyed)
     if isinstance(fn, Keyed):
         _key, extra, docs, payload = task
+        if isinstance(payload[0], JsonlBlock):
+            docs = payload[0].records(payload[1].max_doc_bytes, defer=True)
         fn = Keyed(fn.fn, fn.stage, None, fn.spill)
         tasks = [("", extra, [doc], ([doc], *payload[1:])) for doc in docs]
     else:
         docs = task[0]
+        if isinstance(docs, JsonlBlock):
+            docs = docs.records(task[1].max_doc_bytes, defer=True)
         tasks = [([doc], *task[1:]) for doc in docs]
     out: list[Document] = []
     for doc, one in zip(docs, tasks, strict=True):
@@ -633,18 +639,49 @@ def _prepare(
     )
     docs: list[Document] = []
     seen_ids: dict[str, int] = {}
-    tasks = ((chunk, b"", (chunk, cfg)) for chunk in chunks(reader, cfg.chunk_docs))
-    for chunk in ckpt.map("prepare", prepare_documents, tasks, _mapper(cfg, pool), spill, _holds_html):
-        for d in chunk:
-            make_unique(d, seen_ids)
-        if cfg.strict:
-            _strict_check(chunk)
-        docs.extend(chunk)
-        tick("read", len(docs))
-        if sharing is not None:
-            sharing.poll()
+    tasks = _prepare_tasks(reader, cfg)
+    # What a block or a chunk frees is kept for the next (the megabyte read, the task and
+    # result buffers): 80,000 page faults fewer at 20,000 documents, with workers or without.
+    # The processes forked meanwhile set their own (:func:`~corpuskit.forked.worker_init`).
+    with reusing_freed_blocks():
+        for chunk in ckpt.map("prepare", prepare_documents, tasks, _mapper(cfg, pool), spill, _holds_html):
+            for d in chunk:
+                d.order = len(docs)
+                make_unique(d, seen_ids)
+                docs.append(d)
+            if cfg.strict:
+                _strict_check(chunk)
+            tick("read", len(docs))
+            if sharing is not None:
+                sharing.poll()
     timer.add("read+extract", time.perf_counter() - t)
     return docs
+
+
+def _prepare_tasks(
+    reader: Iterable[Document | JsonlBlock], cfg: RunConfig
+) -> Iterator[tuple[list[Document], bytes, tuple[list[Document] | JsonlBlock, RunConfig]]]:
+    """The reader's records in chunks (:func:`~corpuskit.stages.chunks`), and each
+    :class:`~corpuskit.readers.JsonlBlock` a task of its own, with no input records: its
+    lines are split by the worker, and such a task is never checkpointed."""
+    items = iter(reader)
+    block: JsonlBlock | None = None
+
+    def run() -> Iterator[Document]:  # the records up to the next block
+        nonlocal block
+        for item in items:
+            if isinstance(item, JsonlBlock):
+                block = item
+                return
+            yield item
+
+    while True:
+        for chunk in chunks(run(), cfg.chunk_docs):
+            yield chunk, b"", (chunk, cfg)
+        if block is None:
+            return
+        yield [], b"", (block, cfg)
+        block = None
 
 
 def _holds_html(docs: Sequence[Document]) -> bool:

@@ -33,8 +33,9 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, overload
 
+import numpy as np
 import orjson
 
 from .config import DEFAULT_MAX_COMPRESSION_RATIO, DEFAULT_MAX_INPUT_BYTES
@@ -44,6 +45,7 @@ from .records import Document
 __all__ = [
     "Decoded",
     "Discovered",
+    "JsonlBlock",
     "Limits",
     "decode_bytes",
     "detect_format",
@@ -627,12 +629,15 @@ class _Transcoded(io.RawIOBase):
         return n
 
 
-def _open_stream(raw: IO[bytes], limits: Limits, *, max_line: int | None = None) -> tuple[io.BufferedReader, _Metered]:
+def _open_stream(
+    raw: IO[bytes], limits: Limits, *, max_line: int | None = None, packed: bool = True
+) -> tuple[io.BufferedReader, _Metered]:
     """Wrap ``raw`` (a file or stdin): counted, decompressed if it is gzip, bzip2, xz or
-    zstd (told by its first bytes), metered, buffered."""
+    zstd (told by its first bytes, unless ``packed`` is false: ``raw`` is read from the
+    middle of a file), metered, buffered."""
     disk = _Counted(raw)
     peek: io.BufferedReader = io.BufferedReader(disk, _CHUNK)
-    metered = _Metered(_unpacked(peek), limits, disk, max_line=max_line)
+    metered = _Metered(_unpacked(peek) if packed else peek, limits, disk, max_line=max_line)
     return io.BufferedReader(metered, _CHUNK), metered
 
 
@@ -679,6 +684,32 @@ def _first_bytes(stream: Any, n: int = 4096) -> bytes:
 # ---------------------------------------------------------------- readers
 
 
+@overload
+def read_inputs(
+    inputs: Iterable[str],
+    *,
+    max_doc_bytes: int,
+    stdin: IO[bytes] | None = None,
+    discovered: Discovered | None = None,
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+    max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO,
+    defer_parsing: Literal[False] = False,
+) -> Iterator[Document]: ...
+
+
+@overload
+def read_inputs(
+    inputs: Iterable[str],
+    *,
+    max_doc_bytes: int,
+    stdin: IO[bytes] | None = None,
+    discovered: Discovered | None = None,
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+    max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO,
+    defer_parsing: Literal[True],
+) -> Iterator[Document | JsonlBlock]: ...
+
+
 def read_inputs(
     inputs: Iterable[str],
     *,
@@ -688,7 +719,7 @@ def read_inputs(
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
     max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO,
     defer_parsing: bool = False,
-) -> Iterator[Document]:
+) -> Iterator[Document] | Iterator[Document | JsonlBlock]:
     """Yield one :class:`Document` per input record, in input order. Never raises for bad
     data: unreadable files, corrupt or oversized records come out ``rejected``.
 
@@ -698,27 +729,39 @@ def read_inputs(
     ``doc.order`` is the record's position in the whole input; ids are made unique (a
     repeated id gets ``~2``, ``~3`` ... and keeps the original in ``meta["given_id"]``).
 
-    With ``defer_parsing``, a JSONL line comes out as it was read (``raw_kind ==
-    "jsonl"``, ``raw`` its bytes, id ``path:line``) for :func:`parse_deferred` to parse
-    later (:func:`~corpuskit.stages.prepare_document` does, so a pool's workers parse side
-    by side instead of the reading process alone), and ids are not made unique here: the
-    caller passes every record, parsed, in order, to :func:`make_unique`.
+    With ``defer_parsing``, JSONL is left for the caller's workers to split and parse side
+    by side instead of the reading process alone. A JSONL line comes out as it was read
+    (``raw_kind == "jsonl"``, ``raw`` its bytes, id ``path:line``) for
+    :func:`parse_deferred` to parse later (:func:`~corpuskit.stages.prepare_document`
+    does), and a run of whole lines of a plain JSONL file comes out as one
+    :class:`JsonlBlock`, whose :meth:`~JsonlBlock.records` are the records those lines
+    make. Records are then neither numbered nor made unique here: the caller passes every
+    one, parsed, in order, to :func:`make_unique`, and sets ``doc.order``.
     """
     found = discovered if discovered is not None else discover_inputs(inputs)  # now: errors surface here
     limits = Limits(max_doc_bytes, max_input_bytes, max_compression_ratio)
-    return _read_all(found.files, limits, stdin, defer_parsing)
+    if defer_parsing:
+        return _read_deferred(found.files, limits, stdin)
+    return _read_all(found.files, limits, stdin)
 
 
-def _read_all(files: list[tuple[str, str]], limits: Limits, stdin: IO[bytes] | None, defer: bool) -> Iterator[Document]:
+def _read_all(files: list[tuple[str, str]], limits: Limits, stdin: IO[bytes] | None) -> Iterator[Document]:
     seen_ids: dict[str, int] = {}
     order = 0
     for path, arg in files:
-        for doc in _read_one(path, explicit=path == arg, limits=limits, stdin=stdin, defer=defer):
-            if not defer:
-                make_unique(doc, seen_ids)
+        for doc in _read_one(path, explicit=path == arg, limits=limits, stdin=stdin):
+            assert isinstance(doc, Document)
+            make_unique(doc, seen_ids)
             doc.order = order
             order += 1
             yield doc
+
+
+def _read_deferred(
+    files: list[tuple[str, str]], limits: Limits, stdin: IO[bytes] | None
+) -> Iterator[Document | JsonlBlock]:
+    for path, arg in files:
+        yield from _read_one(path, explicit=path == arg, limits=limits, stdin=stdin, defer=True)
 
 
 def make_unique(doc: Document, seen: dict[str, int]) -> None:
@@ -762,7 +805,7 @@ def _reject(path: str, reason: str, *, line: int | None = None, doc_id: str | No
 
 def _read_one(
     path: str, *, explicit: bool, limits: Limits, stdin: IO[bytes] | None, defer: bool = False
-) -> Iterator[Document]:
+) -> Iterator[Document | JsonlBlock]:
     if path == "-":
         stream, _ = _open_stream(stdin if stdin is not None else _stdin(), limits)
         yield from _read_jsonl(stream, "-", limits, defer)
@@ -801,8 +844,11 @@ def _read_one(
         if fmt == "binary" and packed:
             fmt = _sniff_packed(f, path, limits)
         if fmt == "jsonl":
-            stream, _ = _open_stream(f, limits)
-            yield from _read_jsonl(stream, path, limits, defer)
+            if defer and not packed and stat.S_ISREG(st.st_mode) and st.st_size <= limits.max_input_bytes:
+                yield from _jsonl_blocks(f, path, limits)
+            else:
+                stream, _ = _open_stream(f, limits)
+                yield from _read_jsonl(stream, path, limits, defer)
         elif fmt == "warc":
             yield from _read_warc(f, path, limits)
         elif fmt == "binary":
@@ -852,15 +898,16 @@ def _read_page(f: IO[bytes], path: str, fmt: str, max_doc_bytes: int) -> Documen
     return doc
 
 
-def _iter_lines(fh: io.BufferedReader, limit: int) -> Iterator[tuple[int, bytes | None, str | None]]:
-    """Yield ``(line_no, line, error)`` for every line that is not blank.
+def _iter_lines(fh: io.BufferedReader, limit: int, first: int = 1) -> Iterator[tuple[int, bytes | None, str | None]]:
+    """Yield ``(line_no, line, error)`` for every line that is not blank, the first
+    numbered ``first``.
 
     A line over ``limit`` bytes is skipped, not read whole. Runs of blank lines are skipped
     a buffer at a time, so a file of a billion newlines costs seconds, not hours. An error
     with a reason that is not about one line's size ends the file: the stream is corrupt,
     truncated, or over a whole-file limit.
     """
-    lineno = 0
+    lineno = first - 1
     while True:
         lineno += 1
         try:
@@ -1147,9 +1194,127 @@ def _read_jsonl(fh: io.BufferedReader, path: str, limits: Limits, defer: bool = 
         for lineno, line, err, n in _iter_array(fh, limits.max_doc_bytes):
             yield _line_record(path, lineno, line, err, defer, f"{path}#{n}" if n else f"{path}:{lineno}")
         return
-    limit = limits.max_doc_bytes
-    for lineno, line, err in _join_objects(_iter_lines(fh, limit), limit):  # blank lines are not records
+    yield from _jsonl_lines(fh, path, limits.max_doc_bytes, defer)
+
+
+def _jsonl_lines(fh: io.BufferedReader[Any], path: str, limit: int, defer: bool, first: int = 1) -> Iterator[Document]:
+    """The records of JSON lines from ``fh`` (blank lines are not records), the first line
+    numbered ``first``."""
+    for lineno, line, err in _join_objects(_iter_lines(fh, limit, first), limit):
         yield _line_record(path, lineno, line, err, defer, f"{path}:{lineno}")
+
+
+_BLOCK = 1 << 20
+"""Bytes of whole JSONL lines per :class:`JsonlBlock` (about 250 news articles)."""
+
+_LINE_END_OK = np.zeros(256, dtype=bool)
+_LINE_END_OK[[ord("}"), ord("\n")]] = True  # a line ending "}", or a blank line
+_SPACE_BYTE = np.zeros(256, dtype=bool)
+_SPACE_BYTE[list(_WHITESPACE)] = True
+
+
+@dataclass(frozen=True, slots=True)
+class JsonlBlock:
+    """Whole lines of a JSONL file, their first numbered ``first_line``, read but not yet
+    split (:func:`read_inputs` with ``defer_parsing``): a pool's workers split and parse
+    them side by side, and the reading process only finds where a megabyte of lines ends.
+
+    The records are those the file's lines make read one by one: a block starts where no
+    object written over several lines is open, and ends so (:func:`_closed_lines`).
+    """
+
+    path: str
+    first_line: int
+    data: bytes
+
+    def records(self, max_doc_bytes: int, *, defer: bool = False) -> list[Document]:
+        """The records of these lines; with ``defer``, JSON lines left unparsed
+        (:func:`parse_deferred`), as :func:`read_inputs` gives them."""
+        fh = io.BufferedReader(io.BytesIO(self.data), _CHUNK)
+        return list(_jsonl_lines(fh, self.path, max_doc_bytes, defer, self.first_line))
+
+
+def _closed_lines(data: bytes) -> bool:
+    """Whether every line of ``data`` that is not blank ends (before trailing spaces) with
+    ``}``. Such a line never opens an object written over several lines
+    (:func:`_opens_object`), so where no object is open before these lines, none is after
+    them: what follows reads the same from here as from the start of the file.
+
+    >>> _closed_lines(b'{"a": 1}\\n\\n{"b": {"c": 2}}  \\r\\n')
+    True
+    >>> _closed_lines(b'{"a": 1}\\n{\\n  "b": 2\\n}\\n')
+    False
+    """
+    a = np.frombuffer(data, dtype=np.uint8)
+    if not len(a):
+        return True
+    ends = np.flatnonzero(a == 10)
+    if not len(ends) or ends[-1] != len(a) - 1:
+        ends = np.append(ends, len(a))  # a last line without its newline
+    before = a[np.maximum(ends - 1, 0)]
+    odd = ~_LINE_END_OK[before] & (ends > 0)
+    if not odd.any():
+        return True
+    if not _SPACE_BYTE[before[odd]].all():
+        return False
+    for k in np.flatnonzero(odd).tolist():  # lines ending in spaces: look at them
+        start = int(ends[k - 1]) + 1 if k else 0
+        line = data[start : int(ends[k])].rstrip()
+        if line and line[-1:] != b"}":
+            return False
+    return True
+
+
+def _jsonl_blocks(f: IO[bytes], path: str, limits: Limits) -> Iterator[Document | JsonlBlock]:
+    """A plain JSONL file (regular, not compressed, no bigger than its limit) as
+    :class:`JsonlBlock` items, read by the megabyte. Where the lines of a block are not
+    all :func:`_closed_lines` (an object written over several lines, say), the rest of the
+    file is read line by line from the block's start, as :func:`_read_jsonl` would have.
+    A block naming an ``html`` field comes out as its deferred lines: extraction is worth
+    checkpointing, and the caller saves chunks of such records. The head of the file is
+    looked at as :func:`_read_jsonl` does: one with a byte-order mark or holding a JSON
+    array is read as that function reads it.
+    """
+    limit = limits.max_doc_bytes
+    try:
+        head = f.read(_CHUNK)
+        f.seek(0)
+    except OSError as e:
+        yield _reject(path, f"unreadable: {e.strerror or e}", line=1, fmt="jsonl")
+        return
+    if head.startswith(tuple(bom for bom, _ in _BOMS)) or head.lstrip()[:1] == b"[":
+        stream, _ = _open_stream(f, limits)
+        yield from _read_jsonl(stream, path, limits, True)
+        return
+    line, at, carry = 1, 0, b""
+    while True:
+        try:
+            more = f.read(_BLOCK)
+        except OSError:
+            break  # read line by line from here, which reports it
+        data = carry + more if carry else more
+        if not data:
+            return
+        if at + len(data) > limits.max_input_bytes:
+            break  # the file grew while read: line by line from here
+        end = data.rfind(b"\n") + 1 if more else len(data)
+        if not end:
+            if len(data) > limit + _BLOCK:
+                break  # a line too long to hold: skipped line by line from here
+            carry = data
+            continue
+        block, carry = data[:end], data[end:]
+        if not _closed_lines(block):
+            break
+        if b'"html"' in block:
+            yield from JsonlBlock(path, line, block).records(limit, defer=True)
+        else:
+            yield JsonlBlock(path, line, block)
+        line += block.count(b"\n")
+        at += end
+    f.seek(at)
+    stream, _ = _open_stream(f, limits, packed=False)
+    yield from _jsonl_lines(stream, path, limit, True, line)
 
 
 def _line_record(path: str, lineno: int, line: bytes | None, err: str | None, defer: bool, doc_id: str) -> Document:

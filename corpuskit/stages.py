@@ -24,7 +24,7 @@ from .dedup import text_key, word_count
 from .extract import extract_html
 from .language import detect_language
 from .normalise import fold_text, is_normal_join, normalise_text
-from .readers import Decoded, decode_bytes, parse_deferred, text_encoding
+from .readers import Decoded, JsonlBlock, decode_bytes, parse_deferred, text_encoding
 from .records import Document
 from .signatures import minhash_signature
 
@@ -189,9 +189,12 @@ def _finish(doc: Document, cfg: RunConfig, template: frozenset[int]) -> Document
     return doc
 
 
-def prepare_documents(args: tuple[list[Document], RunConfig]) -> list[Document]:
-    """Batch wrapper for worker pools (one pickled task per chunk, not per document)."""
+def prepare_documents(args: tuple[list[Document] | JsonlBlock, RunConfig]) -> list[Document]:
+    """Batch wrapper for worker pools (one pickled task per chunk, not per document); a
+    :class:`~corpuskit.readers.JsonlBlock` is split into its records here."""
     docs, cfg = args
+    if isinstance(docs, JsonlBlock):
+        docs = docs.records(cfg.max_doc_bytes)
     return [prepare_document(d, cfg) for d in docs]
 
 

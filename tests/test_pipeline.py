@@ -179,6 +179,37 @@ def test_a_worker_that_dies_rejects_its_record_not_the_run(tmp_path: Path, monke
     assert res.counts["read"] == 3
 
 
+def test_a_worker_that_dies_splitting_a_block_rejects_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A JSONL file goes to the reading workers as blocks of lines they split and parse
+    (:class:`~corpuskit.readers.JsonlBlock`). When one dies on a record, the block is split
+    here and its lines retried one by one: only the line that kills a worker is rejected,
+    by file and line."""
+    import os
+    import signal
+
+    from corpuskit import stages
+
+    main_pid = os.getpid()
+    real = stages.prepare_document
+
+    def deadly(doc, cfg):  # type: ignore[no-untyped-def]
+        boom = doc.id == "boom" or (isinstance(doc.raw, bytes) and b'"boom"' in doc.raw)  # parsed, or a line
+        if boom and os.getpid() != main_pid:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(doc, cfg)
+
+    monkeypatch.setattr(stages, "prepare_document", deadly)
+    f = tmp_path / "in.jsonl"
+    f.write_text("".join(json.dumps({"id": i, "text": f"{i} {ARTICLE}"}) + "\n" for i in ("a", "boom", "c")))
+    res = run([str(f)], tmp_path / "out", RunConfig(workers=2))
+    docs = {d["id"]: d for d in _docs(tmp_path / "out")}
+    assert set(docs) == {"a", f"{f}:2", "c"}
+    dead = docs[f"{f}:2"]
+    assert dead["status"] == "rejected" and "worker process died" in dead["reject_reason"]
+    assert dead["source_line"] == 2 and docs["a"]["status"] == "kept" and docs["c"]["status"] == "duplicate"
+    assert res.counts["read"] == 3
+
+
 def test_a_document_crosses_to_a_worker_and_back_whole(tmp_path: Path) -> None:
     """Records are pickled into worker processes and back (by their constructor, which is
     faster): every field survives, a parked text included."""

@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from corpuskit import readers
 from corpuskit.errors import InputError
 from corpuskit.readers import (
+    JsonlBlock,
     decode_bytes,
     detect_format,
     discover_inputs,
@@ -30,6 +32,14 @@ def read(*paths: Path | str, stdin: bytes | None = None, limit: int = LIMIT) -> 
             [str(p) for p in paths], max_doc_bytes=limit, stdin=io.BytesIO(stdin) if stdin is not None else None
         )
     )
+
+
+def read_deferred(path: Path, limit: int = LIMIT) -> list:
+    """``read_inputs`` with ``defer_parsing``, each :class:`JsonlBlock` split into its lines."""
+    out: list = []
+    for item in read_inputs([str(path)], max_doc_bytes=limit, defer_parsing=True):
+        out.extend(item.records(limit, defer=True) if isinstance(item, JsonlBlock) else [item])
+    return out
 
 
 def test_formats_by_extension_and_sniffing() -> None:
@@ -379,7 +389,7 @@ def test_pretty_objects_and_json_lines_come_back_whole(items: list[tuple[dict[st
     with tempfile.TemporaryDirectory() as d:
         f = Path(d) / "objects.jsonl"
         f.write_bytes("\n".join(chunks).encode() + b"\n")
-        got = list(read_inputs([str(f)], max_doc_bytes=LIMIT, defer_parsing=True))
+        got = read_deferred(f)
     starts = [1 + sum(c.count("\n") + 1 for c in chunks[:i]) for i in range(len(chunks))]
     assert [(json.loads(doc.raw), doc.source_line) for doc in got] == [
         (obj, line) for (obj, _), line in zip(items, starts, strict=True)
@@ -401,14 +411,12 @@ def test_array_elements_come_back_whole_wherever_the_buffer_cuts(
     buffer: each element read is the element written."""
     import tempfile
 
-    from corpuskit import readers
-
     data = json.dumps(items, indent=indent, ensure_ascii=False).encode()
     with tempfile.TemporaryDirectory() as d, pytest.MonkeyPatch.context() as m:
         m.setattr(readers, "_CHUNK", chunk)
         f = Path(d) / "items.json"
         f.write_bytes(data)
-        got = list(read_inputs([str(f)], max_doc_bytes=LIMIT, defer_parsing=True))
+        got = read_deferred(f)
     if not items:
         assert got == [] or not data.startswith(b"[{")
         return
@@ -469,3 +477,59 @@ def test_a_zstd_bomb_stops_at_the_ratio() -> None:
         bomb.write_bytes(pyzstd.compress(b'{"text": "x"}\n' + b"\n" * (80 << 20)))
         docs = read(bomb)
     assert docs[0].status != "rejected" and "decompression bomb" in (docs[-1].reject_reason or "")
+
+
+_LINE_KINDS = st.one_of(
+    st.builds(lambda t: json.dumps({"text": t}, ensure_ascii=False), st.text(max_size=30)),
+    st.builds(lambda t: json.dumps({"title": "a}", "html": f"<p>{t}</p>"}), st.text(max_size=20)),
+    st.builds(lambda t: json.dumps({"text": t, "x": {"y": [1]}}, indent=2), st.text(max_size=20)),
+    st.builds(lambda t: json.dumps({"text": t}) + " \t", st.text(max_size=10)),
+    st.builds(lambda t: json.dumps({"text": t}) + "\r", st.text(max_size=10)),
+    st.builds(lambda n: json.dumps({"text": "x" * n}), st.integers(150, 400)),  # over the limit below
+    st.sampled_from(["", "   ", "\r", "not json", "{", '{"text": "open', "}", "[1, 2]", '  {"text": "in"}']),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_LINE_KINDS, max_size=12), st.booleans(), st.integers(1, 300))
+def test_blocks_make_the_records_the_lines_make(lines: list[str], newline_at_end: bool, block: int) -> None:
+    """Read in blocks of whole lines (split by the workers, :class:`JsonlBlock`), a JSONL
+    file gives exactly the records it gives read line by line: wherever the blocks end,
+    with objects written over several lines, blank lines, lines over the limit, lines
+    that are not JSON, and ``html`` records (which come out one by one)."""
+    import tempfile
+
+    from corpuskit.readers import make_unique, parse_deferred
+
+    limit = 200
+    data = "\n".join(lines).encode() + (b"\n" if newline_at_end else b"")
+    with tempfile.TemporaryDirectory() as d, pytest.MonkeyPatch.context() as m:
+        m.setattr(readers, "_BLOCK", block)
+        f = Path(d) / "lines.jsonl"
+        f.write_bytes(data)
+        by_line = list(read_inputs([str(f)], max_doc_bytes=limit))
+        items = list(read_inputs([str(f)], max_doc_bytes=limit, defer_parsing=True))
+    by_block = []
+    for item in items:
+        if isinstance(item, JsonlBlock):
+            assert b'"html"' not in item.data
+            by_block.extend(item.records(limit))
+        else:
+            by_block.append(parse_deferred(item))
+    seen: dict[str, int] = {}
+    for doc in by_block:
+        make_unique(doc, seen)  # as the pipeline does, and the reader when it parses
+
+    def key(doc: object) -> tuple:
+        return tuple(
+            getattr(doc, k) for k in ("id", "source_line", "status", "reject_reason", "raw", "raw_kind", "meta")
+        )
+
+    assert [key(doc) for doc in by_block] == [key(doc) for doc in by_line]
+    if data.startswith(b"["):
+        return
+    whole = sum(len(item.data) for item in items if isinstance(item, JsonlBlock))
+    physical = data.split(b"\n")
+    closed = all(line.rstrip().endswith(b"}") or not line.strip() for line in physical)
+    if closed and max(map(len, physical)) <= limit + block and b'"html"' not in data:
+        assert whole == len(data)  # nothing was read line by line
