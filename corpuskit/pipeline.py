@@ -360,17 +360,15 @@ def _isolate(fn: Callable[[Any], Any], task: tuple[Any, ...], workers: _Workers)
     :class:`~corpuskit.readers.JsonlBlock` is split into its lines here, each parsed by a
     worker of its own."""
     keyed = isinstance(fn, Keyed)
+    payload = task[3] if keyed else task  # (documents or a block, config, ...)
+    docs = payload[0]
+    if isinstance(docs, JsonlBlock):
+        docs = docs.records(payload[1].max_doc_bytes, defer=True)
     if isinstance(fn, Keyed):
-        _key, extra, docs, payload = task
-        if isinstance(payload[0], JsonlBlock):
-            docs = payload[0].records(payload[1].max_doc_bytes, defer=True)
         fn = Keyed(fn.fn, fn.stage, None, fn.spill)
-        tasks = [("", extra, [doc], ([doc], *payload[1:])) for doc in docs]
+        tasks = [("", task[1], [doc], ([doc], *payload[1:])) for doc in docs]
     else:
-        docs = task[0]
-        if isinstance(docs, JsonlBlock):
-            docs = docs.records(task[1].max_doc_bytes, defer=True)
-        tasks = [([doc], *task[1:]) for doc in docs]
+        tasks = [([doc], *payload[1:]) for doc in docs]
     out: list[Document] = []
     for doc, one in zip(docs, tasks, strict=True):
         workers.restart()
