@@ -1187,7 +1187,7 @@ def _read_jsonl(fh: io.BufferedReader, path: str, limits: Limits, defer: bool = 
                 fh = io.BufferedReader(_Transcoded(fh, enc), _CHUNK)
             break
     try:
-        array = fh.peek(_CHUNK)[:_CHUNK].lstrip()[:1] == b"["
+        array = _starts_array(fh.peek(_CHUNK)[:_CHUNK])
     except (_StreamStop, *_STREAM_ERRORS):
         array = False  # the line reader meets the error again and reports it
     if array:  # the N-th element without an id of its own is path#N
@@ -1195,6 +1195,12 @@ def _read_jsonl(fh: io.BufferedReader, path: str, limits: Limits, defer: bool = 
             yield _line_record(path, lineno, line, err, defer, f"{path}#{n}" if n else f"{path}:{lineno}")
         return
     yield from _jsonl_lines(fh, path, limits.max_doc_bytes, defer)
+
+
+def _starts_array(head: bytes) -> bool:
+    """Whether a JSONL file whose first bytes (after any byte-order mark) are ``head`` is
+    one JSON array (:func:`_iter_array`) rather than lines."""
+    return head.lstrip()[:1] == b"["
 
 
 def _jsonl_lines(fh: io.BufferedReader[Any], path: str, limit: int, defer: bool, first: int = 1) -> Iterator[Document]:
@@ -1282,7 +1288,7 @@ def _jsonl_blocks(f: IO[bytes], path: str, limits: Limits) -> Iterator[Document 
     except OSError as e:
         yield _reject(path, f"unreadable: {e.strerror or e}", line=1, fmt="jsonl")
         return
-    if head.startswith(tuple(bom for bom, _ in _BOMS)) or head.lstrip()[:1] == b"[":
+    if head.startswith(tuple(bom for bom, _ in _BOMS)) or _starts_array(head):
         stream, _ = _open_stream(f, limits)
         yield from _read_jsonl(stream, path, limits, True)
         return
