@@ -73,9 +73,11 @@ document text for ``--passages drop``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import heapq
 import itertools
+import queue
 import tempfile
 import zlib
 from bisect import bisect_right
@@ -84,7 +86,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -633,11 +634,13 @@ class _Signed:
     def groups(self) -> int:
         return -(-self.num_perm // self.rows)
 
-    def group(self, g: int) -> np.ndarray:
-        """Columns ``g * rows`` onwards of every unit's signature, ``(units, width)``."""
+    def group(self, g: int, buf: np.ndarray | None = None) -> np.ndarray:
+        """Columns ``g * rows`` onwards of every unit's signature, ``(units, width)``; read
+        into ``buf`` (``uint32``, room for ``units * rows``) when given."""
         c0 = g * self.rows
         width = min(self.rows, self.num_perm - c0)
-        out = np.empty((sum(self.sizes), width), dtype=np.uint32)
+        units = sum(self.sizes)
+        out = np.empty((units, width), dtype=np.uint32) if buf is None else buf[: units * width].reshape(units, width)
         base = u0 = 0
         fd = self.fh.fileno()
         for n in self.sizes:
@@ -1093,19 +1096,31 @@ def _has_bit(bitset: np.ndarray, f: np.uint64) -> bool:
     return bool(bitset[f >> np.uint64(3)] & (np.uint8(1) << np.uint8(f & np.uint64(7))))
 
 
+def _filter_bits(nunits: int) -> int:
+    """Bits of :func:`_band_keys_with_ids`'s bit filters: about 8 per unit (few buckets
+    of units alone in theirs collide), from 2**10 to 2**30."""
+    fbits = 10
+    while fbits < 30 and (1 << fbits) < 8 * nunits:
+        fbits += 1
+    return fbits
+
+
 @jit
-def _band_keys_with_ids(cols: np.ndarray, band: int, bits: int, live: np.ndarray) -> np.ndarray:
+def _band_keys_with_ids(
+    cols: np.ndarray, band: int, bits: int, live: np.ndarray, once: np.ndarray, twice: np.ndarray
+) -> np.ndarray:
     # Band keys (bucket above ``bits``, unit id in the low ``bits``) of the ``live`` units
     # that may share their bucket: a first pass marks buckets seen twice in a bit filter
     # (exact for the buckets that are shared, a few singletons slip through), so the sort
     # that follows sees a fraction of the units. A unit alone in its bucket pairs with none.
+    # ``once`` and ``twice`` are the filters' bytes (:func:`_filter_bits`), cleared here.
     low = np.uint64((1 << bits) - 1)
-    fbits = 10
-    while fbits < 30 and (1 << fbits) < 8 * cols.shape[0]:
+    fbits = 3
+    while (1 << fbits) < 8 * once.shape[0]:
         fbits += 1
     fshift = np.uint64(64 - fbits)
-    once = np.zeros((1 << fbits) >> 3, dtype=np.uint8)
-    twice = np.zeros((1 << fbits) >> 3, dtype=np.uint8)
+    once[:] = 0
+    twice[:] = 0
     for u in range(cols.shape[0]):
         if live[u]:
             f = (_band_key(cols, u, band) & ~low) >> fshift
@@ -1129,8 +1144,8 @@ def _band_keys_with_ids(cols: np.ndarray, band: int, bits: int, live: np.ndarray
 
 
 @jit
-def _agree_counts(cols: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    out = np.zeros(lo.shape[0], dtype=np.uint16)
+def _add_agreeing(cols: np.ndarray, lo: np.ndarray, hi: np.ndarray, out: np.ndarray) -> None:
+    # out[k] += how many of ``cols``' columns pair k (units lo[k], hi[k]) agrees on
     for k in range(lo.shape[0]):
         a = lo[k]
         b = hi[k]
@@ -1138,12 +1153,31 @@ def _agree_counts(cols: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarra
         for j in range(cols.shape[1]):
             if cols[a, j] == cols[b, j]:
                 c += 1
-        out[k] = c
-    return out
+        out[k] += c
 
 
-def _agree_in_group(signed: _Signed, lo: np.ndarray, hi: np.ndarray, g: int) -> np.ndarray:
-    return _agree_counts(signed.group(g), lo, hi)
+class _Buffers:
+    """What each thread of :func:`_candidate_pairs` works in, used again for every band:
+    one group's columns and a band's two bit filters (:func:`_band_keys_with_ids`). This
+    process maps every large array anew (:func:`~corpuskit.memory.map_large_blocks`), and
+    fresh arrays for each band cost a page fault per 4 KiB written: 72,000 faults at
+    20,000 documents, a third of the stage's time (and the two threads faulted on one
+    address space at once). ``take`` hands out a set no other thread holds."""
+
+    def __init__(self, signed: _Signed, nunits: int, sets: int) -> None:
+        nbytes = (1 << _filter_bits(nunits)) >> 3
+        self.free: queue.SimpleQueue[tuple[np.ndarray, np.ndarray, np.ndarray]] = queue.SimpleQueue()
+        for _ in range(sets):
+            cols = np.empty(nunits * signed.rows, dtype=np.uint32)
+            self.free.put((cols, np.empty(nbytes, dtype=np.uint8), np.empty(nbytes, dtype=np.uint8)))
+
+    @contextlib.contextmanager
+    def take(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        held = self.free.get()
+        try:
+            yield held
+        finally:
+            self.free.put(held)
 
 
 @jit
@@ -1155,6 +1189,27 @@ def _split_pairs(flat: np.ndarray, n: int, like: np.ndarray) -> tuple[np.ndarray
         lo[k] = flat[k] // n
         hi[k] = flat[k] % n
     return lo, hi
+
+
+def _agreeing(signed: _Signed, lo: np.ndarray, hi: np.ndarray, buffers: _Buffers, threads: int) -> np.ndarray:
+    """How many signature values each pair ``(lo[k], hi[k])`` agrees on, a column group at a
+    time; each thread adds its groups to a count of its own (``uint16``: num_perm <= 512)."""
+    counts: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
+    for _ in range(max(1, threads)):
+        counts.put(np.zeros(lo.shape[0], dtype=np.uint16))
+
+    def add_group(g: int) -> None:
+        with buffers.take() as (cols, _, _):
+            mine = counts.get()
+            _add_agreeing(signed.group(g, cols), lo, hi, mine)
+            counts.put(mine)
+
+    for _ in thread_map(add_group, range(signed.groups), threads):
+        pass
+    total = counts.get()
+    while not counts.empty():
+        total += counts.get()
+    return total
 
 
 def _candidate_pairs(
@@ -1178,10 +1233,13 @@ def _candidate_pairs(
     passes = -(-nunits // _PAIR_PASS_UNITS)
     id_type = np.zeros(0, dtype=np.int32 if nunits < 2**31 else np.int64)
 
+    buffers = _Buffers(signed, nunits, max(1, threads))
+
     def band_keys(band: int) -> np.ndarray:
         # The unit id in the low bits makes every key distinct, so a plain sort gives
         # one deterministic order (units by id within a bucket).
-        keys = _band_keys_with_ids(signed.group(band), band, bits, live)
+        with buffers.take() as (cols, once, twice):
+            keys = _band_keys_with_ids(signed.group(band, cols), band, bits, live, once, twice)
         keys.sort()
         return keys
 
@@ -1217,9 +1275,7 @@ def _candidate_pairs(
         del found
         lo, hi = _split_pairs(flat, nunits, id_type)
         del flat
-        agree = np.zeros(lo.shape[0], dtype=np.uint16)  # num_perm <= 512
-        for counts in thread_map(partial(_agree_in_group, signed, lo, hi), range(signed.groups), threads):
-            agree += counts
+        agree = _agreeing(signed, lo, hi, buffers, threads)
         keep = agree >= ESTIMATE_SHARE * cfg.threshold * cfg.num_perm
         kept.append((lo[keep], hi[keep]))
         del lo, hi, agree

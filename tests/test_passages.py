@@ -710,6 +710,32 @@ def test_scratch_directory_that_cannot_be_written(tmp_path: Path) -> None:
         find_passages(_lookalike(), PassageConfig(), scratch_dir=tmp_path / "missing")
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_agreement_counted_by_column_group_on_threads(tmp_path: Path, threads: int) -> None:
+    """Pairs' agreeing signature values, counted a column group at a time on threads that
+    each keep a count of their own, in buffers used again group after group, are the
+    plain count; the last group may be narrower than the rest."""
+    import tempfile
+
+    from corpuskit.spill import pwrite_all
+
+    rng = np.random.default_rng(3)
+    num_perm, rows, sizes = 20, 3, [7, 12, 5]  # groups of 3 columns, the last of 2
+    sigs = rng.integers(0, 4, size=(sum(sizes), num_perm), dtype=np.uint32)  # many agree
+    with tempfile.TemporaryFile(dir=tmp_path) as fh:
+        signed = P._Signed(fh, sizes, num_perm, rows)
+        u0 = 0
+        for n in sizes:  # laid out as _sign_units writes them
+            for g in range(signed.groups):
+                cols = np.ascontiguousarray(sigs[u0 : u0 + n, g * rows : (g + 1) * rows])
+                pwrite_all(fh.fileno(), cols, (u0 * num_perm + n * g * rows) * 4)
+            u0 += n
+        lo = rng.integers(0, u0, size=500).astype(np.int32)
+        hi = rng.integers(0, u0, size=500).astype(np.int32)
+        got = P._agreeing(signed, lo, hi, P._Buffers(signed, u0, threads), threads)
+    assert got.tolist() == (sigs[lo] == sigs[hi]).sum(axis=1).tolist()
+
+
 def test_band_keys_with_ids_are_lsh_band_keys_of_shared_buckets() -> None:
     """The kernel yields the LSH band key (with the unit id below) of every live unit whose
     bucket another live unit shares; singletons it lets through are few and harmless (a
@@ -724,11 +750,16 @@ def test_band_keys_with_ids_are_lsh_band_keys_of_shared_buckets() -> None:
     live = rng.random(5000) < 0.9
     bits = 13
     low = np.uint64((1 << bits) - 1)
+    # The bit filters are used again from band to band: what the last band left in them
+    # (here: every bit set) must not leak into the next.
+    nbytes = (1 << P._filter_bits(5000)) >> 3
+    once, twice = np.full(nbytes, 255, dtype=np.uint8), np.full(nbytes, 255, dtype=np.uint8)
     for band in range(3):
         keys = (band_keys(sigs, band, 2) & ~low) | np.arange(5000, dtype=np.uint64)
         buckets = Counter((keys[live] & ~low).tolist())
         shared = [int(k) for k, ok in zip(keys, live, strict=True) if ok and buckets[int(k) & ~int(low)] > 1]
-        got = P._band_keys_with_ids(np.ascontiguousarray(sigs[:, 2 * band : 2 * band + 2]), band, bits, live)
+        cols = np.ascontiguousarray(sigs[:, 2 * band : 2 * band + 2])
+        got = P._band_keys_with_ids(cols, band, bits, live, once, twice)
         assert set(shared) <= set(got.tolist()) <= set(keys[live].tolist())
         assert np.all(np.diff((got & low).astype(np.int64)) > 0)  # in unit order
         assert len(got) - len(shared) < 0.1 * live.sum()
