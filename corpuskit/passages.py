@@ -1158,18 +1158,28 @@ def _add_agreeing(cols: np.ndarray, lo: np.ndarray, hi: np.ndarray, out: np.ndar
 
 class _Buffers:
     """What each thread of :func:`_candidate_pairs` works in, used again for every band:
-    one group's columns and a band's two bit filters (:func:`_band_keys_with_ids`). This
-    process maps every large array anew (:func:`~corpuskit.memory.map_large_blocks`), and
-    fresh arrays for each band cost a page fault per 4 KiB written: 72,000 faults at
-    20,000 documents, a third of the stage's time (and the two threads faulted on one
-    address space at once). ``take`` hands out a set no other thread holds."""
+    one group's columns and, with ``filters``, a band's two bit filters
+    (:func:`_band_keys_with_ids`). This process maps every large array anew
+    (:func:`~corpuskit.memory.map_large_blocks`), and fresh arrays for each band cost a page
+    fault per 4 KiB written: 72,000 faults at 20,000 documents, a third of the step's time
+    (and the two threads faulted on one address space at once). ``take`` hands out a set
+    no other thread holds; the sets are let go when the ``with`` block ends, before the
+    step's largest arrays (the pairs) are made."""
 
-    def __init__(self, signed: _Signed, nunits: int, sets: int) -> None:
-        nbytes = (1 << _filter_bits(nunits)) >> 3
+    def __init__(self, signed: _Signed, sets: int, *, filters: bool) -> None:
+        units = sum(signed.sizes)
+        nbytes = (1 << _filter_bits(units)) >> 3 if filters else 0
         self.free: queue.SimpleQueue[tuple[np.ndarray, np.ndarray, np.ndarray]] = queue.SimpleQueue()
         for _ in range(sets):
-            cols = np.empty(nunits * signed.rows, dtype=np.uint32)
+            cols = np.empty(units * signed.rows, dtype=np.uint32)
             self.free.put((cols, np.empty(nbytes, dtype=np.uint8), np.empty(nbytes, dtype=np.uint8)))
+
+    def __enter__(self) -> _Buffers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        while not self.free.empty():
+            self.free.get()
 
     @contextlib.contextmanager
     def take(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -1191,21 +1201,22 @@ def _split_pairs(flat: np.ndarray, n: int, like: np.ndarray) -> tuple[np.ndarray
     return lo, hi
 
 
-def _agreeing(signed: _Signed, lo: np.ndarray, hi: np.ndarray, buffers: _Buffers, threads: int) -> np.ndarray:
+def _agreeing(signed: _Signed, lo: np.ndarray, hi: np.ndarray, threads: int) -> np.ndarray:
     """How many signature values each pair ``(lo[k], hi[k])`` agrees on, a column group at a
     time; each thread adds its groups to a count of its own (``uint16``: num_perm <= 512)."""
     counts: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
     for _ in range(max(1, threads)):
         counts.put(np.zeros(lo.shape[0], dtype=np.uint16))
+    with _Buffers(signed, max(1, threads), filters=False) as buffers:
 
-    def add_group(g: int) -> None:
-        with buffers.take() as (cols, _, _):
-            mine = counts.get()
-            _add_agreeing(signed.group(g, cols), lo, hi, mine)
-            counts.put(mine)
+        def add_group(g: int) -> None:
+            with buffers.take() as (cols, _, _):
+                mine = counts.get()
+                _add_agreeing(signed.group(g, cols), lo, hi, mine)
+                counts.put(mine)
 
-    for _ in thread_map(add_group, range(signed.groups), threads):
-        pass
+        for _ in thread_map(add_group, range(signed.groups), threads):
+            pass
     total = counts.get()
     while not counts.empty():
         total += counts.get()
@@ -1233,9 +1244,7 @@ def _candidate_pairs(
     passes = -(-nunits // _PAIR_PASS_UNITS)
     id_type = np.zeros(0, dtype=np.int32 if nunits < 2**31 else np.int64)
 
-    buffers = _Buffers(signed, nunits, max(1, threads))
-
-    def band_keys(band: int) -> np.ndarray:
+    def band_keys(band: int, buffers: _Buffers) -> np.ndarray:
         # The unit id in the low bits makes every key distinct, so a plain sort gives
         # one deterministic order (units by id within a bucket).
         with buffers.take() as (cols, once, twice):
@@ -1243,39 +1252,42 @@ def _candidate_pairs(
         keys.sort()
         return keys
 
-    sorted_keys = band_keys
+    stored_keys: Callable[[int], np.ndarray] | None = None
     if passes > 1:
         # Each band's sorted keys are made once and every pass reads them back: hashing
         # and sorting every unit again per pass made the bands cost passes times more.
         fh = scratch.new()
         where: list[tuple[int, int]] = []
         at = 0
-        for keys in thread_map(band_keys, range(bands), threads):
-            pwrite_all(fh.fileno(), keys, at)
-            where.append((at, keys.shape[0]))
-            at += keys.nbytes
+        with _Buffers(signed, max(1, threads), filters=True) as buffers:
+            for keys in thread_map(lambda band: band_keys(band, buffers), range(bands), threads):
+                pwrite_all(fh.fileno(), keys, at)
+                where.append((at, keys.shape[0]))
+                at += keys.nbytes
 
-        def stored_keys(band: int) -> np.ndarray:
+        def read_keys(band: int) -> np.ndarray:
             keys = np.empty(where[band][1], dtype=np.uint64)
             pread_into(fh.fileno(), keys, where[band][0])
             return keys
 
-        sorted_keys = stored_keys
+        stored_keys = read_keys
 
     kept: list[tuple[np.ndarray, np.ndarray]] = []
     for part in range(passes):
-
-        def band_pairs(band: int, part: int = part) -> np.ndarray:
-            return _bucket_pairs(sorted_keys(band), bits, unit_doc, BUCKET_CAP, nunits, part, passes)
-
         found = _PairSet()
-        for pairs in thread_map(band_pairs, range(bands), threads):
-            found.add(pairs)
+        with _Buffers(signed, max(1, threads) if stored_keys is None else 0, filters=True) as buffers:
+
+            def band_pairs(band: int, part: int = part, buffers: _Buffers = buffers) -> np.ndarray:
+                keys = band_keys(band, buffers) if stored_keys is None else stored_keys(band)
+                return _bucket_pairs(keys, bits, unit_doc, BUCKET_CAP, nunits, part, passes)
+
+            for pairs in thread_map(band_pairs, range(bands), threads):
+                found.add(pairs)
         flat = found.sorted()  # each pair once
         del found
         lo, hi = _split_pairs(flat, nunits, id_type)
         del flat
-        agree = _agreeing(signed, lo, hi, buffers, threads)
+        agree = _agreeing(signed, lo, hi, threads)
         keep = agree >= ESTIMATE_SHARE * cfg.threshold * cfg.num_perm
         kept.append((lo[keep], hi[keep]))
         del lo, hi, agree

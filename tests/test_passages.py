@@ -732,7 +732,7 @@ def test_agreement_counted_by_column_group_on_threads(tmp_path: Path, threads: i
             u0 += n
         lo = rng.integers(0, u0, size=500).astype(np.int32)
         hi = rng.integers(0, u0, size=500).astype(np.int32)
-        got = P._agreeing(signed, lo, hi, P._Buffers(signed, u0, threads), threads)
+        got = P._agreeing(signed, lo, hi, threads)
     assert got.tolist() == (sigs[lo] == sigs[hi]).sum(axis=1).tolist()
 
 
