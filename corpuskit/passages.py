@@ -1370,6 +1370,7 @@ def _minhash(sh: np.ndarray, keep: np.ndarray, off: np.ndarray, perms: np.ndarra
     out = np.empty((nu, p), dtype=np.uint32)
     best_in = np.empty(p, dtype=np.uint64)
     best_all = np.empty(p, dtype=np.uint64)
+    mul, mask, sample_mul, sample_mask = perms[0].copy(), perms[1].copy(), perms[2].copy(), perms[3].copy()
     for u in range(nu):
         for j in range(p):
             best_in[j] = top
@@ -1377,12 +1378,19 @@ def _minhash(sh: np.ndarray, keep: np.ndarray, off: np.ndarray, perms: np.ndarra
         for s in range(off[u], off[u + 1]):
             x0 = sh[s]
             k = keep[s]
-            for j in range(p):
-                x = (x0 ^ perms[1, j]) * perms[0, j]
-                if x < best_all[j]:
-                    best_all[j] = x
-                if x < best_in[j] and (k == top or (x0 ^ perms[3, j]) * perms[2, j] < k):
-                    best_in[j] = x
+            if k == top:
+                # Every permutation takes this shingle: a plain minimum, with no branch
+                # (the loop compiles to vector code). ``best_all`` is only read where
+                # ``best_in`` stayed empty, which a shingle taken everywhere rules out.
+                for j in range(p):
+                    x = (x0 ^ mask[j]) * mul[j]
+                    best_in[j] = x if x < best_in[j] else best_in[j]
+            else:
+                for j in range(p):
+                    x = (x0 ^ mask[j]) * mul[j]
+                    best_all[j] = x if x < best_all[j] else best_all[j]
+                    if x < best_in[j] and (x0 ^ sample_mask[j]) * sample_mul[j] < k:
+                        best_in[j] = x
         for j in range(p):
             # A unit whose every shingle sat this permutation out keeps its plain minimum.
             b = best_in[j] if best_in[j] != top else best_all[j]
