@@ -307,10 +307,9 @@ def detect_format(path: str, head: bytes) -> str:
         head = _first_bytes(_unpacked(io.BufferedReader(io.BytesIO(head))))
         if not head:  # bz2 and zstd give nothing before a whole block; or corrupt
             return "binary"
-    for bom, enc in _BOMS:
-        if head.startswith(bom):
-            head = head[len(bom) :].decode(enc, errors="ignore").encode("utf-8")
-            break
+    if (found := _bom(head)) is not None:
+        bom, enc = found
+        head = head[len(bom) :].decode(enc, errors="ignore").encode("utf-8")
     h = head.lstrip()
     if h.startswith(b"WARC/"):
         return "warc"
@@ -334,6 +333,16 @@ _BOMS = (
     (b"\xfe\xff", "utf-16-be"),
 )
 _CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or 13 < b < 32)
+
+
+def _bom(head: bytes) -> tuple[bytes, str] | None:
+    """The byte-order mark ``head`` starts with and its encoding, or ``None`` (the UTF-32
+    marks are tried before the UTF-16 ones they start with).
+
+    >>> _bom(b"\\xff\\xfe\\x00\\x00{"), _bom(b"\\xff\\xfe{\\x00"), _bom(b"{")
+    ((b'\\xff\\xfe\\x00\\x00', 'utf-32-le'), (b'\\xff\\xfe', 'utf-16-le'), None)
+    """
+    return next(((bom, enc) for bom, enc in _BOMS if head.startswith(bom)), None)
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -377,9 +386,9 @@ def decode_bytes(data: bytes, *, html: bool = False) -> Decoded | None:
     >>> decode_bytes("caf\\u00e9 ".encode() + "na\\u00efve".encode("cp1252")).text
     'café naïve'
     """
-    for bom, enc in _BOMS:
-        if data.startswith(bom):
-            return Decoded(data[len(bom) :].decode(enc, errors="replace"), enc)
+    if (found := _bom(data)) is not None:
+        bom, enc = found
+        return Decoded(data[len(bom) :].decode(enc, errors="replace"), enc)
     utf16 = _utf16_without_bom(data)
     if utf16 is not None:
         return Decoded(data.decode(utf16, errors="replace"), utf16)
@@ -1180,12 +1189,11 @@ def _read_jsonl(fh: io.BufferedReader, path: str, limits: Limits, defer: bool = 
     except _STREAM_ERRORS as e:
         yield _reject(path, f"truncated or corrupt stream: {type(e).__name__}: {e}", line=1, fmt=fmt)
         return
-    for bom, enc in _BOMS:
-        if head.startswith(bom):
-            fh.read(len(bom))
-            if enc != "utf-8":  # UTF-16/32 JSONL: re-encode so lines split on real newlines
-                fh = io.BufferedReader(_Transcoded(fh, enc), _CHUNK)
-            break
+    if (found := _bom(head)) is not None:
+        bom, enc = found
+        fh.read(len(bom))
+        if enc != "utf-8":  # UTF-16/32 JSONL: re-encode so lines split on real newlines
+            fh = io.BufferedReader(_Transcoded(fh, enc), _CHUNK)
     try:
         array = _starts_array(fh.peek(_CHUNK)[:_CHUNK])
     except (_StreamStop, *_STREAM_ERRORS):
@@ -1288,7 +1296,7 @@ def _jsonl_blocks(f: IO[bytes], path: str, limits: Limits) -> Iterator[Document 
     except OSError as e:
         yield _reject(path, f"unreadable: {e.strerror or e}", line=1, fmt="jsonl")
         return
-    if head.startswith(tuple(bom for bom, _ in _BOMS)) or _starts_array(head):
+    if _bom(head) is not None or _starts_array(head):
         stream, _ = _open_stream(f, limits)
         yield from _read_jsonl(stream, path, limits, True)
         return
