@@ -1032,10 +1032,11 @@ def _iter_array(fh: io.BufferedReader, limit: int) -> Iterator[tuple[int, bytes 
         w.skip(_BETWEEN)
         w.pos += 1  # the "[" that _read_jsonl saw
         while True:
+            ended = w.line_at(w.pos)  # the line of the "[" or of the end of the last element
             w.skip(_BETWEEN)
             first = w.buf[w.pos : w.pos + 1]
-            if not first:
-                yield w.line_at(w.pos), None, "truncated JSON array: no closing ]", 0
+            if not first:  # named by the array's last line, not by one past the file's end
+                yield ended, None, "truncated JSON array: no closing ] after this line", 0
                 return
             if first == b"]":  # what follows, if anything, is read as JSON lines
                 w.pos += 1

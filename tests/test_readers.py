@@ -310,9 +310,18 @@ def test_a_bad_json_array_is_rejected_where_it_goes_wrong(tmp_path: Path) -> Non
     assert _records(cut)[1:] == [
         (f"{cut}:1", "rejected", 1, f"truncated JSON array: an element is not closed ({cut}:1)")
     ]
+    # An array the file never closes is named by its last line (not by the line after the
+    # file's end), the "[" when it has no element.
+    unclosed = "truncated JSON array: no closing ] after this line"
     open_ = tmp_path / "open.json"
     open_.write_text('[{"text": "whole"},\n')
-    assert _records(open_)[1:] == [(f"{open_}:2", "rejected", 2, f"truncated JSON array: no closing ] ({open_}:2)")]
+    assert _records(open_)[1:] == [(f"{open_}:1", "rejected", 1, f"{unclosed} ({open_}:1)")]
+    later = tmp_path / "later.json"
+    later.write_text('\n[\n{"text": "one"},\n{"text": "two"}\n\n , \n\n')
+    assert _records(later)[2:] == [(f"{later}:4", "rejected", 4, f"{unclosed} ({later}:4)")]
+    bare = tmp_path / "bare.jsonl"
+    bare.write_text("[\n\n")
+    assert _records(bare) == [(f"{bare}:1", "rejected", 1, f"{unclosed} ({bare}:1)")]
 
 
 def test_json_lines_after_an_array_are_read_as_lines(tmp_path: Path) -> None:
@@ -421,6 +430,35 @@ def test_array_elements_come_back_whole_wherever_the_buffer_cuts(
         assert got == [] or not data.startswith(b"[{")
         return
     assert [json.loads(doc.raw) for doc in got] == items
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.dictionaries(st.sampled_from(["text", "id"]), st.text(min_size=1), min_size=1), min_size=1, max_size=4),
+    st.sampled_from([None, 0, 2]),
+    st.data(),
+    st.sampled_from(["", "\n", "\n\n", " \r\n ", ",\n"]),
+    st.integers(1, 40),
+)
+def test_a_cut_array_names_only_lines_the_file_has(
+    items: list[dict[str, str]], indent: int | None, data: st.DataObject, tail: str, chunk: int
+) -> None:
+    """A JSON array cut anywhere (a download that stopped), whitespace after the cut: every
+    record, the one saying what is wrong included, names a line the file has."""
+    import tempfile
+
+    whole = json.dumps(items, indent=indent, ensure_ascii=False).encode()
+    cut = whole[: data.draw(st.integers(1, len(whole)))] + tail.encode()
+    lines = cut.count(b"\n") + (not cut.endswith(b"\n"))
+    with tempfile.TemporaryDirectory() as d, pytest.MonkeyPatch.context() as m:
+        m.setattr(readers, "_CHUNK", chunk)
+        f = Path(d) / "items.jsonl"
+        f.write_bytes(cut)
+        got = read_deferred(f)
+    assert got or not cut.strip()
+    for doc in got:
+        assert doc.source_line is not None, doc.reject_reason
+        assert 1 <= doc.source_line <= lines, (doc.source_line, lines, doc.reject_reason)
 
 
 def _packers() -> dict[str, Callable[[bytes], bytes]]:
