@@ -111,7 +111,7 @@ from .dedup import linked_roots, parse_date
 from .errors import OutputError
 from .forked import fork_map, thread_map
 from .lsh import recall_params
-from .memory import release_memory
+from .memory import release_memory, reusing_freed_blocks
 from .normalise import fold_text
 from .records import Document, Passage, PassageRef, SourceSpan
 from .signatures import count_common_k
@@ -2117,9 +2117,12 @@ def find_passages(
         if early is not None:
             n_units, freq, where = early
         else:
-            n_units, where, scan_fh, counts = _scan_units(sel, cfg, scratch)
-            freq = _Frequent(*counts.over(DF_DAMP))
-            del counts
+            # One thread counting: what each buffer of shingles frees is kept for the next
+            # (mapped anew, the buffers cost 28,000 page faults at 20,000 documents).
+            with reusing_freed_blocks():
+                n_units, where, scan_fh, counts = _scan_units(sel, cfg, scratch)
+                freq = _Frequent(*counts.over(DF_DAMP))
+                del counts
         release_memory()  # each phase's arrays are let go before the next allocates its own
         signed, state_fh, state_at, live = _sign_units(where, n_units, freq, df_common, cfg, scratch, workers)
         del freq
