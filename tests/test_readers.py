@@ -405,6 +405,18 @@ def test_pretty_objects_and_json_lines_come_back_whole(items: list[tuple[dict[st
     ]
 
 
+def _read_in_chunks(data: bytes, name: str, chunk: int) -> list:
+    """``data`` read from a file called ``name`` with a read buffer of ``chunk`` bytes (a
+    Hypothesis test cannot take pytest's per-test fixtures)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d, pytest.MonkeyPatch.context() as m:
+        m.setattr(readers, "_CHUNK", chunk)
+        f = Path(d) / name
+        f.write_bytes(data)
+        return read_deferred(f)
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     st.lists(
@@ -418,14 +430,8 @@ def test_array_elements_come_back_whole_wherever_the_buffer_cuts(
 ) -> None:
     """Strings holding brackets, quotes and escapes, elements cut anywhere by the read
     buffer: each element read is the element written."""
-    import tempfile
-
     data = json.dumps(items, indent=indent, ensure_ascii=False).encode()
-    with tempfile.TemporaryDirectory() as d, pytest.MonkeyPatch.context() as m:
-        m.setattr(readers, "_CHUNK", chunk)
-        f = Path(d) / "items.json"
-        f.write_bytes(data)
-        got = read_deferred(f)
+    got = _read_in_chunks(data, "items.json", chunk)
     if not items:
         assert got == [] or not data.startswith(b"[{")
         return
@@ -445,16 +451,10 @@ def test_a_cut_array_names_only_lines_the_file_has(
 ) -> None:
     """A JSON array cut anywhere (a download that stopped), whitespace after the cut: every
     record, the one saying what is wrong included, names a line the file has."""
-    import tempfile
-
     whole = json.dumps(items, indent=indent, ensure_ascii=False).encode()
     cut = whole[: data.draw(st.integers(1, len(whole)))] + tail.encode()
     lines = cut.count(b"\n") + (not cut.endswith(b"\n"))
-    with tempfile.TemporaryDirectory() as d, pytest.MonkeyPatch.context() as m:
-        m.setattr(readers, "_CHUNK", chunk)
-        f = Path(d) / "items.jsonl"
-        f.write_bytes(cut)
-        got = read_deferred(f)
+    got = _read_in_chunks(cut, "items.jsonl", chunk)
     assert got or not cut.strip()
     for doc in got:
         assert doc.source_line is not None, doc.reject_reason
