@@ -40,10 +40,10 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 
+from .kernels import HAVE_NUMBA, inline_jit, jit, python_kernel
 from .normalise import bmp_chars, fold_text
 
 __all__ = [
@@ -69,31 +69,6 @@ __all__ = [
     "tokenize",
     "word_diff",
 ]
-
-
-def python_kernel(f: Any) -> Any:
-    """Run a kernel as plain Python (numpy scalars wrap around on overflow, as in numba)."""
-
-    @functools.wraps(f)
-    def run(*args: Any) -> Any:
-        with np.errstate(over="ignore"):
-            return f(*args)
-
-    return run
-
-
-try:  # numba is what makes this fast; without it the same code runs as plain Python.
-    import numba
-
-    HAVE_NUMBA = True
-    #: Decorator of the compiled kernels here and in :mod:`corpuskit.passages`.
-    jit: Any = numba.njit(cache=True, nogil=True)
-    #: Decorator of the small kernels other kernels call once per character or word:
-    #: compiled into each caller, as a call passing arrays costs more than their work.
-    inline_jit: Any = numba.njit(cache=True, nogil=True, inline="always")
-except ImportError:  # pragma: no cover - exercised only where numba is missing
-    HAVE_NUMBA = False
-    jit = inline_jit = python_kernel
 
 
 #: Flag on a token: a candidate unit may start here (sentence end, quote mark, paragraph).

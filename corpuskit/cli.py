@@ -215,10 +215,11 @@ def run_cmd(
     ] = False,
 ) -> None:
     """Read articles, clean them, link duplicates and re-reported passages, write the corpus."""
+    from .kernels import skip_blas_probe
     from .pipeline import auto_workers, run
 
     if _PROCESS_ENDS_WITH_COMMAND:
-        _skip_blas_probe()
+        skip_blas_probe()  # the process runs no one else's kernels
     try:
         cfg = RunConfig(
             workers=workers or auto_workers(inputs, _default_workers()),
@@ -379,26 +380,6 @@ def index_vacuum_cmd(path: _IndexPath) -> None:
 _PROCESS_ENDS_WITH_COMMAND = False
 """The process is this command's alone (started by :func:`main`): it may change what is
 process-wide, and it ends without tearing the interpreter down."""
-
-_BLAS_MODULE = "scipy.linalg.cython_blas"
-
-
-def _skip_blas_probe() -> None:
-    """numba looks for a BLAS when it loads its first compiled function, by importing SciPy's
-    linear algebra: 0.3 s at the start of every run. corpuskit's kernels call no BLAS
-    (no ``np.dot``, no ``np.linalg``) and this process runs no one else's, so the probe
-    is made to fail at once (numba then refuses BLAS calls instead of making them).
-    Afterwards the module imports as usual."""
-    if "numba.np.arraymath" in sys.modules:
-        return  # probed already
-    sys.modules[_BLAS_MODULE] = None  # type: ignore[assignment]  # "import" fails at once
-    try:
-        import numba.np.arraymath  # noqa: F401  # the probe runs as it is imported
-    except ImportError:
-        pass  # no numba: the kernels run as plain Python
-    finally:
-        if _BLAS_MODULE in sys.modules and sys.modules[_BLAS_MODULE] is None:
-            del sys.modules[_BLAS_MODULE]
 
 
 def _exit(e: CorpuskitError) -> typer.Exit:

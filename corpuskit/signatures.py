@@ -35,17 +35,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .kernels import HAVE_NUMBA, kernel
+
 if TYPE_CHECKING:
     from datasketch import LeanMinHash, MinHash
-
-numba: Any
-try:  # pragma: no cover - exercised by whichever path is installed
-    import numba
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover
-    numba = None
-    HAVE_NUMBA = False
 
 __all__ = [
     "HAVE_NUMBA",
@@ -173,11 +166,7 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------------------------------
 
 
-def _identity(f: Any) -> Any:  # pragma: no cover - only without numba
-    return f
-
-
-_njit: Any = numba.njit(cache=True, nogil=True, boundscheck=False) if numba is not None else _identity
+_njit: Any = kernel(cache=True, nogil=True, boundscheck=False)
 
 
 @_njit

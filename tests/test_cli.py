@@ -113,12 +113,14 @@ def test_the_blas_probe_is_skipped_and_scipy_still_imports() -> None:
     # importing SciPy's linear algebra, and the module imports as usual afterwards.
     code = """
 import sys
-from corpuskit import cli
-cli._skip_blas_probe()
+from corpuskit import kernels
+from corpuskit.signatures import minhash_signature
+assert "numba" not in sys.modules
+kernels.skip_blas_probe()
+kernels.load_kernels()
 import numba.np.arraymath
 assert not numba.np.arraymath._HAVE_BLAS
 assert "scipy.linalg" not in sys.modules
-from corpuskit.signatures import minhash_signature
 assert minhash_signature("one two three four five six seven", num_perm=16, shingle=3, seed=1).shape == (16,)
 import scipy.linalg.cython_blas
 print("ok")
