@@ -780,9 +780,10 @@ def scan_parked(rows: np.ndarray, scratch_dir: Path | str | None) -> tuple[np.nd
     """
     scratch = _Scratch(scratch_dir)
     try:
-        counts = _Counts(scratch)
-        n_units = np.array([_count_parked(counts, fd, at) for fd, at, _ in rows.tolist()], dtype=np.int64)
-        return (n_units, *counts.over(DF_DAMP))
+        with reusing_freed_blocks():  # as when this process counts (find_passages)
+            counts = _Counts(scratch)
+            n_units = np.array([_count_parked(counts, fd, at) for fd, at, _ in rows.tolist()], dtype=np.int64)
+            return (n_units, *counts.over(DF_DAMP))
     finally:
         scratch.close()
 
