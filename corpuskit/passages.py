@@ -776,14 +776,16 @@ def scan_parked(rows: np.ndarray, scratch_dir: Path | str | None) -> tuple[np.nd
 
     A function of arrays and open files only, to be run by another process while this one
     deduplicates (:func:`find_passages` with ``helper``): one forked before or early in the
-    reading, so it holds a copy of few of the records' pages.
+    reading, so it holds a copy of few of the records' pages. Unlike the count in this
+    process, it gives back what it frees as it goes: it runs beside deduplication, the
+    run's peak, and keeping its freed blocks took the 100,000-document tree from 548 to 564
+    MiB (iteration 30) to save a fifth of a second of its CPU.
     """
     scratch = _Scratch(scratch_dir)
     try:
-        with reusing_freed_blocks():  # as when this process counts (find_passages)
-            counts = _Counts(scratch)
-            n_units = np.array([_count_parked(counts, fd, at) for fd, at, _ in rows.tolist()], dtype=np.int64)
-            return (n_units, *counts.over(DF_DAMP))
+        counts = _Counts(scratch)
+        n_units = np.array([_count_parked(counts, fd, at) for fd, at, _ in rows.tolist()], dtype=np.int64)
+        return (n_units, *counts.over(DF_DAMP))
     finally:
         scratch.close()
 
