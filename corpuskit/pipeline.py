@@ -176,8 +176,8 @@ def _write_outputs(
 
 class _Sharing:
     """What the workers of the finishing pool share, loaded on a thread while the pool of
-    the reading stage (which needs none of it) works: langdetect's profiles and the compiled
-    signature, passage-unit and scan kernels, about 110 MiB a process (64 of it the
+    the reading stage (which needs none of it) works: numba itself (:mod:`corpuskit.kernels`),
+    langdetect's profiles and the compiled signature, passage-unit and scan kernels, about 110 MiB a process (64 of it the
     kernels). Forked after the load, the workers share these pages with this process
     instead of building a copy each;
     frozen (:func:`~corpuskit.memory.long_lived`), the objects are never visited by a
@@ -187,11 +187,12 @@ class _Sharing:
     The main thread forks each process between chunks (:meth:`poll`) as soon as what it
     inherits is loaded: the finishing ``pool`` once everything is, and the ``helper`` (the
     process the passage stage counts shingles in beside deduplication:
-    :func:`~corpuskit.passages.find_passages`) once the kernels are. The helper forks
-    before the profiles, which it never uses and would keep a copy of once this process
-    lets them go; and early in the reading: forked later, it would keep a copy of every
-    page of records that deduplication touches (their reference counts change), about 230
-    MiB more at 100k documents. Forks stay in the main thread: a child set to die with its
+    :func:`~corpuskit.passages.find_passages`) once numba and the two kernels it runs are,
+    before anything else loads: before the profiles, which it never uses and would keep a
+    copy of once this process lets them go; and as early in the reading as it can: forked
+    later, it keeps a copy of every page of records that deduplication touches (their
+    reference counts change), about 230 MiB more at 100k documents when it forked after the
+    reading. Forks stay in the main thread: a child set to die with its
     parent (:func:`~corpuskit.forked.worker_init`) dies when the *thread* that forked it
     ends. An error while loading is raised by :meth:`poll` or :meth:`finish`.
     """
@@ -202,7 +203,7 @@ class _Sharing:
         self.pool: _Workers | None = None
         self._freeze = freeze
         self._want_helper = helper
-        self._kernels = threading.Event()
+        self._helper_ready = threading.Event()
         self._forked = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._load, name="corpuskit-share", daemon=True)
@@ -210,22 +211,26 @@ class _Sharing:
 
     def _load(self) -> None:
         from .language import load_profiles
+        from .passages import warm_scan
 
         try:
-            with no_collection():  # about a million objects and no garbage
-                _load_kernels(self.cfg, scan=self._want_helper)
-            self._kernels.set()
-            self._forked.wait()  # the helper forks with the collector on, without the profiles
+            if self._want_helper:
+                with no_collection():  # about a million objects and no garbage
+                    warm_scan()  # numba, and the kernels the helper runs: all it inherits
+                self._helper_ready.set()
+                self._forked.wait()  # it forks with the collector on, before the rest loads
+            self._helper_ready.set()
             with no_collection():
+                _load_kernels(self.cfg)
                 load_profiles()
                 self._freeze()  # before the collector runs again: it would find nothing, in 0.1 s
         except BaseException as e:  # raised again in the main thread
             self._error = e
-            self._kernels.set()
+            self._helper_ready.set()
 
     def poll(self) -> None:
         """Fork what can be forked now (main thread, between chunks)."""
-        if self._kernels.is_set() and not self._forked.is_set():
+        if self._helper_ready.is_set() and not self._forked.is_set():
             if self._want_helper and self._error is None:
                 self.helper = _Workers(1, start=True)
             self._forked.set()
@@ -236,7 +241,7 @@ class _Sharing:
 
     def finish(self) -> _Workers:
         """The finishing pool, once everything is loaded (the input may have been read first)."""
-        self._kernels.wait()
+        self._helper_ready.wait()
         self.poll()
         self._thread.join()
         self.poll()
@@ -248,11 +253,10 @@ class _Sharing:
         self._forked.set()
 
 
-def _load_kernels(cfg: RunConfig, *, scan: bool) -> None:
-    """Compile or load from numba's cache the kernels every finishing worker runs, and with
-    ``scan`` those the passage helper runs."""
+def _load_kernels(cfg: RunConfig) -> None:
+    """Compile or load from numba's cache the kernels every finishing worker runs."""
     from .boilerplate import strip_boilerplate
-    from .passages import passage_units, warm_scan
+    from .passages import passage_units
     from .signatures import minhash_signature
 
     text = "a few words that make each kernel the workers run load before they fork"
@@ -263,8 +267,6 @@ def _load_kernels(cfg: RunConfig, *, scan: bool) -> None:
         minhash_signature(text, num_perm=d.num_perm, shingle=d.shingle, seed=d.seed)
     if cfg.passages.mode != "off":
         passage_units(text, cfg.passages)
-    if scan:
-        warm_scan()
 
 
 _WARM_QUOTE = (
