@@ -3,7 +3,7 @@
 Importing numba and its BLAS probe takes about 0.45 s, which a run used to spend before
 any work began. Now a run with workers forks its reading processes first (reading calls
 no kernel), and its main process imports numba on the thread that loads the kernels while
-they read (:class:`~corpuskit.pipeline`'s ``_Sharing``); a command that calls no kernel
+they read (``_Sharing`` in :mod:`corpuskit.pipeline`); a command that calls no kernel
 (``corpuskit report``, ``--help``) never imports it.
 
 :func:`kernel` returns a stand-in until then. The first call of any kernel
