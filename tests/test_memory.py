@@ -120,14 +120,18 @@ _POOL_CHECK = (
     + """
 from corpuskit.pipeline import _Workers
 
+# Larger than any free chunk the imports leave in the heap, which glibc would hand out
+# whatever its thresholds (1.5 MiB was, once numba was no longer imported with corpuskit).
+SIZE = 8 << 20
+
 def in_worker():
-    return mapped_on_its_own(3 << 19)
+    return mapped_on_its_own(SIZE)
 
 map_large_blocks()  # as a run sets it before it forks its pools
 kept, plain = _Workers(1, start=True, keep_freed=True), _Workers(1, start=True)
 try:
     assert kept.pool.submit(in_worker).result() == 0  # from its heap
-    assert plain.pool.submit(in_worker).result() >= 3 << 19  # mapped, and handed back when freed
+    assert plain.pool.submit(in_worker).result() >= SIZE  # mapped, and handed back when freed
 finally:
     kept.shutdown()
     plain.shutdown()
