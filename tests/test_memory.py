@@ -93,6 +93,10 @@ class Info(ctypes.Structure):
 info = _glibc("mallinfo2")
 info.restype = Info
 
+# Larger than any free chunk the imports leave in the heap, which glibc would hand out
+# whatever its thresholds (1.5 MiB was, once numba was no longer imported with corpuskit).
+SIZE = 8 << 20
+
 def mapped_on_its_own(nbytes):
     before = info().hblkhd
     block = np.ones(nbytes // 8)
@@ -104,13 +108,12 @@ def mapped_on_its_own(nbytes):
 _REUSE_CHECK = (
     _MAPPED
     + """
-size = 3 << 19  # 1.5 MiB
 map_large_blocks()  # as a run sets it: each large block is mapped on its own
-assert mapped_on_its_own(size) >= size
+assert mapped_on_its_own(SIZE) >= SIZE
 with reusing_freed_blocks():
-    assert mapped_on_its_own(size) == 0  # from the heap, where freed blocks stay
+    assert mapped_on_its_own(SIZE) == 0  # from the heap, where freed blocks stay
 map_large_blocks()
-assert mapped_on_its_own(4 * size) >= 4 * size  # larger than any block the heap kept
+assert mapped_on_its_own(4 * SIZE) >= 4 * SIZE  # larger than any block the heap kept
 print("ok")
 """
 )
@@ -119,10 +122,6 @@ _POOL_CHECK = (
     _MAPPED
     + """
 from corpuskit.pipeline import _Workers
-
-# Larger than any free chunk the imports leave in the heap, which glibc would hand out
-# whatever its thresholds (1.5 MiB was, once numba was no longer imported with corpuskit).
-SIZE = 8 << 20
 
 def in_worker():
     return mapped_on_its_own(SIZE)
