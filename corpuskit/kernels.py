@@ -119,7 +119,7 @@ def load_kernels() -> None:
         for name, module in list(sys.modules.items()):
             if name == "corpuskit" or name.startswith("corpuskit."):
                 for attr, value in list(vars(module).items()):
-                    if isinstance(value, _Kernel) and value.compiled is not None:
+                    if isinstance(value, _Kernel):  # all of them were waiting: compiled now
                         setattr(module, attr, value.compiled)
         _waiting.clear()
         _make = make

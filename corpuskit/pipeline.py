@@ -177,11 +177,11 @@ def _write_outputs(
 class _Sharing:
     """What the workers of the finishing pool share, loaded on a thread while the pool of
     the reading stage (which needs none of it) works: numba itself (:mod:`corpuskit.kernels`),
-    langdetect's profiles and the compiled signature, passage-unit and scan kernels, about 110 MiB a process (64 of it the
-    kernels). Forked after the load, the workers share these pages with this process
-    instead of building a copy each;
-    frozen (:func:`~corpuskit.memory.long_lived`), the objects are never visited by a
-    worker's garbage collector, which would write to (and so copy) every page holding one.
+    langdetect's profiles and the compiled signature, passage-unit and scan kernels, about
+    110 MiB a process (64 of it the kernels). Forked after the load, the workers share these
+    pages with this process instead of building a copy each; frozen
+    (:func:`~corpuskit.memory.long_lived`), the objects are never visited by a worker's
+    garbage collector, which would write to (and so copy) every page holding one.
     :func:`_unshare` lets the profiles go once the pool is gone.
 
     The main thread forks each process between chunks (:meth:`poll`) as soon as what it
@@ -217,9 +217,9 @@ class _Sharing:
             if self._want_helper:
                 with no_collection():  # about a million objects and no garbage
                     warm_scan()  # numba, and the kernels the helper runs: all it inherits
-                self._helper_ready.set()
-                self._forked.wait()  # it forks with the collector on, before the rest loads
             self._helper_ready.set()
+            if self._want_helper:
+                self._forked.wait()  # it forks with the collector on, before the rest loads
             with no_collection():
                 _load_kernels(self.cfg)
                 load_profiles()
