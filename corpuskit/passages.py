@@ -762,12 +762,19 @@ def _parked_rows(sel: Sequence[Document], cfg: PassageConfig) -> np.ndarray | No
     """``(fd, offset, size)`` of every document's parked units (taken out of ``doc.work``),
     or ``None`` (and nothing taken) unless all of them have units parked with these
     settings."""
-    refs = [r for d in sel if (r := _parked_units(d, cfg, take=False)) is not None]
-    if len(refs) < len(sel):
+    # The helper waits for these rows, so they are made without a call per document:
+    # 0.04-0.05 s at 20,000 documents, against 0.09 s with one.
+    settings = _unit_settings(cfg)
+    got = [d.work.get(UNITS_KEY) for d in sel]
+    if not all(g is not None and g[1] == settings for g in got):
         return None
     for d in sel:
         del d.work[UNITS_KEY]
-    return np.array([(r.spill.fileno(), r.offset, r.size) for r in refs], dtype=np.int64).reshape(-1, 3)
+    refs: list[Parked] = [g[0] for g in got if g is not None]
+    rows = np.empty((len(refs), 3), dtype=np.int64)
+    for col, values in enumerate(((r.spill.fileno() for r in refs), (r.offset for r in refs), (r.size for r in refs))):
+        rows[:, col] = np.fromiter(values, dtype=np.int64, count=len(refs))
+    return rows
 
 
 def scan_parked(rows: np.ndarray, scratch_dir: Path | str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
