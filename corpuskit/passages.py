@@ -700,14 +700,15 @@ def _unit_settings(cfg: PassageConfig) -> tuple[int, int]:
     return cfg.shingle, min(UNIT_MIN, cfg.min_words)
 
 
-def _parked_units(doc: Document, cfg: PassageConfig, take: bool = True) -> Parked | None:
+def _parked_units(doc: Document, cfg: PassageConfig) -> Parked | None:
     """Where :func:`park_units` put ``doc``'s units, if it did with these settings; the
-    handle is taken out of ``doc.work`` unless ``take`` is false."""
-    got = doc.work.pop(UNITS_KEY, None) if take else doc.work.get(UNITS_KEY)
-    if got is None or got[1] != _unit_settings(cfg):
-        return None
-    ref: Parked = got[0]
-    return ref
+    handle is taken out of ``doc.work``."""
+    return _units_ref(doc.work.pop(UNITS_KEY, None), _unit_settings(cfg))
+
+
+def _units_ref(got: tuple[Parked, tuple[int, int]] | None, settings: tuple[int, int]) -> Parked | None:
+    """The handle in a ``doc.work[UNITS_KEY]`` entry, if its units were made with ``settings``."""
+    return got[0] if got is not None and got[1] == settings else None
 
 
 def _scan_units(
@@ -762,15 +763,14 @@ def _parked_rows(sel: Sequence[Document], cfg: PassageConfig) -> np.ndarray | No
     """``(fd, offset, size)`` of every document's parked units (taken out of ``doc.work``),
     or ``None`` (and nothing taken) unless all of them have units parked with these
     settings."""
-    # The helper waits for these rows, so they are made without a call per document:
-    # 0.04-0.05 s at 20,000 documents, against 0.09 s with one.
+    # The helper waits for these rows, so they are made in a few plain passes: 0.05 s
+    # at 20,000 documents, against 0.09 s through _parked_units and a list of tuples.
     settings = _unit_settings(cfg)
-    got = [d.work.get(UNITS_KEY) for d in sel]
-    if not all(g is not None and g[1] == settings for g in got):
+    refs = [r for d in sel if (r := _units_ref(d.work.get(UNITS_KEY), settings)) is not None]
+    if len(refs) < len(sel):
         return None
     for d in sel:
         del d.work[UNITS_KEY]
-    refs: list[Parked] = [g[0] for g in got if g is not None]
     rows = np.empty((len(refs), 3), dtype=np.int64)
     for col, values in enumerate(((r.spill.fileno() for r in refs), (r.offset for r in refs), (r.size for r in refs))):
         rows[:, col] = np.fromiter(values, dtype=np.int64, count=len(refs))
