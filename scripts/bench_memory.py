@@ -11,6 +11,8 @@ and one ``corpuskit run`` in a subprocess. Reported per size:
   or a worker), from ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` of a fresh helper process;
 * ``tree``: the peak of main + workers together (proportional set size, so pages the
   forked workers share with the main process count once), sampled every 0.1 s;
+* ``disk``: the peak of the disk the run holds in its output directory, which is where its
+  spill and scratch files go (:func:`_tree_disk`), sampled every 0.5 s;
 * ``per doc``: the growth of ``max proc`` from the smallest size, divided by the extra
   documents: what each more document costs, which shows what dominates (the text, or the
   index: signatures and passage units).
@@ -21,6 +23,7 @@ Nothing from the benchmark inputs in ``../shared`` is used; the text is generate
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -123,19 +126,53 @@ def _tree_pss(pid: int) -> int:
     return total
 
 
+def _tree_disk(pid: int, root: Path) -> int:
+    """Bytes of disk held under ``root`` (the output directory, where the run keeps its
+    spill and scratch files): every file there, and every file the process tree holds open
+    there, unlinked ones too (``/proc/PID/fd``; the spill and scratch files have no name),
+    each counted once by its allocated blocks, so the holes of a sparse file count nothing."""
+    seen: dict[tuple[int, int], int] = {}
+    prefix = os.path.join(root.resolve(), "")  # what /proc shows: absolute, and not out1 for out10
+    for p in _tree_pids(pid):
+        try:
+            fds = os.listdir(f"/proc/{p}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            link = f"/proc/{p}/fd/{fd}"
+            try:
+                if os.readlink(link).startswith(prefix):
+                    st = os.stat(link)
+                    seen[(st.st_dev, st.st_ino)] = st.st_blocks * 512
+            except OSError:
+                continue  # closed meanwhile
+    for d, _, files in os.walk(root):
+        for name in files:
+            try:
+                st = os.stat(os.path.join(d, name), follow_symlinks=False)
+            except OSError:
+                continue
+            seen[(st.st_dev, st.st_ino)] = st.st_blocks * 512
+    return sum(seen.values())
+
+
 def measure(corpus: Path, out: Path, workers: int, passages: str) -> dict[str, float]:
     """Run corpuskit once (this process should be fresh: ru_maxrss of children is a maximum)."""
     cmd = [sys.executable, "-m", "corpuskit", "run", str(corpus), "-o", str(out), "-q", "--workers", str(workers)]
     cmd += ["--passages", passages]
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, env=installed_env())
-    peak = 0
+    peak = disk = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
-        while not done.wait(0.1):
+        nonlocal peak, disk
+        for n in itertools.count():
+            if done.wait(0.1):
+                break
             peak = max(peak, _tree_pss(proc.pid))
+            if n % 5 == 4:  # disk use changes slowly, and its scan takes longer
+                disk = max(disk, _tree_disk(proc.pid, out))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -147,7 +184,13 @@ def measure(corpus: Path, out: Path, workers: int, passages: str) -> dict[str, f
         raise SystemExit(f"corpuskit exited with {rc}")
     max_proc = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     manifest = json.loads((out / "manifest.json").read_text())
-    return {"wall": wall, "max_proc": max_proc, "tree": peak, **{f"t_{k}": v for k, v in manifest["timings"].items()}}
+    return {
+        "wall": wall,
+        "max_proc": max_proc,
+        "tree": peak,
+        "disk": disk,
+        **{f"t_{k}": v for k, v in manifest["timings"].items()},
+    }
 
 
 def main() -> int:
@@ -177,7 +220,8 @@ def main() -> int:
             corpus.unlink()
     mib = 2**20
     print(
-        f"\n{'docs':>8} {'input MiB':>9} {'wall s':>7} {'max proc MiB':>12} {'tree MiB':>9} {'KiB/doc':>8}  stages (s)"
+        f"\n{'docs':>8} {'input MiB':>9} {'wall s':>7} {'max proc MiB':>12} {'tree MiB':>9} {'KiB/doc':>8}"
+        f" {'disk MiB':>9}  stages (s)"
     )
     n0, _, r0 = rows[0]
     for n, size, r in rows:
@@ -185,7 +229,7 @@ def main() -> int:
         stages = ", ".join(f"{k[2:]} {v:.0f}" for k, v in r.items() if k.startswith("t_") and k != "t_total")
         print(
             f"{n:>8,} {size / mib:>9.0f} {r['wall']:>7.0f} {r['max_proc'] / mib:>12.0f} {r['tree'] / mib:>9.0f}"
-            f" {per_doc:>8.1f}  {stages}"
+            f" {per_doc:>8.1f} {r['disk'] / mib:>9.0f}  {stages}"
         )
     return 0
 
