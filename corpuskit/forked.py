@@ -123,7 +123,9 @@ def _reap(pids: list[int]) -> None:
             os.waitpid(pid, 0)
 
 
-def fork_map(fn: Callable[[T], R], tasks: Sequence[T], procs: int) -> list[R]:
+def fork_map(
+    fn: Callable[[T], R], tasks: Sequence[T], procs: int, on_result: Callable[[int], object] | None = None
+) -> list[R]:
     """``[fn(t) for t in tasks]``, computed by ``procs`` forked processes (in this one when
     ``procs <= 1`` or there is only one task).
 
@@ -141,10 +143,19 @@ def fork_map(fn: Callable[[T], R], tasks: Sequence[T], procs: int) -> list[R]:
     was computed. An exception ``fn`` raises in a child is raised here, from the child's
     traceback. The work keeps the large blocks it frees for reuse
     (:func:`~corpuskit.memory.reusing_freed_blocks`), in the children or here.
+
+    ``on_result(i)`` runs here as task ``i``'s result arrives, whichever process computed
+    it: from then on task ``i`` is never computed again, so it may let go of what only that
+    task reads (a child that dies later leaves only the tasks it had not reported).
     """
+    done = on_result or (lambda i: None)
     if procs <= 1 or len(tasks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        out = []
         with reusing_freed_blocks():
-            return [fn(t) for t in tasks]
+            for i, t in enumerate(tasks):
+                out.append(fn(t))
+                done(i)
+        return out
     # Unfrozen at the end only if nothing was frozen before: a caller's own freeze (the
     # pipeline's records) is the caller's to undo, and these objects go with it.
     froze = not anything_frozen()
@@ -160,7 +171,7 @@ def fork_map(fn: Callable[[T], R], tasks: Sequence[T], procs: int) -> list[R]:
         while busy and failed is None:
             for conn in wait(list(busy)):
                 c = busy[conn]  # type: ignore[index]
-                done, data = c.task, c.conn.recv_bytes()
+                finished, data = c.task, c.conn.recv_bytes()
                 # The next task goes out before the result is unpickled (25 ms for a
                 # slice of alignments): the child works meanwhile instead of waiting.
                 c.task = next(todo, None)
@@ -171,11 +182,16 @@ def fork_map(fn: Callable[[T], R], tasks: Sequence[T], procs: int) -> list[R]:
                 if not ok:
                     failed = value
                     break
-                assert done is not None
-                results[done] = value
+                assert finished is not None
+                results[finished] = value
+                done(finished)
     except (EOFError, OSError):  # a child died (or none could fork): the rest is done here
         _stop(children)
-        return [results[i] if i in results else fn(t) for i, t in enumerate(tasks)]
+        for i, t in enumerate(tasks):
+            if i not in results:
+                results[i] = fn(t)
+                done(i)
+        return [results[i] for i in range(len(tasks))]
     except BaseException:
         _stop(children)  # Ctrl-C: the children's other tasks are not waited for
         raise

@@ -24,20 +24,25 @@ range under a lock shared with the parent), so a text crosses no pipe between st
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import functools
 import itertools
 import multiprocessing
 import os
+import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import numpy as np
+
 from .errors import OutputError
 from .records import Document
 
-__all__ = ["Parked", "TextSpill", "pread_exact", "pread_into", "pwrite_all"]
+__all__ = ["Parked", "TextSpill", "pread_exact", "pread_into", "pwrite_all", "release_ranges"]
 
 
 def pread_exact(fd: int, size: int, at: int) -> bytes:
@@ -76,6 +81,50 @@ def pwrite_all(fd: int, data: Any, at: int) -> None:
     done = 0
     while done < len(view):
         done += os.pwrite(fd, view[done:], at + done)
+
+
+_PUNCH_HOLE = 0x01 | 0x02  # FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE (linux/falloc.h)
+
+
+@functools.cache
+def _fallocate() -> Callable[[int, int, int, int], int] | None:
+    """libc's ``fallocate`` (Linux only: ``None`` elsewhere, or where it cannot be found)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = getattr(libc, "fallocate64", None) or libc.fallocate
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def release_ranges(fd: int, offsets: np.ndarray, sizes: np.ndarray) -> bool:
+    """Give the disk under byte ranges of ``fd`` back to the filesystem (punch holes in the
+    file; its size stays), for data nothing will read again. A run's spill and scratch
+    files would otherwise hold every byte written to them until the run ends, and their
+    peak is what a run needs free on disk.
+
+    Reading a released range gives zeros. Ranges that meet are released as one, so the
+    block they share goes too; a block only partly inside the ranges keeps its place (its
+    bytes inside are zeroed). Best effort: returns ``False`` where the system or the
+    filesystem cannot do it (nothing changes then), and never raises.
+    """
+    fallocate = _fallocate()
+    if fallocate is None or offsets.shape[0] == 0:
+        return fallocate is not None
+    order = np.argsort(offsets, kind="stable")
+    starts, ends = offsets[order], offsets[order] + sizes[order]
+    new = np.ones(starts.shape[0], dtype=bool)
+    new[1:] = starts[1:] != ends[:-1]  # a range that does not begin where the last ended
+    firsts = np.flatnonzero(new)
+    lasts = np.append(firsts[1:] - 1, starts.shape[0] - 1)
+    for a, z in zip(starts[firsts].tolist(), ends[lasts].tolist(), strict=True):
+        if z > a and fallocate(fd, _PUNCH_HOLE, a, z - a) != 0:
+            return False  # not supported here (EOPNOTSUPP), or the file is gone
+    return True
 
 
 class Parked:

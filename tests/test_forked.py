@@ -53,6 +53,27 @@ def test_a_child_that_dies_leaves_the_work_to_this_process() -> None:
     assert fork_map(die_in_a_child, list(range(6)), 2) == [1, 2, 3, 4, 5, 6]
 
 
+def test_on_result_runs_here_once_per_task_as_its_result_arrives() -> None:
+    """However the task was computed: here, in a child, or here after its child died. A
+    task a child died on is reported once, by this process, after computing it again."""
+    parent = os.getpid()
+
+    def times_ten(i: int) -> int:
+        return i * 10
+
+    def die_in_a_child(i: int) -> int:
+        if os.getpid() != parent and i == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return i * 10
+
+    for procs, fn in ((1, times_ten), (2, times_ten), (2, die_in_a_child)):
+        seen: list[tuple[int, int]] = []
+        got = fork_map(fn, list(range(8)), procs, on_result=lambda i, seen=seen: seen.append((i, os.getpid())))
+        assert got == [i * 10 for i in range(8)]
+        assert sorted(i for i, _ in seen) == list(range(8)), (procs, fn.__name__)
+        assert {pid for _, pid in seen} == {parent}
+
+
 def test_thread_map_keeps_order_and_bounds_what_is_in_flight() -> None:
     import threading
     import time

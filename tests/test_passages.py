@@ -679,6 +679,32 @@ def test_units_parked_by_workers_give_the_same_passages(tmp_path: Path, monkeypa
         assert UNITS_KEY not in doc.work
 
 
+def test_the_disk_under_parked_units_is_given_back_once_they_are_signed(tmp_path: Path) -> None:
+    """The packed units are read once, to be signed; after that the spill file holds only
+    the texts (where the filesystem can punch holes). The passages are the same."""
+    import os
+
+    from corpuskit.passages import park_units
+    from corpuskit.spill import TextSpill, release_ranges
+
+    want = _snapshot(docs := _gold_docs(), find_passages(docs, PassageConfig()))
+    with TextSpill(tmp_path) as spill:
+        docs = _gold_docs()
+        park_units(docs, PassageConfig(), spill)  # as the workers do: units first, then texts
+        os.fsync(spill.fileno())
+        units = os.fstat(spill.fileno()).st_blocks * 512
+        spill.park_all(docs)
+        os.fsync(spill.fileno())
+        texts = os.fstat(spill.fileno()).st_blocks * 512 - units
+        assert units > 4 * texts  # tokens, shingles and offsets: several times the text
+        got = find_passages(docs, PassageConfig(), workers=2, scratch_dir=tmp_path)
+        assert _snapshot(docs, got) == want
+        left = os.fstat(spill.fileno()).st_blocks * 512 - texts
+        if release_ranges(spill.fileno(), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)):
+            assert left < units // 20, (units, left)  # what a block shared with a text keeps
+        assert [d.read_text() for d in docs] == [d.read_text() for d in _gold_docs()]
+
+
 def _park_in_worker(docs: list[Document], spill: Any) -> list[Document]:
     from corpuskit.passages import park_units
 

@@ -1,14 +1,17 @@
-"""spill's positioned reads and writes: what is written at an offset reads back from it."""
+"""spill's positioned reads and writes: what is written at an offset reads back from it,
+and a released range reads back as zeros, its disk given back."""
 
 from __future__ import annotations
 
 import errno
+import os
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from corpuskit.spill import pread_exact, pread_into, pwrite_all
+from corpuskit.spill import pread_exact, pread_into, pwrite_all, release_ranges
 
 
 def test_arrays_written_at_offsets_read_back_in_place() -> None:
@@ -37,3 +40,43 @@ def test_reading_past_the_end_is_an_error() -> None:
         assert e.value.errno == errno.EIO and "before byte 13" in str(e.value)
         with pytest.raises(OSError, match="before byte 13"):
             pread_exact(fd, 8, 5)
+
+
+def test_released_ranges_read_as_zeros_and_give_their_blocks_back(tmp_path: Path) -> None:
+    """Ranges that meet are released as one (the block they share goes too); the bytes
+    around them, and the file's size, stay."""
+    data = np.random.default_rng(5).integers(0, 256, size=4 << 20, dtype=np.uint8)
+    with tempfile.TemporaryFile(dir=tmp_path) as fh:
+        fd = fh.fileno()
+        pwrite_all(fd, data, 0)
+        os.fsync(fd)  # blocks allocated now, not at write-back
+        before = os.fstat(fd).st_blocks * 512
+        offsets = np.array([2_000_000, 100, 1_000_000, 1_500_000], dtype=np.int64)
+        sizes = np.array([700_000, 300_000, 500_000, 500_000], dtype=np.int64)  # three meet
+        ok = release_ranges(fd, offsets, sizes)
+        assert os.fstat(fd).st_size == data.nbytes
+        want = data.copy()
+        if ok:
+            for at, n in zip(offsets.tolist(), sizes.tolist(), strict=True):
+                want[at : at + n] = 0
+            freed = before - os.fstat(fd).st_blocks * 512
+            # 1,000,000-2,700,000 goes whole but for its two edge blocks; 100-300,100 too
+            assert 1_700_000 + 300_000 - 4 * 65_536 <= freed <= 2_000_000
+        got = np.empty_like(data)
+        pread_into(fd, got, 0)
+        assert (got == want).all()
+        assert release_ranges(fd, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)) == ok
+
+
+def test_releasing_is_best_effort(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the system cannot punch holes, nothing changes and nothing is raised."""
+    import corpuskit.spill as spill
+
+    monkeypatch.setattr(spill, "_fallocate", lambda: None)
+    with tempfile.TemporaryFile() as fh:
+        pwrite_all(fh.fileno(), b"x" * 10_000, 0)
+        assert not release_ranges(fh.fileno(), np.array([0], dtype=np.int64), np.array([10_000], dtype=np.int64))
+        assert pread_exact(fh.fileno(), 10_000, 0) == b"x" * 10_000
+    refused = lambda *a: -1  # noqa: E731 - as fallocate returns when the filesystem says EOPNOTSUPP
+    monkeypatch.setattr(spill, "_fallocate", lambda: refused)
+    assert not release_ranges(0, np.array([0], dtype=np.int64), np.array([1], dtype=np.int64))
