@@ -157,7 +157,8 @@ def _spill(token: int) -> TextSpill:
 
 
 class TextSpill:
-    """An append-only file of texts in ``directory`` (unnamed: nothing is left behind).
+    """An append-only file of texts in ``directory`` (unnamed: nothing is left behind). A
+    range nothing reads again can give its disk back (:func:`release_ranges`).
 
     Raises :class:`OutputError` when the file cannot be created or written (a full disk):
     the run cannot go on without its texts.
