@@ -217,6 +217,15 @@ class TextSpill:
     def fileno(self) -> int:
         return self._fd
 
+    def release(self, refs: Sequence[Parked]) -> None:
+        """Give back the disk under these parked texts of this spill, which nothing reads
+        again (:func:`release_ranges`; reading them afterwards gives zeros)."""
+        mine = [r for r in refs if r.spill is self]
+        if mine:
+            offsets = np.fromiter((r.offset for r in mine), dtype=np.int64, count=len(mine))
+            sizes = np.fromiter((r.size for r in mine), dtype=np.int64, count=len(mine))
+            release_ranges(self._fd, offsets, sizes)
+
     def read_bytes(self, offset: int, size: int) -> bytes:
         try:
             return pread_exact(self._fd, size, offset)

@@ -95,6 +95,39 @@ def test_output_does_not_depend_on_worker_count(tmp_path: Path) -> None:
     assert language._FACTORY is None
 
 
+def test_prepared_texts_give_their_disk_back_and_are_never_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a chunk's finished records are here (their texts parked anew), the disk under
+    its prepared texts is given back. Nothing reads those ranges afterwards, and the output
+    is that of a run that keeps them."""
+    from corpuskit.spill import Parked, TextSpill
+
+    inp = SAMPLES  # HTML, plain text, JSONL and WARC records
+    with monkeypatch.context() as m:
+        m.setattr(TextSpill, "release", lambda self, refs: None)
+        run([str(inp)], tmp_path / "kept", RunConfig(workers=1, chunk_docs=2))
+    released: list[tuple[int, int]] = []
+    late: list[tuple[int, int]] = []
+    real_release, real_read = TextSpill.release, TextSpill.read_bytes
+
+    def release(self: TextSpill, refs: list[Parked]) -> None:
+        released.extend((r.offset, r.size) for r in refs)
+        real_release(self, refs)
+
+    def read_bytes(self: TextSpill, offset: int, size: int) -> bytes:
+        late.extend((a, n) for a, n in released if offset < a + n and a < offset + size)
+        return real_read(self, offset, size)
+
+    monkeypatch.setattr(TextSpill, "release", release)
+    monkeypatch.setattr(TextSpill, "read_bytes", read_bytes)
+    run([str(inp)], tmp_path / "out", RunConfig(workers=1, chunk_docs=2))
+    assert len(released) >= 10 and len(set(released)) == len(released)
+    assert late == []
+    for name in ("documents.jsonl", "passages.jsonl"):
+        assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "kept" / name).read_bytes()
+
+
 def test_strict_stops_at_first_rejected_record(tmp_path: Path) -> None:
     f = tmp_path / "x.jsonl"
     f.write_text('{"text": "fine words here"}\nnot json\n')
