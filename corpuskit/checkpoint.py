@@ -29,7 +29,7 @@ import os
 import shutil
 import struct
 import zlib
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
@@ -41,7 +41,7 @@ from ._version import __version__
 from .config import RunConfig
 from .errors import OutputError
 from .records import Document
-from .spill import TextSpill
+from .spill import Parked, TextSpill
 
 __all__ = ["WORK_DIR", "Checkpoints", "Keyed", "Ready", "decode_document", "encode_document", "saved_chunks"]
 
@@ -359,14 +359,19 @@ class Checkpoints:
         Each task is ``(docs, extra, payload)``: the chunk's input documents and any other
         input (``extra``) make its key, ``fn(payload)`` computes it. ``pool_map`` must pass
         :class:`Ready` items through untouched and keep order. With a ``spill``, the
-        documents given may be parked, and those handed back are (see :class:`Keyed`).
+        documents given may be parked, and those handed back are (see :class:`Keyed`): parked
+        anew, so the disk under a chunk's input texts is given back once its result is here
+        (a chunk is computed again, its worker dead, only before that).
         A chunk ``worth_saving`` refuses is neither saved nor looked for: computing it
         again costs less than keying and saving it.
         """
         keyed = Keyed(fn, stage, self._store if self.enabled else None, spill)
+        inputs: deque[list[Parked]] = deque()  # each chunk in flight: where its input texts are
 
         def items() -> Iterator[Any]:
             for docs, extra, payload in tasks:
+                if spill is not None:
+                    inputs.append([d.parked for d in docs if d.parked is not None])
                 key: str | None = None  # made by the worker, unless resuming needs it first
                 if worth_saving is not None and not worth_saving(docs):
                     key = ""
@@ -384,6 +389,8 @@ class Checkpoints:
                 yield key, extra, docs, payload
 
         for key, docs, saved in pool_map(keyed, items()):
+            if spill is not None:
+                spill.release(inputs.popleft())
             if key:
                 self.computed[stage] += 1
                 if not saved:

@@ -34,7 +34,7 @@ from .passages import drop_passages, find_passages, park_units
 from .readers import Discovered, JsonlBlock, discover_inputs, estimate_input_bytes, make_unique, read_inputs
 from .records import Document, DupKind, Passage
 from .report import ReportPage
-from .spill import Parked, TextSpill
+from .spill import TextSpill
 from .stages import chunks, finish_documents, prepare_documents, template_lines, template_site
 from .writers import prepare_output_dir, staged_output, write_json, write_jsonl
 
@@ -749,7 +749,6 @@ def _finish(
     out: list[Document] = []
     pending = deque(docs)
     docs.clear()
-    prepared: deque[list[Parked]] = deque()  # each chunk in flight: where its input texts are
 
     def consumed() -> Iterator[Document]:
         while pending:
@@ -757,7 +756,6 @@ def _finish(
 
     def tasks() -> Iterator[tuple[list[Document], bytes, Any]]:
         for chunk in chunks(consumed(), cfg.chunk_docs):
-            prepared.append([d.parked for d in chunk if d.parked is not None])
             tpl = {s: templates[s] for s in sorted({d.work.get("site", "") for d in chunk}) if s in templates}
             yield (
                 chunk,
@@ -770,9 +768,6 @@ def _finish(
     # for the next: 200,000 page faults fewer at 20,000 documents.
     with reusing_freed_blocks() if pool is None else contextlib.nullcontext():
         for n, chunk in enumerate(ckpt.map("finish", _finish_chunk, tasks(), _mapper(cfg, pool), spill)):
-            # Its finished texts are parked anew: the prepared ones are never read again
-            # (a chunk is computed again only before its result has come).
-            spill.release(prepared.popleft())
             if cfg.strict:
                 _strict_check(chunk)
             if sigs is not None:
