@@ -359,7 +359,7 @@ _CACHE_BYTES = 32 << 20  # verification state kept in memory (the most recently 
 _FORK_MIN_PAIRS = 4096  # fewer candidate pairs are aligned in this process (a fork costs more)
 _FORK_MIN_MATCHES = 1024  # fewer matches grouped and built here
 _FORK_MIN_GROUPS = 1024  # fewer groups built here (when one component has most matches)
-_SLICES_PER_PROC = 4  # work slices per forked process (evens out their finishing times)
+_SLICES_PER_PROC = 8  # work slices per forked process (evens out their finishing times)
 _SMALL_SORT = 32  # a unit's rare shingles up to this many are sorted by insertion
 
 

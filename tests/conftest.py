@@ -30,6 +30,25 @@ def load_script(name: str) -> ModuleType:
     return module
 
 
+def holes_free_blocks(directory: Path) -> bool:
+    """Whether a hole punched in a file in ``directory`` gives its blocks back at once, as
+    ext4, XFS, btrfs and tmpfs do: where it does not (no ``fallocate``, a filesystem that
+    refuses holes or frees their blocks later), tests check the data, not the blocks."""
+    import tempfile
+
+    import numpy as np
+
+    from corpuskit.spill import pwrite_all, release_ranges
+
+    with tempfile.TemporaryFile(dir=directory) as fh:
+        fd = fh.fileno()
+        pwrite_all(fd, np.ones(1 << 20, dtype=np.uint8), 0)
+        os.fsync(fd)
+        before = os.fstat(fd).st_blocks
+        punched = release_ranges(fd, np.array([0], dtype=np.int64), np.array([1 << 19], dtype=np.int64))
+        return punched and before - os.fstat(fd).st_blocks >= (1 << 19) // 512 // 2
+
+
 def run_alone(code: str) -> str:
     """Run ``code`` in a Python process of its own (for what is process-wide: the heap,
     loaded modules); fail with its stderr if it fails; return its stdout, stripped."""

@@ -11,7 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from corpuskit import spill
 from corpuskit.spill import pread_exact, pread_into, pwrite_all, release_ranges
+
+from .conftest import holes_free_blocks
 
 
 def test_arrays_written_at_offsets_read_back_in_place() -> None:
@@ -59,19 +62,20 @@ def test_released_ranges_read_as_zeros_and_give_their_blocks_back(tmp_path: Path
         if ok:
             for at, n in zip(offsets.tolist(), sizes.tolist(), strict=True):
                 want[at : at + n] = 0
+        if ok and holes_free_blocks(tmp_path):
             freed = before - os.fstat(fd).st_blocks * 512
             # 1,000,000-2,700,000 goes whole but for its two edge blocks; 100-300,100 too
             assert 1_700_000 + 300_000 - 4 * 65_536 <= freed <= 2_000_000
         got = np.empty_like(data)
         pread_into(fd, got, 0)
         assert (got == want).all()
-        assert release_ranges(fd, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)) == ok
+        # Nothing to release: whether the system can (fallocate), not this filesystem.
+        can = spill._fallocate() is not None
+        assert release_ranges(fd, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)) == can
 
 
 def test_releasing_is_best_effort(monkeypatch: pytest.MonkeyPatch) -> None:
     """Where the system cannot punch holes, nothing changes and nothing is raised."""
-    import corpuskit.spill as spill
-
     monkeypatch.setattr(spill, "_fallocate", lambda: None)
     with tempfile.TemporaryFile() as fh:
         pwrite_all(fh.fileno(), b"x" * 10_000, 0)
