@@ -110,7 +110,8 @@ def release_ranges(fd: int, offsets: np.ndarray, sizes: np.ndarray) -> bool:
     Reading a released range gives zeros. Ranges that meet are released as one, so the
     block they share goes too; a block only partly inside the ranges keeps its place (its
     bytes inside are zeroed). Best effort: returns ``False`` where the system or the
-    filesystem cannot do it (nothing changes then), and never raises.
+    filesystem cannot do it (nothing changes then), and never raises. Given no ranges, it
+    returns whether the system has ``fallocate`` at all: the filesystem is not asked.
     """
     fallocate = _fallocate()
     if fallocate is None or offsets.shape[0] == 0:
