@@ -260,24 +260,6 @@ def _shingle(keys: np.ndarray, s: int, width: int) -> np.uint64:
 
 
 @jit
-def _unit_shingles(
-    keys: np.ndarray, token_shingles: np.ndarray, units: np.ndarray, off: np.ndarray, k: int
-) -> np.ndarray:
-    # A unit's shingles are the token shingles starting in it and ending inside it; a unit
-    # shorter than k words is one shingle of all its words (``off``: :func:`_unit_offsets`).
-    nu = units.shape[0]
-    sh = np.empty(off[nu], dtype=np.uint64)
-    for u in range(nu):
-        a = units[u, 0]
-        ln = units[u, 1] - a
-        if ln >= k:
-            sh[off[u] : off[u + 1]] = token_shingles[a : a + ln - k + 1]
-        else:
-            sh[off[u]] = _shingle(keys, a, ln)
-    return sh
-
-
-@jit
 def _token_shingles(keys: np.ndarray, k: int) -> np.ndarray:
     m = keys.shape[0] - k + 1
     out = np.empty(max(m, 0), dtype=np.uint64)
@@ -327,14 +309,19 @@ def passage_units(text: str, cfg: PassageConfig) -> PassageUnits:
     return PassageUnits(tokens, units, offsets, shingles, token_shingles, _fingerprint(text, cfg))
 
 
-def _unit_arrays(text: str, cfg: PassageConfig) -> tuple[Tokens, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """What :func:`passage_units` computes, without the paragraphs and the fingerprint
-    (parking needs neither)."""
+def _units_and_shingles(text: str, cfg: PassageConfig) -> tuple[Tokens, np.ndarray, np.ndarray]:
+    """Tokens, units and token shingles: what parking keeps (:func:`_scan_blob`)."""
     tokens = tokenize(text)
     units = _cut_units(tokens.flags, min(UNIT_MIN, cfg.min_words), UNIT_MAX, UNIT_WINDOW)
-    token_shingles = _token_shingles(tokens.keys, cfg.shingle)
+    return tokens, units, _token_shingles(tokens.keys, cfg.shingle)
+
+
+def _unit_arrays(text: str, cfg: PassageConfig) -> tuple[Tokens, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What :func:`passage_units` computes, without the paragraphs and the fingerprint."""
+    tokens, units, token_shingles = _units_and_shingles(text, cfg)
     offsets = _unit_offsets(units, cfg.shingle)
-    shingles = _unit_shingles(tokens.keys, token_shingles, units, offsets, cfg.shingle)
+    sizes = np.array([[tokens.keys.shape[0], token_shingles.shape[0], units.shape[0]]], dtype=np.int64)
+    shingles = _unit_shingles(tokens.keys, token_shingles, units, sizes, offsets, cfg.shingle)
     return tokens, units, offsets, shingles, token_shingles
 
 
@@ -657,7 +644,7 @@ class _Signed:
         return out
 
 
-_SCAN_LAYOUT = (np.uint64, np.uint64, np.uint64, np.int32, np.int32, np.int32, np.uint8)
+_SCAN_LAYOUT = (np.uint64, np.uint64, np.int32, np.int32, np.int32, np.uint8)
 _STATE_LAYOUT = (np.uint64, np.uint64, np.int64, np.int64, np.int32, np.int32, np.int32, np.uint8, np.uint8)
 _SCAN_HEAD = 8 * len(_SCAN_LAYOUT)  # bytes of the sizes that start a scan blob (:func:`_pack`)
 _STATE_HEAD = 8 * len(_STATE_LAYOUT)  # and a state blob
@@ -680,8 +667,12 @@ def _unpack(blob: bytes, layout: Sequence[type[np.generic]]) -> list[np.ndarray]
     return out
 
 
-def _scan_blob(tokens: Tokens, units: np.ndarray, shingles: np.ndarray, token_shingles: np.ndarray) -> bytes:
-    return _pack((tokens.keys, token_shingles, shingles, tokens.starts, tokens.ends, units, tokens.flags))
+def _scan_blob(tokens: Tokens, units: np.ndarray, token_shingles: np.ndarray) -> bytes:
+    """A document's packed units: keys, token shingles, token starts and ends, units, flags.
+    Not the unit shingles: they are the token shingles each unit covers (and one of its own
+    for a unit shorter than a shingle), cheaper to gather again when signing
+    (:func:`_unit_shingles`) than to keep, at about 40% of the blob."""
+    return _pack((tokens.keys, token_shingles, tokens.starts, tokens.ends, units, tokens.flags))
 
 
 def park_units(docs: Sequence[Document], cfg: PassageConfig, spill: TextSpill) -> None:
@@ -695,8 +686,8 @@ def park_units(docs: Sequence[Document], cfg: PassageConfig, spill: TextSpill) -
     todo = [d for d in docs if d.status == "kept" and d.text]
     blobs = []
     for d in todo:
-        tokens, units, _, shingles, token_shingles = _unit_arrays(d.text, cfg)
-        blobs.append(_scan_blob(tokens, units, shingles, token_shingles))
+        tokens, units, token_shingles = _units_and_shingles(d.text, cfg)
+        blobs.append(_scan_blob(tokens, units, token_shingles))
     refs = spill.write_all(blobs)
     settings = _unit_settings(cfg)
     for d, ref in zip(todo, refs, strict=True):
@@ -738,11 +729,11 @@ def _scan_units(
             n_units[i] = _count_parked(counts, fd, ref.offset)
         else:
             pu = _units_for(d, cfg)
-            blob = _scan_blob(pu.tokens, pu.units, pu.shingles, pu.token_shingles)
+            blob = _scan_blob(pu.tokens, pu.units, pu.token_shingles)
             fh.write(blob)
             where[i] = (fh.fileno(), at, len(blob))
             at += len(blob)
-            _, token_shingles, _, _, _, units, _ = _unpack(blob, _SCAN_LAYOUT)
+            _, token_shingles, _, _, units, _ = _unpack(blob, _SCAN_LAYOUT)
             n_units[i] = units.shape[0] // 2
             counts.add(token_shingles.copy())  # not a view: the blob is let go
     fh.flush()
@@ -754,7 +745,7 @@ def _count_parked(counts: _Counts, fd: int, at: int) -> int:
     the sizes and the token shingles are read: signing reads the whole blob later."""
     sizes = _scan_sizes(fd, at)
     counts.add(_token_shingles_at(fd, at, sizes))
-    return int(sizes[5]) // 2
+    return int(sizes[4]) // 2
 
 
 def _scan_sizes(fd: int, at: int) -> np.ndarray:
@@ -851,33 +842,56 @@ def _token_shingles_of(where: np.ndarray) -> np.ndarray:
 @jit
 def _gather(
     buf: np.ndarray, at: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     # The scan blobs (:func:`_scan_blob`) at 8-aligned offsets ``at`` of ``buf``, their
     # arrays joined across documents; ``counts[i]``: document i's sizes of each.
     n = at.shape[0]
-    counts = np.empty((n, 7), dtype=np.int64)
+    counts = np.empty((n, 6), dtype=np.int64)
     for i in range(n):
         counts[i] = buf[at[i] : at[i] + _SCAN_HEAD].view(np.int64)
     tot = counts.sum(axis=0)
     keys = np.empty(tot[0], dtype=np.uint64)
     ts = np.empty(tot[1], dtype=np.uint64)
-    sh = np.empty(tot[2], dtype=np.uint64)
-    starts = np.empty(tot[3], dtype=np.int32)
-    ends = np.empty(tot[4], dtype=np.int32)
-    units = np.empty(tot[5], dtype=np.int32)
-    flags = np.empty(tot[6], dtype=np.uint8)
-    w = np.zeros(7, dtype=np.int64)
+    starts = np.empty(tot[2], dtype=np.int32)
+    ends = np.empty(tot[3], dtype=np.int32)
+    units = np.empty(tot[4], dtype=np.int32)
+    flags = np.empty(tot[5], dtype=np.uint8)
+    w = np.zeros(6, dtype=np.int64)
     for i in range(n):
         c = counts[i]
         p = _take(keys, w[0], c[0], buf, at[i] + _SCAN_HEAD)
         p = _take(ts, w[1], c[1], buf, p)
-        p = _take(sh, w[2], c[2], buf, p)
-        p = _take(starts, w[3], c[3], buf, p)
-        p = _take(ends, w[4], c[4], buf, p)
-        p = _take(units, w[5], c[5], buf, p)
-        _take(flags, w[6], c[6], buf, p)
+        p = _take(starts, w[2], c[2], buf, p)
+        p = _take(ends, w[3], c[3], buf, p)
+        p = _take(units, w[4], c[4], buf, p)
+        _take(flags, w[5], c[5], buf, p)
         w += c
-    return keys, ts, sh, starts, ends, units, flags, counts
+    return keys, ts, starts, ends, units, flags, counts
+
+
+@jit
+def _unit_shingles(
+    keys: np.ndarray, ts: np.ndarray, units: np.ndarray, sizes: np.ndarray, off: np.ndarray, k: int
+) -> np.ndarray:
+    # The unit shingles of documents whose tokens' keys, token shingles and units are
+    # joined (``sizes[i]``: document i's count of each; ``off``: :func:`_unit_offsets` over
+    # all their units). A unit's shingles are the token shingles starting in it and ending
+    # inside it; a unit shorter than k words is one shingle of all its words.
+    sh = np.empty(off[-1], dtype=np.uint64)
+    t0 = s0 = u0 = 0
+    for i in range(sizes.shape[0]):
+        nu = sizes[i, 2]
+        for u in range(u0, u0 + nu):
+            a = units[u, 0]
+            ln = units[u, 1] - a
+            if ln >= k:
+                sh[off[u] : off[u + 1]] = ts[s0 + a : s0 + a + ln - k + 1]
+            else:
+                sh[off[u]] = _shingle(keys, t0 + a, ln)
+        t0 += sizes[i, 0]
+        s0 += sizes[i, 1]
+        u0 += nu
+    return sh
 
 
 @jit
@@ -919,7 +933,7 @@ def _pack_states(
     at = np.zeros(n + 1, dtype=np.int64)
     t0 = u0 = 0
     for i in range(n):
-        nt, nu = counts[i, 0], counts[i, 5] // 2
+        nt, nu = counts[i, 0], counts[i, 4] // 2
         npara = 1
         for j in range(t0, t0 + nt):
             if flags[j] & barrier:
@@ -933,7 +947,7 @@ def _pack_states(
     out = np.zeros(at[n], dtype=np.uint8)
     t0 = u0 = s0 = 0
     for i in range(n):
-        nt, nts, nu = counts[i, 0], counts[i, 1], counts[i, 5] // 2
+        nt, nts, nu = counts[i, 0], counts[i, 1], counts[i, 4] // 2
         p = _put(out, at[i], sizes[i])
         p = _put(out, p, keys[t0 : t0 + nt])
         p = _put(out, p, rare_sh[rare_off[u0] : rare_off[u0 + nu]])
@@ -1011,13 +1025,14 @@ def _sign_units(
         buf = np.empty(int(at[-1]), dtype=np.uint8)
         for (fd, off, size), a in zip(block.tolist(), at[:-1].tolist(), strict=True):
             pread_into(fd, buf[a : a + size], off)
-        keys, ts, sh, starts, ends, units_flat, flags, counts = _gather(buf, at[:-1])
+        keys, ts, starts, ends, units_flat, flags, counts = _gather(buf, at[:-1])
         del buf
         units = units_flat.reshape(-1, 2)
         off = _unit_offsets(units, k)
+        n_ts, n_u = counts[:, 1], counts[:, 4] // 2
+        sh = _unit_shingles(keys, ts, units, np.stack([counts[:, 0], n_ts, n_u], axis=1), off, k)
         token_df = freq(ts)
         # Where each document's token shingles start in ``token_df``, per unit.
-        n_ts, n_u = counts[:, 1], counts[:, 5] // 2
         base = np.repeat(np.cumsum(n_ts) - n_ts, n_u)
         df = _unit_df(token_df, units, base, off, k)
         keep = np.full(sh.shape[0], np.iinfo(np.uint64).max, dtype=np.uint64)
@@ -1055,12 +1070,15 @@ def _sign_units(
 
 
 def _state_bound(scan_bytes: np.ndarray) -> np.ndarray:
-    """Bytes a document's state blob may take, from its scan blob's size: at most twice
-    that, plus the state head and padding. (A scan blob of nt tokens, nts token shingles,
-    nsh unit shingles and nu units takes 17nt + 8nts + 8nsh + 8nu bytes past its head;
-    the state 26nt + 8nrs + 16nu + 16 at most past its own, with nrs <= nsh distinctive
-    shingles and at most nt + 1 paragraph starts, then padding to 8.)"""
-    return (2 * scan_bytes + _STATE_HEAD + 16 + 7) // 8 * 8
+    """Bytes a document's state blob may take, from its scan blob's size: at most four
+    times that, plus the state head and padding. (A scan blob of nt tokens, nts token
+    shingles and nu units takes 17nt + 8nts + 8nu bytes past its head; the state
+    26nt + 8nrs + 16nu + 16 at most past its own, with at most nt + 1 paragraph starts and
+    nrs <= nsh distinctive shingles, where the nsh unit shingles number at most 2nt + nu:
+    a long unit's windows, 16 tokens every 8, hold at most twice its tokens, and a unit
+    shorter than a shingle has one. Three times would do; a loose bound costs no disk, as
+    the file has holes.)"""
+    return (4 * scan_bytes + _STATE_HEAD + 16 + 7) // 8 * 8
 
 
 @jit

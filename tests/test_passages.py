@@ -354,6 +354,32 @@ def test_gold_corpus_grouped_by_component(monkeypatch: pytest.MonkeyPatch) -> No
     assert whole == by_part
 
 
+def test_unit_shingles_left_out_of_parked_units_are_gathered_again_exactly() -> None:
+    """A parked blob keeps no unit shingles (about 40% of it); signing gathers them again
+    from the token shingles, for a block of documents at once: the same arrays as
+    :func:`passage_units` makes for each (short units, long windowed ones, one-word texts)."""
+    texts = [
+        "Short one.",
+        " ".join(f"w{i}" for i in range(90)),  # one long unit, cut into windows
+        "A b.\n\nC d e f g h i j, k l m n o p q r s.\n\nT u.",
+        "word",
+    ]
+    cfg = PassageConfig()
+    blobs = [P._scan_blob(pu.tokens, pu.units, pu.token_shingles) for pu in (passage_units(t, cfg) for t in texts)]
+    at = np.cumsum([0] + [(len(b) + 7) // 8 * 8 for b in blobs])
+    buf = np.zeros(int(at[-1]), dtype=np.uint8)
+    for a, b in zip(at.tolist(), blobs, strict=False):
+        buf[a : a + len(b)] = np.frombuffer(b, dtype=np.uint8)
+    keys, ts, _, _, units_flat, _, counts = P._gather(buf, at[:-1].astype(np.int64))
+    units = units_flat.reshape(-1, 2)
+    off = P._unit_offsets(units, cfg.shingle)
+    sizes = np.stack([counts[:, 0], counts[:, 1], counts[:, 4] // 2], axis=1)
+    got = P._unit_shingles(keys, ts, units, sizes, off, cfg.shingle)
+    want = np.concatenate([passage_units(t, cfg).shingles for t in texts])
+    assert got.tolist() == want.tolist()
+    assert len(passage_units(texts[1], cfg).units) > 1  # windows were cut
+
+
 _PIECES = ["tariff", "port", "Minister", "a", "x.", "said:", "—", "“", "”", "1,000", "\n", "\n\n", "\n\n\n"]
 
 
@@ -696,7 +722,7 @@ def test_the_disk_under_parked_units_is_given_back_once_they_are_signed(tmp_path
         spill.park_all(docs)
         os.fsync(spill.fileno())
         texts = os.fstat(spill.fileno()).st_blocks * 512 - units
-        assert units > 4 * texts  # tokens, shingles and offsets: several times the text
+        assert units > 3 * texts  # tokens, token shingles and offsets: several times the text
         got = find_passages(docs, PassageConfig(), workers=2, scratch_dir=tmp_path)
         assert _snapshot(docs, got) == want
         left = os.fstat(spill.fileno()).st_blocks * 512 - texts
