@@ -671,7 +671,7 @@ def _scan_blob(tokens: Tokens, units: np.ndarray, token_shingles: np.ndarray) ->
     """A document's packed units: keys, token shingles, token starts and ends, units, flags.
     Not the unit shingles: they are the token shingles each unit covers (and one of its own
     for a unit shorter than a shingle), cheaper to gather again when signing
-    (:func:`_unit_shingles`) than to keep, at about 40% of the blob."""
+    (:func:`_unit_shingles`) than to keep, at a fifth of the blob."""
     return _pack((tokens.keys, token_shingles, tokens.starts, tokens.ends, units, tokens.flags))
 
 
