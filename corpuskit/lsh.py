@@ -101,6 +101,12 @@ def recall_params(similarity: float, num_perm: int, recall: float = 0.99) -> tup
 
 
 _FNV_PRIME = np.uint64(0x100000001B3)
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_U33, _FM1, _FM2 = (
+    _sig._U33,
+    _sig._U_FM1,
+    _sig._U_FM2,
+)  # MurmurHash3's finaliser (:func:`~corpuskit.signatures.fmix_array`)
 
 
 def band_keys(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
@@ -110,7 +116,7 @@ def band_keys(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
     which only adds a candidate that verification then rejects.
     """
     block = sigs[:, band * rows : (band + 1) * rows]
-    h = np.full(sigs.shape[0], 0xCBF29CE484222325 ^ band, dtype=np.uint64)
+    h = np.full(sigs.shape[0], _FNV_OFFSET ^ np.uint64(band), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for c in range(block.shape[1]):
             h = (h ^ block[:, c].astype(np.uint64)) * _FNV_PRIME
@@ -195,12 +201,13 @@ def candidate_pairs(sigs: np.ndarray, bands: int, rows: int, threads: int = 1) -
     # The same pair usually collides in many bands (a cluster of m copies gives m*(m-1)/2
     # pairs in nearly every band): each pair is emitted only in the first band it collides
     # in, so the output is unique by construction and no band's pairs are stored twice.
-    keys = np.empty((n, bands), dtype=np.uint64)
-    for band in range(bands):
-        keys[:, band] = band_keys(sigs, band, rows)
+    # Each thread makes its band's keys; the earlier bands' keys of a bucket's members are
+    # made again there (no (documents x bands) key matrix: 51 MB at 100,000 documents
+    # and 64 bands, the peak of a large run).
 
     def band_pairs(band: int) -> np.ndarray:
-        return _first_collisions(keys, band, np.argsort(keys[:, band], kind="stable"))
+        keys = band_keys(sigs, band, rows)
+        return _first_collisions(sigs, rows, band, keys, np.argsort(keys, kind="stable"))
 
     parts = list(thread_map(band_pairs, range(bands), threads))
     found = np.sort(np.concatenate(parts))
@@ -224,23 +231,44 @@ def _candidate_pairs_numpy(sigs: np.ndarray, bands: int, rows: int) -> np.ndarra
 
 
 @_sig._njit
-def _first_collisions(keys: np.ndarray, band: int, order: np.ndarray) -> np.ndarray:
-    """``i * n + j`` for pairs equal in ``band`` and in no earlier band (``order`` sorts the band)."""
+def _band_key_at(sigs: np.ndarray, i: int, band: int, rows: int) -> np.uint64:
+    # :func:`band_keys` of document ``i`` alone.
+    h = _FNV_OFFSET ^ np.uint64(band)
+    for c in range(band * rows, (band + 1) * rows):
+        h = (h ^ np.uint64(sigs[i, c])) * _FNV_PRIME
+    h ^= h >> _U33
+    h *= _FM1
+    h ^= h >> _U33
+    h *= _FM2
+    h ^= h >> _U33
+    return h
+
+
+@_sig._njit
+def _first_collisions(sigs: np.ndarray, rows: int, band: int, keys: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``i * n + j`` for pairs equal in ``band`` (``keys``, sorted by ``order``) and in no
+    earlier band. A bucket's members get their earlier bands' keys made once, not per pair."""
     n = keys.shape[0]
     out = np.empty(1024, dtype=np.int64)
+    before = np.empty(16 * max(band, 1), dtype=np.uint64)  # (members, band) of one bucket
     k = 0
     start = 0
     while start < n:
         end = start + 1
-        while end < n and keys[order[end], band] == keys[order[start], band]:
+        while end < n and keys[order[end]] == keys[order[start]]:
             end += 1
-        for p in range(start, end):
-            for q in range(p + 1, end):
-                i = order[p]
-                j = order[q]
+        m = end - start
+        if m > 1 and band > 0:
+            if m * band > before.shape[0]:
+                before = np.empty(2 * m * band, dtype=np.uint64)
+            for p in range(m):
+                for b in range(band):
+                    before[p * band + b] = _band_key_at(sigs, order[start + p], b, rows)
+        for p in range(m):
+            for q in range(p + 1, m):
                 first = True
                 for b in range(band):
-                    if keys[i, b] == keys[j, b]:
+                    if before[p * band + b] == before[q * band + b]:
                         first = False
                         break
                 if first:
@@ -248,6 +276,8 @@ def _first_collisions(keys: np.ndarray, band: int, order: np.ndarray) -> np.ndar
                         grown = np.empty(2 * k, dtype=np.int64)
                         grown[:k] = out
                         out = grown
+                    i = order[start + p]
+                    j = order[start + q]
                     out[k] = min(i, j) * n + max(i, j)
                     k += 1
         start = end
