@@ -55,7 +55,7 @@ from .config import DedupConfig
 from .lsh import candidate_pairs, optimal_params, recall_params, sorted_unique
 from .normalise import fold_text
 from .records import Document, DupKind
-from .signatures import count_common, shingle_hashes, signature_matrix
+from .signatures import _njit, count_common, shingle_hashes, signature_matrix
 
 __all__ = [
     "DEDUP_WORK_KEYS",
@@ -64,7 +64,7 @@ __all__ = [
     "Overlap",
     "OverlapVerifier",
     "Relation",
-    "SignatureBlocks",
+    "SignatureRows",
     "Verifier",
     "agreement_floor",
     "banding",
@@ -241,19 +241,22 @@ def _agreeing(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     return out
 
 
-class SignatureBlocks:
-    """The batch's MinHash signatures, gathered as documents finish: ``uint32`` rows in
-    blocks of ``block`` instead of a small array on every record (which costs more than the
-    row itself, and leaves the heap full of holes once deduplication frees them).
+class SignatureRows:
+    """The batch's MinHash signatures, gathered as documents finish: ``uint32`` rows of one
+    matrix instead of a small array on every record (which costs more than the row itself,
+    and leaves the heap full of holes once deduplication frees them).
 
     :meth:`take` moves ``doc.work["sig"]`` into a row and leaves its number under
-    ``doc.work["sig_row"]``; :func:`deduplicate` reads the rows and lets the blocks go.
+    ``doc.work["sig_row"]``; :func:`deduplicate` then has the rows it needs put in its
+    order in place (:meth:`gather`). One matrix, permuted where it lies: gathering into a
+    second one held both for a moment, the peak of a large run (51 MB more at 100,000
+    documents). ``capacity``: the rows to expect (the matrix doubles beyond it; its pages
+    hold memory only once written).
     """
 
-    def __init__(self, num_perm: int, block: int = 4096) -> None:
+    def __init__(self, num_perm: int, capacity: int = 4096) -> None:
         self.num_perm = num_perm
-        self.block = block
-        self.blocks: list[np.ndarray | None] = []
+        self.matrix = np.empty((max(1, capacity), num_perm), dtype=np.uint32)
         self.rows = 0
 
     def take(self, docs: Iterable[Document]) -> None:
@@ -261,38 +264,75 @@ class SignatureBlocks:
             sig = d.work.get("sig")
             if sig is None or len(sig) != self.num_perm:
                 continue
-            b, r = divmod(self.rows, self.block)
-            if b == len(self.blocks):
-                self.blocks.append(np.empty((self.block, self.num_perm), dtype=np.uint32))
-            block = self.blocks[b]
-            assert block is not None, "rows are taken before they are read"
-            block[r] = sig
+            self._room(self.rows + 1)
+            self.matrix[self.rows] = sig
             del d.work["sig"]
             d.work["sig_row"] = self.rows
             self.rows += 1
 
-    def gather(self, rows: np.ndarray, out: np.ndarray) -> None:
-        """``out[i] = row rows[i]`` for each ``rows[i] >= 0``; every block is let go once read."""
-        which = np.flatnonzero(rows >= 0)
-        by_block = rows[which] // self.block
-        order = np.argsort(by_block, kind="stable")
-        cuts = np.searchsorted(by_block[order], np.arange(len(self.blocks) + 1))
-        for b in range(len(self.blocks)):
-            sel = which[order[cuts[b] : cuts[b + 1]]]
-            block = self.blocks[b]
-            if sel.shape[0] and block is not None:
-                out[sel] = block[rows[sel] - b * self.block]
-            self.blocks[b] = None
-        self.blocks = []
+    def _room(self, rows: int) -> None:
+        if rows > self.matrix.shape[0]:
+            grown = np.empty((max(rows, 2 * self.matrix.shape[0]), self.num_perm), dtype=np.uint32)
+            grown[: self.rows] = self.matrix[: self.rows]
+            self.matrix = grown
+
+    def gather(self, rows: np.ndarray) -> np.ndarray:
+        """A ``(len(rows), num_perm)`` matrix whose row ``i`` is row ``rows[i]`` where
+        ``rows[i] >= 0`` (the others are left unset), made in place from this one, which is
+        handed over: nothing is left here.
+
+        >>> sr = SignatureRows(2)
+        >>> sr.matrix[:3] = [[0, 0], [1, 1], [2, 2]]; sr.rows = 3
+        >>> sr.gather(np.array([2, -1, 0]))[[0, 2]].tolist()
+        [[2, 2], [0, 0]]
+        """
+        k = rows.shape[0]
+        self._room(k)
+        n = max(k, self.rows)
+        source = np.full(n, -1, dtype=np.int64)
+        source[:k] = rows
+        used = np.zeros(n, dtype=np.bool_)
+        used[rows[rows >= 0]] = True
+        if int(np.count_nonzero(used)) != int(np.count_nonzero(rows >= 0)) or (k and int(rows.max()) >= self.rows):
+            raise ValueError("rows must be distinct rows of this matrix")
+        source[source < 0] = np.flatnonzero(~used)  # the rest, anywhere: a permutation
+        matrix = self.matrix
+        _permute_rows(matrix, source)
+        self.matrix = np.empty((0, self.num_perm), dtype=np.uint32)
+        self.rows = 0
+        return matrix[:k]
 
 
-def _signatures(docs: list[Document], cfg: DedupConfig, blocks: SignatureBlocks | None = None) -> np.ndarray:
+@_njit
+def _permute_rows(m: np.ndarray, source: np.ndarray) -> None:
+    # m[i] = old m[source[i]] for every i, in place: each cycle of the permutation is
+    # followed once, with one row set aside.
+    n = source.shape[0]
+    done = np.zeros(n, dtype=np.bool_)
+    spare = np.empty(m.shape[1], dtype=m.dtype)
+    for start in range(n):
+        if done[start]:
+            continue
+        done[start] = True
+        if source[start] == start:
+            continue
+        spare[:] = m[start]
+        i = start
+        while True:
+            j = source[i]
+            if j == start:
+                m[i] = spare
+                break
+            m[i] = m[j]
+            done[j] = True
+            i = j
+
+
+def _signatures(docs: list[Document], cfg: DedupConfig, blocks: SignatureRows | None = None) -> np.ndarray:
     """``uint32`` signature matrix; consumes ``doc.work["sig"]`` and the rows in ``blocks``
     (they are not needed later)."""
-    sigs = np.empty((len(docs), cfg.num_perm), dtype=np.uint32)
     rows = np.fromiter((d.work.pop("sig_row", -1) for d in docs), dtype=np.int64, count=len(docs))
-    if blocks is not None:
-        blocks.gather(rows, sigs)
+    sigs = blocks.gather(rows) if blocks is not None else np.empty((len(docs), cfg.num_perm), dtype=np.uint32)
     missing: list[int] = []
     for i, doc in enumerate(docs):
         sig = doc.work.pop("sig", None)
@@ -655,7 +695,7 @@ def deduplicate(
     cfg: DedupConfig,
     *,
     prior: Sequence[Document] = (),
-    signatures: SignatureBlocks | None = None,
+    signatures: SignatureRows | None = None,
     threads: int = 1,
 ) -> DedupStats:
     """Mark exact, near and contained duplicates among the ``kept`` documents, in place.
@@ -672,7 +712,7 @@ def deduplicate(
     can become their duplicate (``duplicate_of`` an earlier id), never the reverse; they
     get no cluster fields here, and ``stats`` counts only ``docs``.
 
-    ``signatures`` holds the rows :meth:`SignatureBlocks.take` moved out of the records.
+    ``signatures`` holds the rows :meth:`SignatureRows.take` moved out of the records.
     ``threads``: how many threads find the candidate pairs (the result is the same).
     """
     stats = DedupStats()

@@ -26,7 +26,7 @@ from ._version import __version__
 from .boilerplate import TemplateIndex
 from .checkpoint import Checkpoints, Keyed, Ready
 from .config import RunConfig
-from .dedup import DedupStats, SignatureBlocks, deduplicate
+from .dedup import DedupStats, SignatureRows, deduplicate
 from .errors import RejectedRecordError
 from .forked import stop_now, worker_init
 from .memory import long_lived, map_large_blocks, no_collection, release_memory, reusing_freed_blocks
@@ -508,7 +508,7 @@ def _run(
         freeze()  # records live long: collections need not visit them again and again
         templates = _templates(docs, cfg, timer)
         units = cfg.passages.mode != "off" and index is None  # the index makes its own
-        sigs = SignatureBlocks(cfg.dedup.num_perm) if cfg.dedup.enabled and index is None else None
+        sigs = SignatureRows(cfg.dedup.num_perm, len(docs)) if cfg.dedup.enabled and index is None else None
         docs = _finish(docs, cfg, templates, pool, timer, tick, ckpt, spill, units, sigs)
     except BaseException:
         if sharing is not None:
@@ -558,7 +558,7 @@ def _corpus_stages(
     tick: Progress,
     ckpt: Checkpoints,
     index: Path | str | None,
-    sigs: SignatureBlocks | None,
+    sigs: SignatureRows | None,
     helper: _Workers | None,
 ) -> tuple[DedupStats | None, list[Passage], dict[str, Any] | None]:
     """Deduplication and passages over the whole batch (or the index update that does both).
@@ -737,7 +737,7 @@ def _finish(
     ckpt: Checkpoints,
     spill: TextSpill,
     units: bool,
-    sigs: SignatureBlocks | None,
+    sigs: SignatureRows | None,
 ) -> list[Document]:
     """Consumes ``docs`` (the list is emptied): with worker processes the finished records
     are new objects, and the prepared ones are let go chunk by chunk instead of living on

@@ -7,7 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpuskit.config import DedupConfig
 from corpuskit.dedup import DedupStats, deduplicate, parse_date
@@ -184,20 +187,52 @@ def test_precomputed_signatures_give_the_same_result_and_are_consumed() -> None:
 
 
 def test_signatures_gathered_in_blocks_give_the_same_result() -> None:
-    """Signatures moved into blocks as documents finish (a few left on the record, as after
+    """Signatures moved into rows as documents finish (a few left on the record, as after
     a resumed chunk) decide exactly as per-record ones, and are let go."""
-    from corpuskit.dedup import SignatureBlocks
+    from corpuskit.dedup import SignatureRows
 
     _, plain = corpus_docs()
     _, pre = corpus_docs()
     for d in pre:
         d.work["sig"] = minhash_signature(fold_text(d.text), num_perm=CFG.num_perm, shingle=CFG.shingle, seed=CFG.seed)
-    blocks = SignatureBlocks(CFG.num_perm, block=7)  # many small blocks
+    blocks = SignatureRows(CFG.num_perm, capacity=2)  # grows as rows come
     blocks.take(pre[3:])
     assert all("sig" not in d.work and "sig_row" in d.work for d in pre[3:])
     assert deduplicate(plain, CFG) == deduplicate(pre, CFG, signatures=blocks)
     assert outcome(plain) == outcome(pre)
-    assert blocks.blocks == [] and not any({"sig", "sig_row"} & set(d.work) for d in pre)
+    assert blocks.rows == 0 and blocks.matrix.size == 0
+    assert not any({"sig", "sig_row"} & set(d.work) for d in pre)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(0, 40),
+    wanted=st.integers(0, 50),
+    missing=st.integers(0, 5),
+    seed=st.integers(0, 10_000),
+    capacity=st.integers(1, 60),
+)
+def test_signature_rows_are_gathered_in_place_in_any_order(
+    n: int, wanted: int, missing: int, seed: int, capacity: int
+) -> None:
+    """Any distinct rows in any order, some rows not wanted and some records without a row:
+    each gathered row is the one taken, whatever the capacity (the matrix grows)."""
+    from corpuskit.dedup import SignatureRows
+
+    rng = np.random.default_rng(seed)
+    sigs = rng.integers(0, 2**32, size=(n, 4), dtype=np.uint64).astype(np.uint32)
+    docs = [Document(f"d{i}", "s", work={"sig": sigs[i]}) for i in range(n)]
+    rows = SignatureRows(4, capacity=capacity)
+    rows.take(docs)
+    picked = rng.permutation(n)[: min(wanted, n)]
+    order = np.concatenate([picked, np.full(missing, -1)]).astype(np.int64)
+    rng.shuffle(order)
+    got = rows.gather(order)
+    assert got.shape == (len(order), 4)
+    for i, r in enumerate(order.tolist()):
+        if r >= 0:
+            assert got[i].tolist() == sigs[r].tolist()
+    assert rows.rows == 0
 
 
 def test_output_does_not_depend_on_input_order() -> None:
