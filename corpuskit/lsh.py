@@ -102,11 +102,8 @@ def recall_params(similarity: float, num_perm: int, recall: float = 0.99) -> tup
 
 _FNV_PRIME = np.uint64(0x100000001B3)
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-_U33, _FM1, _FM2 = (
-    _sig._U33,
-    _sig._U_FM1,
-    _sig._U_FM2,
-)  # MurmurHash3's finaliser (:func:`~corpuskit.signatures.fmix_array`)
+# MurmurHash3's finaliser constants (:func:`~corpuskit.signatures.fmix_array`)
+_U33, _FM1, _FM2 = _sig._U33, _sig._U_FM1, _sig._U_FM2
 
 
 def band_keys(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
