@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import signatures as _sig
+from .align import _fmix  # MurmurHash3's finaliser, as :func:`~corpuskit.signatures.fmix_array`
 from .forked import thread_map
 
 __all__ = [
@@ -102,8 +103,6 @@ def recall_params(similarity: float, num_perm: int, recall: float = 0.99) -> tup
 
 _FNV_PRIME = np.uint64(0x100000001B3)
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-# MurmurHash3's finaliser constants (:func:`~corpuskit.signatures.fmix_array`)
-_U33, _FM1, _FM2 = _sig._U33, _sig._U_FM1, _sig._U_FM2
 
 
 def band_keys(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
@@ -233,12 +232,7 @@ def _band_key_at(sigs: np.ndarray, i: int, band: int, rows: int) -> np.uint64:
     h = _FNV_OFFSET ^ np.uint64(band)
     for c in range(band * rows, (band + 1) * rows):
         h = (h ^ np.uint64(sigs[i, c])) * _FNV_PRIME
-    h ^= h >> _U33
-    h *= _FM1
-    h ^= h >> _U33
-    h *= _FM2
-    h ^= h >> _U33
-    return h
+    return _fmix(h)
 
 
 @_sig._njit
