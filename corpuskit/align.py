@@ -45,6 +45,11 @@ import numpy as np
 
 from .kernels import HAVE_NUMBA, inline_jit, jit, python_kernel
 from .normalise import bmp_chars, fold_text
+from .signatures import _U33
+from .signatures import _U_FM1 as _FM1
+from .signatures import _U_FM2 as _FM2
+from .signatures import _U_FNV_OFFSET as _FNV_OFFSET
+from .signatures import _U_FNV_PRIME as _FNV_PRIME
 
 __all__ = [
     "ANCHOR_SHARE",
@@ -96,11 +101,6 @@ LONG_RUN = 2
 # Character classes of the scanner.
 _OTHER, _WORD, _IDEO, _APOS, _QUOTE, _SENT, _COLON, _SPACE, _NEWLINE, _COMMA = range(10)
 
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-_FNV_PRIME = np.uint64(0x100000001B3)
-_FM1 = np.uint64(0xFF51AFD7ED558CCD)
-_FM2 = np.uint64(0xC4CEB9FE1A85EC53)
-_U33 = np.uint64(33)
 
 _SENT_CHARS = frozenset(".!?\u2026\u203c\u2047\u2048\u2049\u3002\uff01\uff1f")
 _COLON_CHARS = frozenset(";:\uff1b\uff1a")

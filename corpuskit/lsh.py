@@ -101,8 +101,7 @@ def recall_params(similarity: float, num_perm: int, recall: float = 0.99) -> tup
     return num_perm, 1
 
 
-_FNV_PRIME = np.uint64(0x100000001B3)
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_OFFSET, _FNV_PRIME = _sig._U_FNV_OFFSET, _sig._U_FNV_PRIME
 
 
 def band_keys(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
