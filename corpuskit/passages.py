@@ -325,13 +325,15 @@ def _unit_arrays(text: str, cfg: PassageConfig) -> tuple[Tokens, np.ndarray, np.
     return tokens, units, offsets, shingles, token_shingles
 
 
-def _units_for(doc: Document, cfg: PassageConfig) -> PassageUnits:
-    """The units a caller left in ``doc.work["units"]`` (the index does), else new ones."""
+def _scan_arrays(doc: Document, cfg: PassageConfig) -> tuple[Tokens, np.ndarray, np.ndarray]:
+    """Tokens, units and token shingles of ``doc`` (what :func:`_scan_blob` packs): from the
+    units a caller left in ``doc.work["units"]`` (the index does), else made here, without
+    the unit shingles, which signing gathers again."""
     text = doc.read_text()
     pu = doc.work.get("units")
     if isinstance(pu, PassageUnits) and pu.fingerprint == _fingerprint(text, cfg):
-        return pu
-    return passage_units(text, cfg)
+        return pu.tokens, pu.units, pu.token_shingles
+    return _units_and_shingles(text, cfg)
 
 
 # ---------------------------------------------------------------------------------------
@@ -728,14 +730,13 @@ def _scan_units(
             where[i] = (fd, ref.offset, ref.size)
             n_units[i] = _count_parked(counts, fd, ref.offset)
         else:
-            pu = _units_for(d, cfg)
-            blob = _scan_blob(pu.tokens, pu.units, pu.token_shingles)
+            tokens, units, token_shingles = _scan_arrays(d, cfg)
+            blob = _scan_blob(tokens, units, token_shingles)
             fh.write(blob)
             where[i] = (fh.fileno(), at, len(blob))
             at += len(blob)
-            _, token_shingles, _, _, units, _ = _unpack(blob, _SCAN_LAYOUT)
-            n_units[i] = units.shape[0] // 2
-            counts.add(token_shingles.copy())  # not a view: the blob is let go
+            n_units[i] = units.shape[0]
+            counts.add(token_shingles)
     fh.flush()
     return n_units, where, fh, counts
 

@@ -692,8 +692,8 @@ def test_units_parked_by_workers_give_the_same_passages(tmp_path: Path, monkeypa
         assert all(UNITS_KEY in d.work for d in docs[: half + 10])
         spill.park_all(docs)
         made: list[str] = []
-        real = P.passage_units
-        monkeypatch.setattr(P, "passage_units", lambda text, cfg: made.append(text) or real(text, cfg))
+        real = P._units_and_shingles
+        monkeypatch.setattr(P, "_units_and_shingles", lambda text, cfg: made.append(text) or real(text, cfg))
         got = find_passages(docs, PassageConfig(), scratch_dir=tmp_path)
         monkeypatch.undo()
         assert _snapshot(docs, got) == want
