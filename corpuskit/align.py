@@ -101,7 +101,6 @@ LONG_RUN = 2
 # Character classes of the scanner.
 _OTHER, _WORD, _IDEO, _APOS, _QUOTE, _SENT, _COLON, _SPACE, _NEWLINE, _COMMA = range(10)
 
-
 _SENT_CHARS = frozenset(".!?\u2026\u203c\u2047\u2048\u2049\u3002\uff01\uff1f")
 _COLON_CHARS = frozenset(";:\uff1b\uff1a")
 _COMMA_CHARS = frozenset(",\u060c\u3001\uff0c")

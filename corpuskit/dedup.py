@@ -328,17 +328,17 @@ def _permute_rows(m: np.ndarray, source: np.ndarray) -> None:
             i = j
 
 
-def _signatures(docs: list[Document], cfg: DedupConfig, blocks: SignatureRows | None = None) -> np.ndarray:
-    """``uint32`` signature matrix; consumes ``doc.work["sig"]`` and the rows in ``blocks``
+def _signatures(docs: list[Document], cfg: DedupConfig, stored: SignatureRows | None = None) -> np.ndarray:
+    """``uint32`` signature matrix; consumes ``doc.work["sig"]`` and the rows in ``stored``
     (they are not needed later)."""
     rows = np.fromiter((d.work.pop("sig_row", -1) for d in docs), dtype=np.int64, count=len(docs))
-    sigs = blocks.gather(rows) if blocks is not None else np.empty((len(docs), cfg.num_perm), dtype=np.uint32)
+    sigs = stored.gather(rows) if stored is not None else np.empty((len(docs), cfg.num_perm), dtype=np.uint32)
     missing: list[int] = []
     for i, doc in enumerate(docs):
         sig = doc.work.pop("sig", None)
         if sig is not None and len(sig) == cfg.num_perm:
             sigs[i] = sig
-        elif rows[i] < 0 or blocks is None:
+        elif rows[i] < 0 or stored is None:
             missing.append(i)
     for lo in range(0, len(missing), 1024):
         chunk = missing[lo : lo + 1024]

@@ -186,7 +186,7 @@ def test_precomputed_signatures_give_the_same_result_and_are_consumed() -> None:
     assert all("sig" not in d.work for d in pre)
 
 
-def test_signatures_gathered_in_blocks_give_the_same_result() -> None:
+def test_signatures_gathered_in_rows_give_the_same_result() -> None:
     """Signatures moved into rows as documents finish (a few left on the record, as after
     a resumed chunk) decide exactly as per-record ones, and are let go."""
     from corpuskit.dedup import SignatureRows
@@ -195,12 +195,12 @@ def test_signatures_gathered_in_blocks_give_the_same_result() -> None:
     _, pre = corpus_docs()
     for d in pre:
         d.work["sig"] = minhash_signature(fold_text(d.text), num_perm=CFG.num_perm, shingle=CFG.shingle, seed=CFG.seed)
-    blocks = SignatureRows(CFG.num_perm, capacity=2)  # grows as rows come
-    blocks.take(pre[3:])
+    stored = SignatureRows(CFG.num_perm, capacity=2)  # grows as rows come
+    stored.take(pre[3:])
     assert all("sig" not in d.work and "sig_row" in d.work for d in pre[3:])
-    assert deduplicate(plain, CFG) == deduplicate(pre, CFG, signatures=blocks)
+    assert deduplicate(plain, CFG) == deduplicate(pre, CFG, signatures=stored)
     assert outcome(plain) == outcome(pre)
-    assert blocks.rows == 0 and blocks.matrix.size == 0
+    assert stored.rows == 0 and stored.matrix.size == 0
     assert not any({"sig", "sig_row"} & set(d.work) for d in pre)
 
 

@@ -355,7 +355,7 @@ def test_gold_corpus_grouped_by_component(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_unit_shingles_left_out_of_parked_units_are_gathered_again_exactly() -> None:
-    """A parked blob keeps no unit shingles (about 40% of it); signing gathers them again
+    """A parked blob keeps no unit shingles (about a fifth of it); signing gathers them again
     from the token shingles, for a block of documents at once: the same arrays as
     :func:`passage_units` makes for each (short units, long windowed ones, one-word texts)."""
     texts = [
