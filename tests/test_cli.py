@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,11 +27,12 @@ def test_help_and_module_entry() -> None:
 
 
 def test_the_package_and_the_cli_import_light_and_every_public_name_resolves() -> None:
-    # `corpuskit --help` must not wait for numba and the stages; the public names are
-    # imported on first use, each from its module.
+    # `corpuskit --help` must not wait for numba and the stages (nor load numpy: the script
+    # settles OpenBLAS's threads before it does); the public names are imported on first
+    # use, each from its module.
     code = (
         "import sys, corpuskit, corpuskit.cli\n"
-        "assert 'numba' not in sys.modules and 'corpuskit.pipeline' not in sys.modules, sorted(sys.modules)\n"
+        "assert not {'numba', 'numpy', 'corpuskit.pipeline'} & set(sys.modules), sorted(sys.modules)\n"
         "from corpuskit import *\n"
         "import corpuskit.pipeline, corpuskit.records\n"
         "assert run is corpuskit.pipeline.run and corpuskit.Document is corpuskit.records.Document\n"
@@ -106,6 +108,17 @@ def test_workers_default_to_every_core_but_one_for_a_small_input(tmp_path: Path,
 def test_report_command_needs_a_run_dir(tmp_path: Path) -> None:
     r = runner.invoke(app, ["report", str(tmp_path)])
     assert r.exit_code == 2 and "documents.jsonl" in r.output
+
+
+def test_the_script_gives_openblas_one_thread_unless_told_otherwise(monkeypatch: MonkeyPatch) -> None:
+    from corpuskit import cli
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    cli._one_blas_thread()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    cli._one_blas_thread()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
 
 
 def test_the_blas_probe_is_skipped_and_scipy_still_imports() -> None:
