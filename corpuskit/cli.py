@@ -439,7 +439,7 @@ def _one_blas_thread() -> None:
     corpuskit has processes and threads of its own and makes two tiny BLAS calls (the
     banding search's product and its Gauss-Legendre nodes). OpenBLAS's idle threads spin
     for a while after numpy loads and after each call: 0.2 of the 0.72 core-seconds of a
-    run on the five seed articles (measured), taken from the workers on a busy machine.
+    run on the five seed articles (measured), CPU that other work on the machine could use.
     """
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
