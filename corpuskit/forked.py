@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from .memory import anything_frozen, keep_freed_blocks, reusing_freed_blocks, usual_blocks
 
-__all__ = ["REAPER", "fork_map", "stop_now", "thread_map", "worker_init"]
+__all__ = ["REAPER", "ctrl_c_held", "fork_map", "stop_now", "thread_map", "worker_init"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -44,7 +44,9 @@ def worker_init(parent: int, keep_freed: bool = False) -> None:
     Otherwise it has those thresholds (:func:`~corpuskit.memory.usual_blocks`), also when
     forked while the main process keeps what it frees.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C held back meanwhile is dropped
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # see ctrl_c_held
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -58,6 +60,29 @@ def worker_init(parent: int, keep_freed: bool = False) -> None:
         keep_freed_blocks()
     else:
         usual_blocks()
+
+
+@contextlib.contextmanager
+def ctrl_c_held() -> Iterator[None]:
+    """Fork inside this: Ctrl-C (``SIGINT``) is held back in this thread meanwhile.
+
+    A terminal's Ctrl-C goes to every process of the group, so also to a child forked a
+    moment before, which still has this process's handler: it raised in the child's own
+    after-fork bookkeeping, whose traceback the child printed. Held back, the signal
+    reaches this process after the fork (another thread may take it meanwhile), and a
+    child keeps it held back, also past the end of this block, until :func:`worker_init`
+    has it ignored (which drops one already there).
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    here = os.getpid()
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if os.getpid() == here:  # not in a child forked inside
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 class _Child:
@@ -96,7 +121,8 @@ def _serve(conn: Connection, fn: Callable[[Any], Any], tasks: Sequence[Any], fir
 def _fork_child(fn: Callable[[Any], Any], tasks: Sequence[Any], first: int, siblings: list[_Child]) -> _Child:
     ours, theirs = multiprocessing.Pipe()
     parent = os.getpid()
-    pid = os.fork()
+    with ctrl_c_held():
+        pid = os.fork()
     if pid == 0:  # the child: never returns
         code = 0
         try:

@@ -28,7 +28,7 @@ from .checkpoint import Checkpoints, Keyed, Ready
 from .config import RunConfig
 from .dedup import DedupStats, SignatureRows, deduplicate
 from .errors import RejectedRecordError
-from .forked import stop_now, worker_init
+from .forked import ctrl_c_held, stop_now, worker_init
 from .memory import long_lived, map_large_blocks, no_collection, release_memory, reusing_freed_blocks
 from .passages import drop_passages, find_passages, park_units
 from .readers import Discovered, JsonlBlock, discover_inputs, estimate_input_bytes, make_unique, read_inputs
@@ -336,7 +336,7 @@ class _Workers:
         self._ctx = multiprocessing.get_context("fork")
         self.pool = self._new()
         if start:
-            self.pool.submit(os.getpid)  # forks them all now, from this thread (not at the first task)
+            self._start()
 
     def _new(self) -> ProcessPoolExecutor:
         # Workers ignore Ctrl-C: the main process gets it, stops them and reports once.
@@ -344,9 +344,14 @@ class _Workers:
             self.workers, mp_context=self._ctx, initializer=worker_init, initargs=(os.getpid(), self.keep_freed)
         )
 
+    def _start(self) -> None:
+        with ctrl_c_held():
+            self.pool.submit(os.getpid)  # forks them all now, from this thread (not at the first task)
+
     def restart(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.pool = self._new()
+        self._start()
 
     def shutdown(self, *, kill: bool = False) -> None:
         if kill:

@@ -10,6 +10,8 @@ import pytest
 
 from corpuskit.forked import fork_map, thread_map
 
+from .conftest import run_alone
+
 
 def test_results_come_back_in_task_order_from_the_children() -> None:
     parent = os.getpid()
@@ -98,3 +100,40 @@ def test_thread_map_keeps_order_and_bounds_what_is_in_flight() -> None:
         consumed.append(r)
     assert consumed == [x * x for x in range(40)] and sorted(started) == list(range(40))
     assert list(thread_map(slow, range(5), 1)) == [0, 1, 4, 9, 16]  # one thread: plain map
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
+def test_a_ctrl_c_while_a_child_is_forked_never_runs_this_process_handler_there() -> None:
+    # A terminal's Ctrl-C reaches a child forked a moment before, which still has the
+    # parent's handler: held back from the fork until the child ignores it, it is dropped
+    # (without ``ctrl_c_held`` the child raises KeyboardInterrupt: exit 3). The parent
+    # still gets its own.
+    code = """
+import os, signal, time
+from corpuskit.forked import ctrl_c_held, worker_init
+
+def handler(signum, frame):
+    raise KeyboardInterrupt
+
+signal.signal(signal.SIGINT, handler)
+parent = os.getpid()
+with ctrl_c_held():
+    pid = os.fork()
+if pid == 0:
+    try:
+        os.kill(os.getpid(), signal.SIGINT)  # the Ctrl-C, before the child is set up
+        worker_init(parent)
+        time.sleep(0.05)
+        os._exit(0)
+    except BaseException:
+        os._exit(3)
+_, status = os.waitpid(pid, 0)
+try:
+    os.kill(parent, signal.SIGINT)
+    time.sleep(5)
+    interrupted = False
+except KeyboardInterrupt:
+    interrupted = True
+print(os.waitstatus_to_exitcode(status), interrupted)
+"""
+    assert run_alone(code) == "0 True"
