@@ -329,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{w} workers, each run: " + ", ".join(f"{args.docs / _wall(r):.0f}" for r in runs[w]) + " docs/s"
                 )
+            pairs: list[float] = []
             if 1 in runs:
                 pairs = [_wall(a) / _wall(b) for a, b in zip(runs[1], runs[w_hi], strict=True)]
                 print(f"speed-up of each pair of runs: {', '.join(f'{x:.2f}x' for x in pairs)}")
@@ -341,6 +342,11 @@ def main(argv: list[str] | None = None) -> int:
                     f"{w_hi} one-worker runs side by side did {', '.join(f'{c:.2f}x' for c in sides)} the work "
                     f"of one alone (after each pair): this work's ceiling on this machine then"
                 )
+                if len(pairs) == len(sides):  # what hosts differ in most, taken out
+                    print(
+                        f"{w_hi} workers reached {', '.join(f'{p / c:.0%}' for p, c in zip(pairs, sides, strict=True))} "
+                        "of that ceiling (each pair against the runs side by side after it)"
+                    )
         if args.with_report:
             print("\nwith report.html (the default; one run per worker count, after the runs above):")
             for w in args.workers:
