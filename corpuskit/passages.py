@@ -791,7 +791,8 @@ def scan_parked(rows: np.ndarray, scratch_dir: Path | str | None) -> tuple[np.nd
     scratch = _Scratch(scratch_dir)
     try:
         counts = _Counts(scratch)
-        n_units = np.array([_count_parked(counts, fd, at) for fd, at, _ in rows.tolist()], dtype=np.int64)
+        with reusing_freed_blocks():
+            n_units = np.array([_count_parked(counts, fd, at) for fd, at, _ in rows.tolist()], dtype=np.int64)
         return (n_units, *counts.over(DF_DAMP))
     finally:
         scratch.close()
@@ -801,9 +802,9 @@ def _scan_alongside(
     rows: np.ndarray, job: Callable[[], object], helper: Executor, scratch_dir: Path | str | None
 ) -> tuple[np.ndarray, _Frequent]:
     """:func:`scan_parked` of ``rows`` in ``helper`` while ``job`` runs here (in this process
-    after it if the helper has died); the helper is shut down once it has counted, so
-    its memory is let go before the next phase allocates its own. On an error (or
-    Ctrl-C) it is left to its owner to stop, without waiting for its count."""
+    after it if the helper has died); the helper is then let go, without waiting for its
+    process to end (it ends, and its memory is given back, as this one goes on). On an
+    error (or Ctrl-C) it is left to its owner to stop, without waiting for its count."""
     try:
         future = helper.submit(scan_parked, rows, scratch_dir)
     except BrokenProcessPool:
@@ -815,7 +816,7 @@ def _scan_alongside(
         n_units, keys, counts = future.result()
     except BrokenProcessPool:
         n_units, keys, counts = scan_parked(rows, scratch_dir)
-    helper.shutdown(cancel_futures=True)
+    helper.shutdown(wait=False, cancel_futures=True)
     return n_units, _Frequent(keys, counts)
 
 
@@ -981,6 +982,7 @@ def _sign_units(
     cfg: PassageConfig,
     scratch: _Scratch,
     procs: int,
+    unread: np.ndarray | None = None,
 ) -> tuple[_Signed, IO[bytes], np.ndarray, np.ndarray]:
     """Frequency-damped MinHash of every unit, written by column groups (:class:`_Signed`),
     and each document's verification state (:class:`_DocState`) packed to a second file.
@@ -997,7 +999,9 @@ def _sign_units(
     where it is computed and sends back only offsets. Once a block is signed, the disk
     under its scan blobs is given back (:func:`_release`): while the signatures and states
     grow, the blobs shrink, and the run's disk peaks lower (1,071 -> 726 MiB at 20,000
-    documents).
+    documents). Those at ``unread`` (rows like ``where``'s, of documents nobody reads any
+    more) go with the first block, not before: the process that is still between phases
+    would wait for that.
     """
     perms = _permutations(cfg.num_perm)
     k = cfg.shingle
@@ -1058,10 +1062,20 @@ def _sign_units(
     state_at = np.zeros((where.shape[0], 2), dtype=np.int64)
     live: list[np.ndarray] = []
 
+    first = True
+
     def signed_block(i: int) -> None:
+        nonlocal first
         _release(where[tasks[i][0] : tasks[i][1]])  # nothing reads a block's scan blobs again
+        if first and unread is not None:
+            _release(unread)
+        first = False
 
     results = fork_map(sign, tasks, procs, on_result=signed_block)
+    if unread is not None and unread.shape[0]:
+        # A block of the file shared by a blob given back on its own and a neighbour goes
+        # only when both are given back at once.
+        _release(np.concatenate([where, unread]))
     for (d0, _, _), (nu, states_at, block_live) in zip(tasks, results, strict=True):
         live.append(block_live)
         signed.sizes.append(nu)
@@ -2130,6 +2144,7 @@ def find_passages(
     """
     sel = [d for d in docs if d.status == "kept" and d.has_text]
     early: tuple[np.ndarray, _Frequent, np.ndarray] | None = None  # units, counts, where
+    dropped: np.ndarray | None = None  # scan blobs of documents deduplication took out
     with_helper = alongside is not None and helper is not None and len(sel) >= 2
     rows = _parked_rows(sel, cfg) if with_helper else None
     if rows is not None and alongside is not None and helper is not None:
@@ -2145,8 +2160,8 @@ def find_passages(
         sel = [sel[i] for i in order]
         n_units, rows = n_units[order], rows[order]
         kept = np.fromiter((d.status == "kept" for d in sel), dtype=bool, count=len(sel))
-        freq.less(_token_shingles_of(rows[~kept]))
-        _release(rows[~kept])  # the units of documents deduplication took out
+        dropped = rows[~kept]  # the units of documents deduplication took out
+        freq.less(_token_shingles_of(dropped))
         sel = [d for d, k in zip(sel, kept.tolist(), strict=True) if k]
         early = (n_units[kept], freq, rows[kept])
     else:
@@ -2178,7 +2193,7 @@ def find_passages(
                 freq = _Frequent(*counts.over(DF_DAMP))
                 del counts
         release_memory()  # each phase's arrays are let go before the next allocates its own
-        signed, state_fh, state_at, live = _sign_units(where, n_units, freq, df_common, cfg, scratch, workers)
+        signed, state_fh, state_at, live = _sign_units(where, n_units, freq, df_common, cfg, scratch, workers, dropped)
         del freq
         release_memory()
         if scan_fh is not None:

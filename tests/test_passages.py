@@ -705,15 +705,26 @@ def test_units_parked_by_workers_give_the_same_passages(tmp_path: Path, monkeypa
         assert UNITS_KEY not in doc.work
 
 
-def test_the_disk_under_parked_units_is_given_back_once_they_are_signed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("helper", [False, True])
+def test_the_disk_under_parked_units_is_given_back_once_they_are_signed(tmp_path: Path, helper: bool) -> None:
     """The packed units are read once, to be signed; after that the spill file holds only
-    the texts (where the filesystem can punch holes). The passages are the same."""
+    the texts (where the filesystem can punch holes). The passages are the same. With a
+    helper counting beside a job that takes documents out, theirs are given back too."""
+    import multiprocessing
     import os
+    from concurrent.futures import ProcessPoolExecutor
 
     from corpuskit.passages import park_units
     from corpuskit.spill import TextSpill
 
-    want = _snapshot(docs := _gold_docs(), find_passages(docs, PassageConfig()))
+    def drop_some(docs: list[Document]) -> None:
+        for d in docs[::4]:
+            d.status = "duplicate"
+
+    docs = _gold_docs()
+    if helper:
+        drop_some(docs)
+    want = _snapshot(docs, find_passages(docs, PassageConfig()))
     with TextSpill(tmp_path) as spill:
         docs = _gold_docs()
         park_units(docs, PassageConfig(), spill)  # as the workers do: units first, then texts
@@ -723,7 +734,14 @@ def test_the_disk_under_parked_units_is_given_back_once_they_are_signed(tmp_path
         os.fsync(spill.fileno())
         texts = os.fstat(spill.fileno()).st_blocks * 512 - units
         assert units > 3 * texts  # tokens, token shingles and offsets: several times the text
-        got = find_passages(docs, PassageConfig(), workers=2, scratch_dir=tmp_path)
+        if helper:
+            pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+            got = find_passages(
+                docs, PassageConfig(), workers=2, scratch_dir=tmp_path, alongside=lambda: drop_some(docs), helper=pool
+            )
+            pool.shutdown()
+        else:
+            got = find_passages(docs, PassageConfig(), workers=2, scratch_dir=tmp_path)
         assert _snapshot(docs, got) == want
         left = os.fstat(spill.fileno()).st_blocks * 512 - texts
         if holes_free_blocks(tmp_path):
