@@ -248,6 +248,19 @@ def test_output_does_not_depend_on_input_order() -> None:
         assert outcome(again) == expected
 
 
+@pytest.mark.parametrize("seed", [3, 7])
+def test_threads_compare_ahead_with_the_same_outcome_and_stats(seed: int) -> None:
+    """With threads, every candidate pair is compared up front; the clustering, the
+    similarities and the count of comparisons it asked for are those of one thread."""
+    _, docs = corpus_docs(seed=seed)
+    stats = deduplicate(docs, CFG)
+    assert stats.verified_pairs > 0
+    for threads in (2, 3):
+        _, again = corpus_docs(seed=seed)
+        assert deduplicate(again, CFG, threads=threads) == stats
+        assert outcome(again) == outcome(docs)
+
+
 def test_stats_and_cluster_fields_are_consistent() -> None:
     _, docs = corpus_docs(seed=3)
     stats = deduplicate(docs, CFG)
