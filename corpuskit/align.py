@@ -457,6 +457,11 @@ class Alignment:
         """The same stretch seen from the other text."""
         return Alignment(self.b0, self.b1, self.a0, self.a1, tuple((j, i, n) for i, j, n in self.blocks))
 
+    def __reduce__(self) -> tuple[type[Alignment], tuple[int, int, int, int, tuple[tuple[int, int, int], ...]]]:
+        # Rebuilt by the constructor: a quarter of the time of a frozen slotted class's
+        # default, for the alignments forked processes hand back.
+        return Alignment, (self.a0, self.a1, self.b0, self.b1, self.blocks)
+
 
 def _clip(bl: list[tuple[int, int, int]], a0: int, a1: int, b0: int, b1: int) -> list[tuple[int, int, int]]:
     """The parts of blocks inside ``[a0, a1)`` on the a side and ``[b0, b1)`` on the b side."""

@@ -1566,6 +1566,9 @@ class _Match:
     al: Alignment  # a = da's tokens, b = db's tokens
     rev: Alignment  # the same from db's side
 
+    def __reduce__(self) -> tuple[type[_Match], tuple[int, int, Alignment, Alignment]]:
+        return _Match, (self.da, self.db, self.al, self.rev)  # faster than the slots default
+
 
 def _para_of(paras: np.ndarray, t: int) -> int:
     return int(np.searchsorted(paras, t, side="right")) - 1

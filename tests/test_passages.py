@@ -833,3 +833,20 @@ def test_band_keys_with_ids_are_lsh_band_keys_of_shared_buckets() -> None:
         assert set(shared) <= set(got.tolist()) <= set(keys[live].tolist())
         assert np.all(np.diff((got & low).astype(np.int64)) > 0)  # in unit order
         assert len(got) - len(shared) < 0.1 * live.sum()
+
+
+def test_what_forked_processes_hand_back_pickles_to_equal_records() -> None:
+    """Alignments, matches, passages and their sources come back from forked processes
+    pickled by their constructors (:meth:`__reduce__`): every field survives."""
+    import pickle
+
+    from corpuskit.align import Alignment
+    from corpuskit.records import SourceSpan
+
+    al = Alignment(3, 9, 40, 47, ((3, 40, 4), (7, 45, 2)))
+    match = P._Match(0, 5, al, al.swapped())
+    span = SourceSpan("d1", "feed.jsonl", 10, 42, "a quoted line", 0.93, [["-", "a"], ["+", "the"]])
+    passage = Passage("p-abc", "a quoted line", {"doc_id": "d1", "start": 10, "end": 42}, [span])
+    for obj in (al, match, span, passage):
+        back = pickle.loads(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+        assert back == obj and type(back) is type(obj)
