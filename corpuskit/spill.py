@@ -42,7 +42,7 @@ import numpy as np
 from .errors import OutputError
 from .records import Document
 
-__all__ = ["Parked", "TextSpill", "pread_exact", "pread_into", "pwrite_all", "release_ranges"]
+__all__ = ["Parked", "TextSpill", "pread_exact", "pread_into", "pwrite_all", "release_ranges", "start_writeback"]
 
 
 def pread_exact(fd: int, size: int, at: int) -> bytes:
@@ -87,18 +87,37 @@ _PUNCH_HOLE = 0x01 | 0x02  # FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE (linux/f
 
 
 @functools.cache
-def _fallocate() -> Callable[[int, int, int, int], int] | None:
-    """libc's ``fallocate`` (Linux only: ``None`` elsewhere, or where it cannot be found)."""
+def _linux_libc(name: str, *argtypes: Any) -> Callable[..., int] | None:
+    """libc's function ``name``, taking ``argtypes`` and returning an ``int`` (Linux
+    only: ``None`` elsewhere, or where it cannot be found)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        fn = getattr(libc, "fallocate64", None) or libc.fallocate
+        fn = getattr(ctypes.CDLL(None, use_errno=True), name)
     except (OSError, AttributeError):
         return None
-    fn.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
+    fn.argtypes = argtypes
     fn.restype = ctypes.c_int
     return fn
+
+
+def _fallocate() -> Callable[[int, int, int, int], int] | None:
+    """libc's ``fallocate`` (see :func:`_linux_libc`)."""
+    types = (ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
+    return _linux_libc("fallocate64", *types) or _linux_libc("fallocate", *types)
+
+
+_SYNC_FILE_RANGE_WRITE = 2  # linux/fs.h
+
+
+def start_writeback(fd: int, offset: int, nbytes: int) -> None:
+    """Have the system start writing ``nbytes`` at ``offset`` of ``fd`` to disk, without
+    waiting for it (``sync_file_range`` with ``SYNC_FILE_RANGE_WRITE``): the disk works
+    while this process goes on, and a later fsync finds less to do. Best effort: a no-op
+    where the system cannot, and never raises (the fsync still makes the file durable)."""
+    fn = _linux_libc("sync_file_range", ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
+    if fn is not None and nbytes > 0:
+        fn(fd, offset, nbytes, _SYNC_FILE_RANGE_WRITE)
 
 
 def release_ranges(fd: int, offsets: np.ndarray, sizes: np.ndarray) -> bool:

@@ -8,18 +8,19 @@ from pathlib import Path
 import orjson
 import pytest
 
+import corpuskit.spill as spill
 import corpuskit.writers as writers
 
 
 def test_a_large_jsonl_output_asks_for_writeback_as_it_grows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[tuple[int, int]] = []
-    real = writers._start_writeback
+    real = spill.start_writeback
 
     def record(fd: int, offset: int, nbytes: int) -> None:
         asked.append((offset, nbytes))
         real(fd, offset, nbytes)
 
-    monkeypatch.setattr(writers, "_start_writeback", record)
+    monkeypatch.setattr(spill, "start_writeback", record)
     records = [{"id": f"d{i}", "text": "word " * 200} for i in range(30_000)]
     path = tmp_path / "documents.jsonl"
     assert writers.write_jsonl(path, iter(records)) == len(records)
@@ -34,10 +35,10 @@ def test_a_large_jsonl_output_asks_for_writeback_as_it_grows(tmp_path: Path, mon
 
 
 def test_writeback_is_best_effort(tmp_path: Path) -> None:
-    writers._start_writeback(-1, 0, 4096)  # a bad descriptor: nothing raised
+    spill.start_writeback(-1, 0, 4096)  # a bad descriptor: nothing raised
     with open(tmp_path / "x", "wb") as fh:
         fh.write(b"x" * 10_000)
         fh.flush()
-        writers._start_writeback(fh.fileno(), 0, 10_000)
-        writers._start_writeback(fh.fileno(), 0, 0)
+        spill.start_writeback(fh.fileno(), 0, 10_000)
+        spill.start_writeback(fh.fileno(), 0, 0)
     assert (tmp_path / "x").read_bytes() == b"x" * 10_000
