@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 if TYPE_CHECKING:
     from .spill import Parked
@@ -23,10 +23,28 @@ __all__ = [
     "PassageRef",
     "SourceSpan",
     "Status",
+    "pickled_by_constructor",
 ]
 
 Status = Literal["kept", "duplicate", "rejected"]
 DupKind = Literal["exact", "near", "contained"]
+
+C = TypeVar("C", bound=type)
+
+
+def pickled_by_constructor(cls: C) -> C:
+    """Class decorator (over ``@dataclass``): instances pickle as the constructor called
+    with their fields in order. Several times faster to unpickle than the default for a
+    slotted class (a quarter of the time for a frozen one), for the records processes
+    hand each other: every document crosses to a worker and back in each per-document
+    stage, and alignments and passages come back from forked processes."""
+    values = attrgetter(*(f.name for f in fields(cls)))
+
+    def __reduce__(self: Any) -> tuple[Any, tuple[Any, ...]]:
+        return cls, values(self)
+
+    setattr(cls, "__reduce__", __reduce__)  # noqa: B010
+    return cls
 
 
 @dataclass(slots=True)
@@ -41,6 +59,7 @@ class PassageRef:
         return {"passage_id": self.passage_id, "start": self.start, "end": self.end}
 
 
+@pickled_by_constructor
 @dataclass(slots=True)
 class Document:
     """One input record and everything corpuskit decided about it.
@@ -147,12 +166,6 @@ class Document:
             "meta": self.meta,
         }
 
-    def __reduce__(self) -> tuple[type[Document], tuple[Any, ...]]:
-        # Rebuilt by the constructor from its fields in order: several times faster to
-        # unpickle than the default for a slotted class, and every record crosses to a
-        # worker process and back in each per-document stage.
-        return Document, _document_fields(self)
-
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Document:
         """Rebuild a document from its output record (the report and the index use this)."""
@@ -169,9 +182,9 @@ class Document:
 
 
 DOCUMENT_FIELDS: tuple[str, ...] = tuple(Document("", "").to_dict())
-_document_fields = attrgetter(*(f.name for f in fields(Document)))
 
 
+@pickled_by_constructor
 @dataclass(slots=True)
 class SourceSpan:
     """One occurrence of a passage: ``documents[doc_id].text[start:end] == text``."""
@@ -195,10 +208,6 @@ class SourceSpan:
             "diff": self.diff,
         }
 
-    def __reduce__(self) -> tuple[type[SourceSpan], tuple[Any, ...]]:
-        # As Document's: forked processes hand passages back (faster than the slots default).
-        return SourceSpan, (self.doc_id, self.source, self.start, self.end, self.text, self.similarity, self.diff)
-
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SourceSpan:
         return cls(
@@ -212,6 +221,7 @@ class SourceSpan:
         )
 
 
+@pickled_by_constructor
 @dataclass(slots=True)
 class Passage:
     """A statement re-reported by two or more different documents.
@@ -237,9 +247,6 @@ class Passage:
             "n_documents": self.n_documents,
             "sources": [s.to_dict() for s in self.sources],
         }
-
-    def __reduce__(self) -> tuple[type[Passage], tuple[Any, ...]]:
-        return Passage, (self.passage_id, self.text, self.canonical, self.sources)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Passage:
