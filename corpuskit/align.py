@@ -46,11 +46,9 @@ import numpy as np
 from .kernels import HAVE_NUMBA, inline_jit, jit, python_kernel
 from .normalise import bmp_chars, fold_text
 from .records import pickled_by_constructor
-from .signatures import _U33
-from .signatures import _U_FM1 as _FM1
-from .signatures import _U_FM2 as _FM2
 from .signatures import _U_FNV_OFFSET as _FNV_OFFSET
 from .signatures import _U_FNV_PRIME as _FNV_PRIME
+from .signatures import _fmix
 
 __all__ = [
     "ANCHOR_SHARE",
@@ -137,16 +135,6 @@ def _tables() -> tuple[np.ndarray, np.ndarray]:
 @jit
 def _class(cls: np.ndarray, cp: int) -> int:
     return int(cls[cp]) if cp < 0x10000 else _WORD
-
-
-@jit
-def _fmix(h: np.uint64) -> np.uint64:
-    h ^= h >> _U33
-    h *= _FM1
-    h ^= h >> _U33
-    h *= _FM2
-    h ^= h >> _U33
-    return h
 
 
 @jit

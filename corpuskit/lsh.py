@@ -17,8 +17,8 @@ from functools import lru_cache
 import numpy as np
 
 from . import signatures as _sig
-from .align import _fmix  # MurmurHash3's finaliser, as :func:`~corpuskit.signatures.fmix_array`
 from .forked import thread_map
+from .signatures import _fmix  # MurmurHash3's finaliser, as :func:`~corpuskit.signatures.fmix_array`
 
 __all__ = [
     "band_keys",

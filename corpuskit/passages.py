@@ -94,13 +94,10 @@ from typing import IO, Any, TypeVar
 import numpy as np
 
 from .align import (
-    _FNV_OFFSET,
-    _FNV_PRIME,
     BARRIER,
     PIECE,
     Alignment,
     Tokens,
-    _fmix,
     align,
     char_span,
     jit,
@@ -116,7 +113,9 @@ from .lsh import recall_params
 from .memory import release_memory, reusing_freed_blocks
 from .normalise import fold_text
 from .records import Document, Passage, PassageRef, SourceSpan, pickled_by_constructor
-from .signatures import count_common_k
+from .signatures import _U_FNV_OFFSET as _FNV_OFFSET
+from .signatures import _U_FNV_PRIME as _FNV_PRIME
+from .signatures import _fmix, count_common_k
 from .spill import Parked, TextSpill, pread_exact, pread_into, pwrite_all, release_ranges
 
 __all__ = [

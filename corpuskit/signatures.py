@@ -325,6 +325,18 @@ def _shingle_hashes_numpy(text: str, n: int) -> np.ndarray:
     return fmix_array(h)
 
 
+@_njit
+def _fmix(h: np.uint64) -> np.uint64:
+    # :func:`fmix_array` on one value, for the kernels that hash as they scan (the
+    # alignment scanner's token keys, the passage and LSH band keys, the word tables).
+    h ^= h >> _U33
+    h *= _U_FM1
+    h ^= h >> _U33
+    h *= _U_FM2
+    h ^= h >> _U33
+    return h
+
+
 def fmix_array(h: np.ndarray) -> np.ndarray:
     """MurmurHash3's 64-bit finaliser over a ``uint64`` array, in place (it wraps around,
     as the compiled kernels' does): each input bit then flips about half the output bits.

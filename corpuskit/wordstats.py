@@ -26,8 +26,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .align import _FNV_OFFSET, _FNV_PRIME, _fmix, inline_jit, jit
+from .align import inline_jit, jit
 from .normalise import bmp_chars, class_table
+from .signatures import _U_FNV_OFFSET as _FNV_OFFSET
+from .signatures import _U_FNV_PRIME as _FNV_PRIME
+from .signatures import _fmix
 
 __all__ = ["WordSet", "code_points", "line_counts", "lowered_counts", "word_set"]
 
