@@ -366,6 +366,13 @@ class Relation:
 _NOTHING = Relation(0.0, 0.0, 0.0, False, False)
 
 
+def _seen_from(table: Mapping[tuple[int, int], Relation], x: int, y: int) -> Relation | None:
+    """The relation of ``x`` and ``y`` in ``table`` (keyed by the pair in order, smaller
+    first) as ``x`` sees it, or ``None``."""
+    rel = table.get((x, y) if x < y else (y, x))
+    return rel if rel is None or x < y else rel.flipped()
+
+
 class _Verifier:
     """Exact comparisons over shingle hash sets, computed on demand, or ahead on several
     threads (:meth:`compare_ahead`).
@@ -422,9 +429,8 @@ class _Verifier:
 
     def compare(self, x: int, y: int) -> Relation:
         self.count += 1
-        rel = self.ahead.get((x, y) if x < y else (y, x))
-        if rel is not None:
-            return rel if x < y else rel.flipped()
+        if (rel := _seen_from(self.ahead, x, y)) is not None:
+            return rel
         a, b = self.shingles(x), self.shingles(y)
         return _relation(count_common(a, b), int(a.size), int(b.size))
 
@@ -520,10 +526,7 @@ class _Graph:
         j = int(self.nbr[idx])
         if self.agree[idx] > self.maybe_below:
             return verifier.compare(i, j)
-        rel = self.known.get((i, j) if i < j else (j, i))
-        if rel is None:
-            return None
-        return rel if i < j else rel.flipped()
+        return _seen_from(self.known, i, j)
 
 
 def _max_agreeing(num_perm: int, jaccard: float) -> int:
