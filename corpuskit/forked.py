@@ -43,6 +43,12 @@ def worker_init(parent: int, keep_freed: bool = False) -> None:
     top of the heap back after each chunk, and every page costs a fault again in the next.
     Otherwise it has those thresholds (:func:`~corpuskit.memory.usual_blocks`), also when
     forked while the main process keeps what it frees.
+
+    What the worker inherits (modules, the records read so far) is frozen out of its
+    garbage collector (``gc.freeze``): none of it is garbage, and the worker's first
+    collections would visit all of it, writing to (and so copying) the pages that hold it.
+    A reading worker's first full collection took 16-33 ms on them, the passage helper's
+    first collections 52 ms (20,000 documents, measured).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C held back meanwhile is dropped
     if hasattr(signal, "pthread_sigmask"):
@@ -56,6 +62,7 @@ def worker_init(parent: int, keep_freed: bool = False) -> None:
             pass
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
+    gc.freeze()  # what it inherits lives as long as it does: see worker_init's docstring
     if keep_freed:
         keep_freed_blocks()
     else:

@@ -137,3 +137,24 @@ except KeyboardInterrupt:
 print(os.waitstatus_to_exitcode(status), interrupted)
 """
     assert run_alone(code) == "0 True"
+
+
+def test_a_worker_freezes_what_it_inherits_out_of_its_collector() -> None:
+    # Its first collections would otherwise visit (and copy the pages of) every object it
+    # was forked with; the parent's own collector is left as it was.
+    code = """
+import gc, os
+from corpuskit.forked import worker_init
+
+inherited = [[i] for i in range(10_000)]
+parent = os.getpid()
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    worker_init(parent)
+    os.write(w, str(gc.get_freeze_count() >= len(inherited)).encode())
+    os._exit(0)
+os.waitpid(pid, 0)
+print(os.read(r, 10).decode(), gc.get_freeze_count())
+"""
+    assert run_alone(code) == "True 0"
