@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar, get_args
 
+import numpy as np
 import orjson
 
 from ._version import __version__
@@ -34,6 +35,7 @@ from .passages import drop_passages, find_passages, park_units
 from .readers import Discovered, JsonlBlock, discover_inputs, estimate_input_bytes, make_unique, read_inputs
 from .records import Document, DupKind, Passage
 from .report import ReportPage
+from .signatures import shared_rows
 from .spill import TextSpill
 from .stages import chunks, finish_documents, prepare_documents, template_lines, template_site
 from .writers import prepare_output_dir, staged_output, write_json, write_jsonl
@@ -792,6 +794,11 @@ def _finish_chunk(
     out = finish_documents((docs, cfg, templates))
     if spill is not None:
         park_units(out, cfg.passages, spill)
+    if cfg.workers > 1:  # handed back pickled: the chunk's signatures as one array
+        signed = [d for d in out if isinstance(d.work.get("sig"), np.ndarray)]
+        if len(signed) > 1:
+            for d, row in zip(signed, shared_rows(np.stack([d.work["sig"] for d in signed])), strict=True):
+                d.work["sig"] = row
     return out
 
 

