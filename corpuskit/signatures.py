@@ -327,16 +327,19 @@ def _shingle_hashes_numpy(text: str, n: int) -> np.ndarray:
     return fmix_array(h)
 
 
-@_njit
-def _fmix(h: np.uint64) -> np.uint64:
-    # :func:`fmix_array` on one value, for the kernels that hash as they scan (the
-    # alignment scanner's token keys, the passage and LSH band keys, the word tables).
+def _fmix_steps(h: Any) -> Any:
+    # MurmurHash3's 64-bit finaliser: in place on a uint64 array, or on one uint64 value.
     h ^= h >> _U33
     h *= _U_FM1
     h ^= h >> _U33
     h *= _U_FM2
     h ^= h >> _U33
     return h
+
+
+_fmix = _njit(_fmix_steps)
+"""The finaliser on one value, for the kernels that hash as they scan (the alignment
+scanner's token keys, the passage and LSH band keys, the word tables)."""
 
 
 def fmix_array(h: np.ndarray) -> np.ndarray:
@@ -347,12 +350,8 @@ def fmix_array(h: np.ndarray) -> np.ndarray:
     '0xb456bcfc34c2cb2c'
     """
     with np.errstate(over="ignore"):
-        h ^= h >> _U33
-        h *= _U_FM1
-        h ^= h >> _U33
-        h *= _U_FM2
-        h ^= h >> _U33
-    return h
+        out: np.ndarray = _fmix_steps(h)
+    return out
 
 
 def _signature_numpy(text: str, num_perm: int, shingle: int, seed: int) -> np.ndarray:
