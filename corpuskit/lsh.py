@@ -198,11 +198,14 @@ def candidate_pairs(sigs: np.ndarray, bands: int, rows: int, threads: int = 1) -
     # in, so the output is unique by construction and no band's pairs are stored twice.
     # Each thread makes its band's keys; the earlier bands' keys of a bucket's members are
     # made again there (no (documents x bands) key matrix: 51 MB at 100,000 documents
-    # and 64 bands, the peak of a large run).
+    # and 64 bands, the peak of a large run). A first pass keeps only the documents whose
+    # band key may be shared (:func:`_band_members`): most are alone in every band, and
+    # only the others are sorted.
 
     def band_pairs(band: int) -> np.ndarray:
-        keys = band_keys(sigs, band, rows)
-        return _first_collisions(sigs, rows, band, keys, np.argsort(keys, kind="stable"))
+        ids, keys = _band_members(sigs, rows, band)
+        order = np.argsort(keys, kind="stable")
+        return _first_collisions(sigs, rows, band, keys[order], ids[order])
 
     parts = list(thread_map(band_pairs, range(bands), threads))
     found = np.sort(np.concatenate(parts))
@@ -235,17 +238,56 @@ def _band_key_at(sigs: np.ndarray, i: int, band: int, rows: int) -> np.uint64:
 
 
 @_sig._njit
-def _first_collisions(sigs: np.ndarray, rows: int, band: int, keys: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """``i * n + j`` for pairs equal in ``band`` (``keys``, sorted by ``order``) and in no
-    earlier band. A bucket's members get their earlier bands' keys made once, not per pair."""
-    n = keys.shape[0]
+def _band_members(sigs: np.ndarray, rows: int, band: int) -> tuple[np.ndarray, np.ndarray]:
+    """The documents whose key in ``band`` (:func:`band_keys`) may be another's too, in
+    order, and their keys: every document sharing its key is among them, and few alone
+    in their bucket slip through (a bit filter of about 8 bits per document)."""
+    n = sigs.shape[0]
+    fbits = 6
+    while fbits < 27 and (1 << fbits) < 8 * n:
+        fbits += 1
+    shift = np.uint64(64 - fbits)
+    once = np.zeros((1 << fbits) >> 3, dtype=np.uint8)
+    twice = np.zeros_like(once)
+    keys = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        k = _band_key_at(sigs, i, band, rows)
+        keys[i] = k
+        f = k >> shift
+        byte, bit = f >> np.uint64(3), np.uint8(1) << np.uint8(f & np.uint64(7))
+        if once[byte] & bit:
+            twice[byte] |= bit
+        once[byte] |= bit
+    m = 0
+    for i in range(n):
+        f = keys[i] >> shift
+        if twice[f >> np.uint64(3)] & (np.uint8(1) << np.uint8(f & np.uint64(7))):
+            m += 1
+    ids = np.empty(m, dtype=np.int64)
+    out = np.empty(m, dtype=np.uint64)
+    m = 0
+    for i in range(n):
+        f = keys[i] >> shift
+        if twice[f >> np.uint64(3)] & (np.uint8(1) << np.uint8(f & np.uint64(7))):
+            ids[m] = i
+            out[m] = keys[i]
+            m += 1
+    return ids, out
+
+
+@_sig._njit
+def _first_collisions(sigs: np.ndarray, rows: int, band: int, keys: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """``i * n + j`` for pairs of documents ``ids`` equal in ``band`` (their ``keys``,
+    sorted) and in no earlier band. A bucket's members get their earlier bands' keys made
+    once, not per pair."""
+    n = sigs.shape[0]
     out = np.empty(1024, dtype=np.int64)
     before = np.empty(16 * max(band, 1), dtype=np.uint64)  # (members, band) of one bucket
     k = 0
     start = 0
-    while start < n:
+    while start < keys.shape[0]:
         end = start + 1
-        while end < n and keys[order[end]] == keys[order[start]]:
+        while end < keys.shape[0] and keys[end] == keys[start]:
             end += 1
         m = end - start
         if m > 1 and band > 0:
@@ -253,7 +295,7 @@ def _first_collisions(sigs: np.ndarray, rows: int, band: int, keys: np.ndarray, 
                 before = np.empty(2 * m * band, dtype=np.uint64)
             for p in range(m):
                 for b in range(band):
-                    before[p * band + b] = _band_key_at(sigs, order[start + p], b, rows)
+                    before[p * band + b] = _band_key_at(sigs, ids[start + p], b, rows)
         for p in range(m):
             for q in range(p + 1, m):
                 first = True
@@ -266,8 +308,8 @@ def _first_collisions(sigs: np.ndarray, rows: int, band: int, keys: np.ndarray, 
                         grown = np.empty(2 * k, dtype=np.int64)
                         grown[:k] = out
                         out = grown
-                    i = order[start + p]
-                    j = order[start + q]
+                    i = ids[start + p]
+                    j = ids[start + q]
                     out[k] = min(i, j) * n + max(i, j)
                     k += 1
         start = end
