@@ -2,8 +2,10 @@
 
 datasketch's ``MinHashLSH`` keeps one dict entry per document and band (about 8.5 KB per
 document at threshold 0.5); for a batch run we already hold every signature in one
-matrix, so each band becomes one ``uint64`` key per document, one ``argsort`` groups equal
-keys, and the pairs inside each group are emitted with vectorised index arithmetic.
+matrix, so each band becomes one ``uint64`` key per document and a sort groups equal keys.
+The compiled path first drops the documents alone in their bucket (a bit filter: most of
+them, in most bands) and sorts the rest; numpy's path sorts every key and emits the pairs
+inside each group with vectorised index arithmetic.
 
 :func:`optimal_params` picks bands and rows the way datasketch does (minimising the
 equally weighted false-positive and false-negative areas under the S-curve), so an index
