@@ -2151,22 +2151,17 @@ def find_passages(
         # The helper counts in the order given (its counts do not depend on it); this
         # process puts the documents in order meanwhile.
         order: list[int] = []
-        out: list[np.ndarray] = []  # what the job leaves: kept, and the shingles of the rest
-        counted = rows
 
         def job() -> None:
             order.extend(_order(sel))
             alongside()
-            kept = np.fromiter((sel[i].status == "kept" for i in order), dtype=bool, count=len(sel))
-            out.extend((kept, _token_shingles_of(counted[order][~kept])))  # read while the helper counts
 
         n_units, freq = _scan_alongside(rows, job, helper, scratch_dir)
-        kept, dropped_shingles = out
         sel = [sel[i] for i in order]
         n_units, rows = n_units[order], rows[order]
+        kept = np.fromiter((d.status == "kept" for d in sel), dtype=bool, count=len(sel))
         dropped = rows[~kept]  # the units of documents deduplication took out
-        freq.less(dropped_shingles)
-        del dropped_shingles
+        freq.less(_token_shingles_of(dropped))
         sel = [d for d, k in zip(sel, kept.tolist(), strict=True) if k]
         early = (n_units[kept], freq, rows[kept])
     else:
