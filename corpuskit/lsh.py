@@ -204,8 +204,10 @@ def candidate_pairs(sigs: np.ndarray, bands: int, rows: int, threads: int = 1) -
     # band key may be shared (:func:`_band_members`): most are alone in every band, and
     # only the others are sorted.
 
+    nbytes = (1 << _filter_bits(n)) >> 3
+
     def band_pairs(band: int) -> np.ndarray:
-        ids, keys = _band_members(sigs, rows, band)
+        ids, keys = _band_members(sigs, rows, band, nbytes)
         order = np.argsort(keys, kind="stable")
         return _first_collisions(sigs, rows, band, keys[order], ids[order])
 
@@ -239,18 +241,40 @@ def _band_key_at(sigs: np.ndarray, i: int, band: int, rows: int) -> np.uint64:
     return _fmix(h)
 
 
+def _filter_bits(n: int) -> int:
+    """Bits of a bit filter that finds which of ``n`` keys may be shared (about 8 per key:
+    few keys alone in their bucket collide in it), from 2**10 to 2**30. Banding passes
+    (:func:`candidate_pairs`, and the passage stage's) take one filter of this size per
+    thread, as bytes, and look keys up with :func:`_has_bit`."""
+    fbits = 10
+    while fbits < 30 and (1 << fbits) < 8 * n:
+        fbits += 1
+    return fbits
+
+
 @_sig._njit
-def _band_members(sigs: np.ndarray, rows: int, band: int) -> tuple[np.ndarray, np.ndarray]:
+def _filter_shift(once: np.ndarray) -> np.uint64:
+    # How far a 64-bit key shifts right to index a filter of ``once.shape[0]`` bytes.
+    fbits = 3
+    while (1 << fbits) < 8 * once.shape[0]:
+        fbits += 1
+    return np.uint64(64 - fbits)
+
+
+@_sig._njit
+def _has_bit(bitset: np.ndarray, f: np.uint64) -> bool:
+    return bool(bitset[f >> np.uint64(3)] & (np.uint8(1) << np.uint8(f & np.uint64(7))))
+
+
+@_sig._njit
+def _band_members(sigs: np.ndarray, rows: int, band: int, nbytes: int) -> tuple[np.ndarray, np.ndarray]:
     """The documents whose key in ``band`` (:func:`band_keys`) may be another's too, in
     order, and their keys: every document sharing its key is among them, and few alone
-    in their bucket slip through (a bit filter of about 8 bits per document)."""
+    in their bucket slip through (a bit filter of ``nbytes``: :func:`_filter_bits`)."""
     n = sigs.shape[0]
-    fbits = 6
-    while fbits < 27 and (1 << fbits) < 8 * n:
-        fbits += 1
-    shift = np.uint64(64 - fbits)
-    once = np.zeros((1 << fbits) >> 3, dtype=np.uint8)
-    twice = np.zeros_like(once)
+    once = np.zeros(nbytes, dtype=np.uint8)
+    twice = np.zeros(nbytes, dtype=np.uint8)
+    shift = _filter_shift(once)
     keys = np.empty(n, dtype=np.uint64)
     for i in range(n):
         k = _band_key_at(sigs, i, band, rows)
@@ -262,15 +286,13 @@ def _band_members(sigs: np.ndarray, rows: int, band: int) -> tuple[np.ndarray, n
         once[byte] |= bit
     m = 0
     for i in range(n):
-        f = keys[i] >> shift
-        if twice[f >> np.uint64(3)] & (np.uint8(1) << np.uint8(f & np.uint64(7))):
+        if _has_bit(twice, keys[i] >> shift):
             m += 1
     ids = np.empty(m, dtype=np.int64)
     out = np.empty(m, dtype=np.uint64)
     m = 0
     for i in range(n):
-        f = keys[i] >> shift
-        if twice[f >> np.uint64(3)] & (np.uint8(1) << np.uint8(f & np.uint64(7))):
+        if _has_bit(twice, keys[i] >> shift):
             ids[m] = i
             out[m] = keys[i]
             m += 1

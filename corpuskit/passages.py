@@ -109,7 +109,7 @@ from .config import PassageConfig
 from .dedup import linked_roots, parse_date
 from .errors import OutputError
 from .forked import fork_map, thread_map
-from .lsh import recall_params
+from .lsh import _filter_bits, _filter_shift, _has_bit, recall_params
 from .memory import release_memory, reusing_freed_blocks
 from .normalise import fold_text
 from .records import Document, Passage, PassageRef, SourceSpan, pickled_by_constructor
@@ -1158,20 +1158,6 @@ def _band_key(cols: np.ndarray, u: int, band: int) -> np.uint64:
 
 
 @jit
-def _has_bit(bitset: np.ndarray, f: np.uint64) -> bool:
-    return bool(bitset[f >> np.uint64(3)] & (np.uint8(1) << np.uint8(f & np.uint64(7))))
-
-
-def _filter_bits(nunits: int) -> int:
-    """Bits of :func:`_band_keys_with_ids`'s bit filters: about 8 per unit (few buckets
-    of units alone in theirs collide), from 2**10 to 2**30."""
-    fbits = 10
-    while fbits < 30 and (1 << fbits) < 8 * nunits:
-        fbits += 1
-    return fbits
-
-
-@jit
 def _band_keys_with_ids(
     cols: np.ndarray, band: int, bits: int, live: np.ndarray, once: np.ndarray, twice: np.ndarray
 ) -> np.ndarray:
@@ -1179,12 +1165,10 @@ def _band_keys_with_ids(
     # that may share their bucket: a first pass marks buckets seen twice in a bit filter
     # (exact for the buckets that are shared, a few singletons slip through), so the sort
     # that follows sees a fraction of the units. A unit alone in its bucket pairs with none.
-    # ``once`` and ``twice`` are the filters' bytes (:func:`_filter_bits`), cleared here.
+    # ``once`` and ``twice`` are the filters' bytes (:func:`~corpuskit.lsh._filter_bits`),
+    # cleared here.
     low = np.uint64((1 << bits) - 1)
-    fbits = 3
-    while (1 << fbits) < 8 * once.shape[0]:
-        fbits += 1
-    fshift = np.uint64(64 - fbits)
+    fshift = _filter_shift(once)
     once[:] = 0
     twice[:] = 0
     for u in range(cols.shape[0]):

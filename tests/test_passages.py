@@ -812,7 +812,7 @@ def test_band_keys_with_ids_are_lsh_band_keys_of_shared_buckets() -> None:
     bucket of one makes no pair)."""
     from collections import Counter
 
-    from corpuskit.lsh import band_keys
+    from corpuskit.lsh import _filter_bits, band_keys
 
     rng = np.random.default_rng(7)
     sigs = rng.integers(0, 2**32, size=(5000, 6), dtype=np.uint64).astype(np.uint32)
@@ -822,7 +822,7 @@ def test_band_keys_with_ids_are_lsh_band_keys_of_shared_buckets() -> None:
     low = np.uint64((1 << bits) - 1)
     # The bit filters are used again from band to band: what the last band left in them
     # (here: every bit set) must not leak into the next.
-    nbytes = (1 << P._filter_bits(5000)) >> 3
+    nbytes = (1 << _filter_bits(5000)) >> 3
     once, twice = np.full(nbytes, 255, dtype=np.uint8), np.full(nbytes, 255, dtype=np.uint8)
     for band in range(3):
         keys = (band_keys(sigs, band, 2) & ~low) | np.arange(5000, dtype=np.uint64)
