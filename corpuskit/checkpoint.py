@@ -41,7 +41,7 @@ from ._version import __version__
 from .config import RunConfig
 from .errors import OutputError
 from .records import Document
-from .spill import Parked, TextSpill
+from .spill import Parked, TextSpill, append_all
 
 __all__ = ["WORK_DIR", "Checkpoints", "Keyed", "Ready", "decode_document", "encode_document", "saved_chunks"]
 
@@ -195,9 +195,10 @@ class _Store:
         record = _HEAD.pack(_MAGIC, bytes.fromhex(key), len(payload), zlib.crc32(payload)) + payload
         try:
             # No fsync: a record torn by a crash fails its check on resume and is recomputed.
-            return os.write(self._log(stage), record) == len(record)
+            append_all(self._log(stage), record)
         except OSError:
             return False
+        return True
 
     def _log(self, stage: str) -> int:
         """This process's log of ``stage`` (one per process: appends never interleave)."""

@@ -30,7 +30,7 @@ from .config import RunConfig
 from .dedup import DedupStats, SignatureRows, deduplicate
 from .errors import RejectedRecordError
 from .forked import ctrl_c_held, stop_now, worker_init
-from .memory import long_lived, map_large_blocks, no_collection, release_memory, reusing_freed_blocks
+from .memory import long_lived, map_large_blocks, no_collection, release_memory, reusing_freed_blocks, small_pages
 from .passages import drop_passages, find_passages, park_units
 from .readers import Discovered, JsonlBlock, discover_inputs, estimate_input_bytes, make_unique, read_inputs
 from .records import Document, DupKind, Passage
@@ -470,7 +470,7 @@ def run(
             store.check(cfg)
     ckpt = Checkpoints(out, cfg, resume=resume)
     try:
-        with TextSpill(ckpt.work_dir) as spill, long_lived() as freeze:
+        with TextSpill(ckpt.work_dir) as spill, long_lived() as freeze, small_pages():
             result = _run(
                 inputs, out, cfg, found, ckpt, timer, tick, stdin, write_report_html, t_all, index, spill, freeze
             )

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from corpuskit.forked import REAPER, fork_map
-from corpuskit.memory import _glibc, anything_frozen, long_lived, no_collection
+from corpuskit.memory import _glibc, _numpy_hugepage_setter, anything_frozen, long_lived, no_collection, small_pages
 
 from .conftest import run_alone
 
@@ -148,3 +148,20 @@ def test_freed_blocks_are_reused_inside_the_block() -> None:
 @pytest.mark.skipif(_glibc("mallinfo2") is None, reason="glibc 2.33+ only")
 def test_pool_workers_asked_to_keep_freed_blocks_reuse_them() -> None:
     assert run_alone(_POOL_CHECK) == "ok"
+
+
+@pytest.mark.parametrize("was", [True, False])
+def test_small_pages_turns_numpys_huge_pages_off_and_back(was: bool) -> None:
+    """Off inside the block (also for a process forked there), as before after it, also
+    when the block raises."""
+    setter = _numpy_hugepage_setter()
+    assert setter is not None  # numpy 1.26-2.x have it
+    before = setter(was)
+    try:
+        with pytest.raises(KeyError), small_pages():
+            assert setter(False) is False  # reads the setting: off
+            assert fork_map(lambda _: setter(False), [0], 2) == [False]
+            raise KeyError
+        assert setter(was) is was
+    finally:
+        setter(before)

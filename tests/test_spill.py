@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from corpuskit import spill
-from corpuskit.spill import pread_exact, pread_into, pwrite_all, release_ranges
+from corpuskit.spill import WRITE_PIECE, append_all, pread_exact, pread_into, pwrite_all, release_ranges
 
 from .conftest import holes_free_blocks
 
@@ -32,6 +32,43 @@ def test_arrays_written_at_offsets_read_back_in_place() -> None:
         assert (got_b[1:] == b[1:]).all() and (got_b[0] == 0).all()
         assert pread_exact(fd, 8, 8) == a[1:2].tobytes()
         pread_into(fd, np.empty(0, dtype=np.uint8), 10**9)  # nothing to read: no error
+
+
+def test_large_writes_go_in_pieces_and_read_back_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No system call writes more than WRITE_PIECE bytes (a larger one lands in 2 MiB
+    page-cache pages, slow on a VM whose free memory went back to its host); the pieces
+    add up to the data, at an unaligned offset as at the end of an append-only file."""
+    sizes: list[int] = []
+    real_pwrite, real_write = os.pwrite, os.write
+
+    def pwrite(fd: int, data: memoryview, at: int) -> int:
+        sizes.append(len(data))
+        return real_pwrite(fd, data[: len(data) - 3] if len(data) > 3 else data, at)  # short writes too
+
+    def write(fd: int, data: memoryview) -> int:
+        sizes.append(len(data))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(spill.os, "pwrite", pwrite)
+    monkeypatch.setattr(spill.os, "write", write)
+    data = np.random.default_rng(3).integers(0, 256, size=2 * WRITE_PIECE + 12345, dtype=np.uint8)
+    with tempfile.TemporaryFile() as fh:
+        fd = fh.fileno()
+        pwrite_all(fd, data, 7)
+        assert max(sizes) == WRITE_PIECE and sum(sizes) > data.nbytes  # the short writes resumed
+        got = np.empty_like(data)
+        pread_into(fd, got, 7)
+        assert (got == data).all()
+    sizes.clear()
+    with tempfile.TemporaryDirectory() as d:
+        fd = os.open(Path(d) / "log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            append_all(fd, b"head")
+            append_all(fd, data.tobytes())
+        finally:
+            os.close(fd)
+        assert max(sizes) == WRITE_PIECE and sum(sizes) == data.nbytes + 4
+        assert (Path(d) / "log").read_bytes() == b"head" + data.tobytes()
 
 
 def test_reading_past_the_end_is_an_error() -> None:
