@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from .memory import anything_frozen, keep_freed_blocks, reusing_freed_blocks, usual_blocks
 
-__all__ = ["REAPER", "ctrl_c_held", "fork_map", "stop_now", "thread_map", "worker_init"]
+__all__ = ["REAPER", "ctrl_c_held", "fork_map", "fork_slot", "stop_now", "thread_map", "worker_init"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -125,13 +125,27 @@ def _serve(conn: Connection, fn: Callable[[Any], Any], tasks: Sequence[Any], fir
         i = conn.recv()
 
 
+_slot = 0  # see fork_slot
+
+
+def fork_slot() -> int:
+    """Which of :func:`fork_map`'s children computes the task at hand: ``0`` to ``procs - 1``
+    (the index of its first task), and ``0`` in the calling process, which computes tasks
+    only while no child runs. Two tasks computed at once never have the same slot: each
+    may write to a file of its slot's own (a file written by two processes at once has
+    them queue on its lock)."""
+    return _slot
+
+
 def _fork_child(fn: Callable[[Any], Any], tasks: Sequence[Any], first: int, siblings: list[_Child]) -> _Child:
+    global _slot
     ours, theirs = multiprocessing.Pipe()
     parent = os.getpid()
     with ctrl_c_held():
         pid = os.fork()
     if pid == 0:  # the child: never returns
         code = 0
+        _slot = first
         try:
             ours.close()
             for c in siblings:

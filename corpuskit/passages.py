@@ -108,7 +108,7 @@ from .align import (
 from .config import PassageConfig
 from .dedup import linked_roots, parse_date
 from .errors import OutputError
-from .forked import fork_map, thread_map
+from .forked import fork_map, fork_slot, thread_map
 from .lsh import _filter_bits, _filter_shift, _has_bit, recall_params
 from .memory import release_memory, reusing_freed_blocks
 from .normalise import fold_text
@@ -618,10 +618,13 @@ def _unit_offsets(units: np.ndarray, k: int) -> np.ndarray:
 @dataclass(slots=True)
 class _Signed:
     """Unit signatures on disk: per block of units, its columns in groups of ``rows`` (the
-    LSH bands, then any columns left over), so one band is read without the others."""
+    LSH bands, then any columns left over), so one band is read without the others. A
+    block is in the file of the process that signed it (``files[block]`` indexes ``fhs``),
+    at the same place in each (the others have a hole there): see :func:`_sign_units`."""
 
-    fh: IO[bytes]
-    sizes: list[int]
+    fhs: list[IO[bytes]]
+    sizes: list[int]  # units per block
+    files: list[int]
     num_perm: int
     rows: int
 
@@ -637,12 +640,17 @@ class _Signed:
         units = sum(self.sizes)
         out = np.empty((units, width), dtype=np.uint32) if buf is None else buf[: units * width].reshape(units, width)
         base = u0 = 0
-        fd = self.fh.fileno()
-        for n in self.sizes:
-            pread_into(fd, out[u0 : u0 + n], base + n * c0 * 4)  # read in place: no copy
+        fds = [fh.fileno() for fh in self.fhs]
+        for n, f in zip(self.sizes, self.files, strict=True):
+            pread_into(fds[f], out[u0 : u0 + n], base + n * c0 * 4)  # read in place: no copy
             base += n * self.num_perm * 4
             u0 += n
         return out
+
+    def truncate(self) -> None:
+        """Give the files' disk back (the signatures are read no more)."""
+        for fh in self.fhs:
+            fh.truncate(0)
 
 
 _SCAN_LAYOUT = (np.uint64, np.uint64, np.int32, np.int32, np.int32, np.uint8)
@@ -982,20 +990,24 @@ def _sign_units(
     scratch: _Scratch,
     procs: int,
     unread: np.ndarray | None = None,
-) -> tuple[_Signed, IO[bytes], np.ndarray, np.ndarray]:
+) -> tuple[_Signed, list[IO[bytes]], np.ndarray, np.ndarray]:
     """Frequency-damped MinHash of every unit, written by column groups (:class:`_Signed`),
-    and each document's verification state (:class:`_DocState`) packed to a second file.
+    and each document's verification state (:class:`_DocState`) packed to other files.
 
     Damping: a shingle in df > DF_DAMP documents takes part in each permutation with
     probability DF_DAMP / df (as a threshold on a second hash; all ones = always).
-    Returns the signatures, the state file, each document's state blob as ``[start, end)``
-    byte offsets and, per unit, whether it has :data:`MIN_SHARED_SHINGLES` distinctive
+    Returns the signatures, the state files, each document's state blob as ``[start, end)``
+    byte offsets and the index of its file and, per unit, whether it has :data:`MIN_SHARED_SHINGLES` distinctive
     shingles. Blocks of documents are signed in ``procs`` processes forked for it (what a
     block computes is a few dozen numpy and compiled steps, and threads ran them 1.5
     times as fast as one, processes twice). Every block's place in both files is known
     before it starts: its signatures go where its first unit says, its states to a region
     reserved for it (:func:`_state_bound`; the file has holes), so a block is written
-    where it is computed and sends back only offsets. Once a block is signed, the disk
+    where it is computed and sends back only offsets. Each process writes files of its own
+    (:func:`~corpuskit.forked.fork_slot`), with the others' blocks as holes: two processes
+    writing to one file queue on its lock, and the one waiting spins on a core (ext4;
+    0.34 of 16.2 CPU seconds in a two-worker run of 20,000 documents, ``perf``, where
+    the host was slow to hand over fresh pages). Once a block is signed, the disk
     under its scan blobs is given back (:func:`_release`): while the signatures and states
     grow, the blobs shrink, and the run's disk peaks lower (1,071 -> 726 MiB at 20,000
     documents). Those at ``unread`` (rows like ``where``'s, of documents nobody reads any
@@ -1005,10 +1017,6 @@ def _sign_units(
     perms = _permutations(cfg.num_perm)
     k = cfg.shingle
     _, rows = recall_params(cfg.threshold, cfg.num_perm, recall=LSH_RECALL)
-    signed = _Signed(scratch.new(), [], cfg.num_perm, rows)
-    state_fh = scratch.new()
-    sig_fd, state_fd = signed.fh.fileno(), state_fh.fileno()
-    region_end = np.cumsum(_state_bound(where[:, 2]))  # each document's, in the state file
 
     def blocks() -> Iterator[tuple[int, int, int]]:
         """Runs of documents with about _SIGN_BLOCK units: (first document, end, first unit)."""
@@ -1021,8 +1029,16 @@ def _sign_units(
         if start < where.shape[0]:
             yield start, where.shape[0], u0
 
-    def sign(task: tuple[int, int, int]) -> tuple[int, np.ndarray, np.ndarray]:
+    tasks = list(blocks())
+    slots = max(1, min(procs, len(tasks)))  # fork_map's children
+    signed = _Signed([scratch.new() for _ in range(slots)], [], [], cfg.num_perm, rows)
+    state_fhs = [scratch.new() for _ in range(slots)]
+    sig_fds, state_fds = [fh.fileno() for fh in signed.fhs], [fh.fileno() for fh in state_fhs]
+    region_end = np.cumsum(_state_bound(where[:, 2]))  # each document's region, in its state file
+
+    def sign(task: tuple[int, int, int]) -> tuple[int, np.ndarray, np.ndarray, int]:
         d0, d1, u0 = task
+        slot = fork_slot()
         block = where[d0:d1]
         at = np.zeros(block.shape[0] + 1, dtype=np.int64)
         np.cumsum((block[:, 2] + 7) // 8 * 8, out=at[1:])
@@ -1047,18 +1063,17 @@ def _sign_units(
         nu = sigs.shape[0]
         for g in range(signed.groups):
             cols = np.ascontiguousarray(sigs[:, g * rows : (g + 1) * rows])
-            pwrite_all(sig_fd, cols, (u0 * cfg.num_perm + nu * g * rows) * 4)
+            pwrite_all(sig_fds[slot], cols, (u0 * cfg.num_perm + nu * g * rows) * 4)
         rare_sh, rare_off = _sorted_by_unit(sh, df <= df_common, off)
         states, states_at = _pack_states(
             keys, starts, ends, units_flat, flags, counts, token_df <= df_common, rare_sh, rare_off, BARRIER
         )
         s0 = int(region_end[d0 - 1]) if d0 else 0
         assert s0 + states.shape[0] <= region_end[d1 - 1], "state blobs outgrew their region"
-        pwrite_all(state_fd, states, s0)
-        return nu, states_at + s0, np.diff(rare_off) >= MIN_SHARED_SHINGLES
+        pwrite_all(state_fds[slot], states, s0)
+        return nu, states_at + s0, np.diff(rare_off) >= MIN_SHARED_SHINGLES, slot
 
-    tasks = list(blocks())
-    state_at = np.zeros((where.shape[0], 2), dtype=np.int64)
+    state_at = np.zeros((where.shape[0], 3), dtype=np.int64)
     live: list[np.ndarray] = []
 
     first = True
@@ -1075,12 +1090,15 @@ def _sign_units(
         # A block of the file shared by a blob given back on its own and a neighbour goes
         # only when both are given back at once.
         _release(np.concatenate([where, unread]))
-    for (d0, _, _), (nu, states_at, block_live) in zip(tasks, results, strict=True):
+    for (d0, _, _), (nu, states_at, block_live, slot) in zip(tasks, results, strict=True):
         live.append(block_live)
         signed.sizes.append(nu)
-        state_at[d0 : d0 + states_at.shape[0] - 1, 0] = states_at[:-1]
-        state_at[d0 : d0 + states_at.shape[0] - 1, 1] = states_at[1:]
-    return signed, state_fh, state_at, np.concatenate(live) if live else np.zeros(0, dtype=bool)
+        signed.files.append(slot)
+        d1 = d0 + states_at.shape[0] - 1
+        state_at[d0:d1, 0] = states_at[:-1]
+        state_at[d0:d1, 1] = states_at[1:]
+        state_at[d0:d1, 2] = slot
+    return signed, state_fhs, state_at, np.concatenate(live) if live else np.zeros(0, dtype=bool)
 
 
 def _state_bound(scan_bytes: np.ndarray) -> np.ndarray:
@@ -1367,13 +1385,13 @@ class _DocState:
 
 
 class _DocCache:
-    """:class:`_DocState` by document index, read back from the state file at ``at[i]``
-    (``[start, end)``, :func:`_sign_units`); memory holds the most recently used, up to
+    """:class:`_DocState` by document index, read back from the state files at ``at[i]``
+    (``[start, end)`` in file ``fhs[at[i, 2]]``, :func:`_sign_units`); memory holds the most recently used, up to
     ``budget`` bytes (``_CACHE_BYTES``; a share of it in each forked process)."""
 
-    def __init__(self, sel: Sequence[Document], fh: IO[bytes], at: np.ndarray) -> None:
+    def __init__(self, sel: Sequence[Document], fhs: Sequence[IO[bytes]], at: np.ndarray) -> None:
         self.sel = sel
-        self.fd = fh.fileno()
+        self.fds = [fh.fileno() for fh in fhs]
         self.at = at
         self.lru: OrderedDict[int, _DocState] = OrderedDict()
         self.nbytes = 0
@@ -1393,9 +1411,9 @@ class _DocCache:
         if st is not None:
             self.lru.move_to_end(i)
             return st
-        a, b = self.at[i].tolist()
+        a, b, f = self.at[i].tolist()
         keys, rare_sh, rare_off, paras, starts, ends, units, flags, rare = _unpack(
-            pread_exact(self.fd, b - a, a), _STATE_LAYOUT
+            pread_exact(self.fds[f], b - a, a), _STATE_LAYOUT
         )
         st = _DocState(
             Tokens(starts, ends, keys, flags), paras, units.reshape(-1, 2), rare.view(bool), rare_sh, rare_off, b - a
@@ -2177,7 +2195,7 @@ def find_passages(
                 freq = _Frequent(*counts.over(DF_DAMP))
                 del counts
         release_memory()  # each phase's arrays are let go before the next allocates its own
-        signed, state_fh, state_at, live = _sign_units(where, n_units, freq, df_common, cfg, scratch, workers, dropped)
+        signed, state_fhs, state_at, live = _sign_units(where, n_units, freq, df_common, cfg, scratch, workers, dropped)
         del freq
         release_memory()
         if scan_fh is not None:
@@ -2186,9 +2204,9 @@ def find_passages(
         pairs = _candidate_pairs(signed, unit_doc, live, cfg, scratch, workers)
         del live
         release_memory()
-        signed.fh.truncate(0)
+        signed.truncate()
         first_unit = np.concatenate(([0], np.cumsum(n_units)[:-1]))
-        cache = _DocCache(sel, state_fh, state_at)
+        cache = _DocCache(sel, state_fhs, state_at)
         matches = _align_pairs(pairs, unit_doc, first_unit, cache, cfg, workers)
         del pairs, unit_doc
         passages = _group_and_build(matches, cache, cfg, workers)

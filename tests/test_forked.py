@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from corpuskit.forked import fork_map, thread_map
+from corpuskit.forked import fork_map, fork_slot, thread_map
 
 from .conftest import run_alone
 
@@ -25,6 +25,23 @@ def test_results_come_back_in_task_order_from_the_children() -> None:
     assert all(child for _, child in got)
     assert fork_map(square, [7], 3) == [(49, False)]  # one task: no fork
     assert fork_map(square, [1, 2], 1) == [(1, False), (4, False)]
+
+
+def test_each_child_has_a_slot_of_its_own() -> None:
+    """A child's slot is the index of its first task, the same for all its tasks: tasks
+    computed at once never share one (each may own a file). Here (no child), slot 0."""
+    parent = os.getpid()
+
+    def where(i: int) -> tuple[int, int]:
+        return os.getpid(), fork_slot()
+
+    got = fork_map(where, list(range(40)), 3)
+    assert [s for _, s in got[:3]] == [0, 1, 2]
+    slots = {pid: s for pid, s in got}
+    assert len(slots) == 3 and sorted(slots.values()) == [0, 1, 2]
+    assert all(slots[pid] == s for pid, s in got) and parent not in slots
+    assert fork_map(where, [0, 1], 1) == [(parent, 0), (parent, 0)]
+    assert fork_slot() == 0
 
 
 def test_an_error_in_a_child_is_raised_here() -> None:

@@ -793,7 +793,7 @@ def test_agreement_counted_by_column_group_on_threads(tmp_path: Path, threads: i
     num_perm, rows, sizes = 20, 3, [7, 12, 5]  # groups of 3 columns, the last of 2
     sigs = rng.integers(0, 4, size=(sum(sizes), num_perm), dtype=np.uint32)  # many agree
     with tempfile.TemporaryFile(dir=tmp_path) as fh:
-        signed = P._Signed(fh, sizes, num_perm, rows)
+        signed = P._Signed([fh], sizes, [0] * len(sizes), num_perm, rows)
         u0 = 0
         for n in sizes:  # laid out as _sign_units writes them
             for g in range(signed.groups):
