@@ -996,9 +996,9 @@ def _sign_units(
 
     Damping: a shingle in df > DF_DAMP documents takes part in each permutation with
     probability DF_DAMP / df (as a threshold on a second hash; all ones = always).
-    Returns the signatures, the state files, each document's state blob as ``[start, end)``
-    byte offsets and the index of its file and, per unit, whether it has :data:`MIN_SHARED_SHINGLES` distinctive
-    shingles. Blocks of documents are signed in ``procs`` processes forked for it (what a
+    Returns the signatures, the state files, each document's state blob (``[start, end)``
+    byte offsets and the index of its file) and, per unit, whether it has
+    :data:`MIN_SHARED_SHINGLES` distinctive shingles. Blocks of documents are signed in ``procs`` processes forked for it (what a
     block computes is a few dozen numpy and compiled steps, and threads ran them 1.5
     times as fast as one, processes twice). Every block's place in both files is known
     before it starts: its signatures go where its first unit says, its states to a region
@@ -1386,8 +1386,8 @@ class _DocState:
 
 class _DocCache:
     """:class:`_DocState` by document index, read back from the state files at ``at[i]``
-    (``[start, end)`` in file ``fhs[at[i, 2]]``, :func:`_sign_units`); memory holds the most recently used, up to
-    ``budget`` bytes (``_CACHE_BYTES``; a share of it in each forked process)."""
+    (``[start, end)`` in file ``fhs[at[i, 2]]``, :func:`_sign_units`); memory holds the
+    most recently used, up to ``budget`` bytes (``_CACHE_BYTES``; a share of it in each forked process)."""
 
     def __init__(self, sel: Sequence[Document], fhs: Sequence[IO[bytes]], at: np.ndarray) -> None:
         self.sel = sel

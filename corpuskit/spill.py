@@ -83,14 +83,14 @@ def pread_into(fd: int, arr: Any, at: int) -> None:
 WRITE_PIECE = 1 << 20
 """The most bytes one system call writes to a scratch or log file.
 
-A larger write lets Linux (6.x, ext4) cache it in pages of 2 MiB (large folios). On a
-virtual machine that hands its free memory back to the host (virtio-balloon free page
-reporting, as on this project's 2-core benchmark VM), free blocks of 2 MiB are exactly
-what was handed back, and filling one costs the host a fault for each 4 KiB in it: 8 MiB
-writes ran at 68-73 MB/s after 3 s idle, against 2.5 GB/s written in 1 MiB pieces (300 MB,
-measured). In runs on that VM (one worker and two), the kernel's copying into such pages
-had taken 7.5-9% of all CPU time, nearly all of it the passage stage's writes (``perf``);
-in 1 MiB pieces, 0.9%."""
+A larger write lets Linux (6.x, ext4) cache it in pages of 2 MiB (large folios), slow to
+fill on a virtual machine that gave its free memory back to the host (see
+:func:`~corpuskit.memory.small_pages`): 8 MiB writes ran at 68-73 MB/s after 3 s idle,
+against 2.5 GB/s written in 1 MiB pieces (300 MB, measured). In the first runs of a session
+on that VM, the kernel's copying into the page cache took 7.5-9% of all CPU time (``perf``,
+one worker and two), nearly all of it the passage stage's signing; 0.9% in the runs just
+after this change (a later run, the host slow again, 4.8%: the pages of 1 MiB come from
+the same memory when nothing else is free)."""
 
 
 def pwrite_all(fd: int, data: Any, at: int) -> None:
