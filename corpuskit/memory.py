@@ -120,10 +120,10 @@ def small_pages() -> Iterator[None]:
     2 MiB page is, after a few idle seconds, one the host must back again (at the rate
     measured, 4 KiB at a time), while 4 KiB pages come from memory kept in use: fresh
     8 MiB arrays were filled at 93-94 MB/s after 3 s idle, against 2.7-2.8 GB/s in 4 KiB
-    pages (300 MB, measured), about 19 ms for each 2 MiB page. A two-worker run of 20,000 documents faults in about 27 of them (``thp_fault_alloc``):
-    up to half a second. Where they are cheap, the run is no faster with them (20,000
-    documents, one worker and two, measured on the same VM). Process-wide, like
-    :func:`map_large_blocks`.
+    pages (300 MB, measured), about 19 ms for each 2 MiB page. A two-worker run of 20,000
+    documents faults in about 27 of them (``thp_fault_alloc``): up to half a second. Where
+    they are cheap, the run is no faster with them (20,000 documents, one worker and two,
+    measured on the same VM). Process-wide, like :func:`map_large_blocks`.
     """
     setter = _numpy_hugepage_setter()
     before = setter(False) if setter is not None else None
