@@ -284,19 +284,14 @@ def _band_members(sigs: np.ndarray, rows: int, band: int, nbytes: int) -> tuple[
         if once[byte] & bit:
             twice[byte] |= bit
         once[byte] |= bit
-    m = 0
-    for i in range(n):
-        if _has_bit(twice, keys[i] >> shift):
-            m += 1
-    ids = np.empty(m, dtype=np.int64)
-    out = np.empty(m, dtype=np.uint64)
+    ids = np.empty(n, dtype=np.int64)
     m = 0
     for i in range(n):
         if _has_bit(twice, keys[i] >> shift):
             ids[m] = i
-            out[m] = keys[i]
+            keys[m] = keys[i]  # m <= i: a key is moved down only once it has been read
             m += 1
-    return ids, out
+    return ids[:m], keys[:m]
 
 
 @_sig._njit

@@ -998,9 +998,9 @@ def _sign_units(
     probability DF_DAMP / df (as a threshold on a second hash; all ones = always).
     Returns the signatures, the state files, each document's state blob (``[start, end)``
     byte offsets and the index of its file) and, per unit, whether it has
-    :data:`MIN_SHARED_SHINGLES` distinctive shingles. Blocks of documents are signed in ``procs`` processes forked for it (what a
-    block computes is a few dozen numpy and compiled steps, and threads ran them 1.5
-    times as fast as one, processes twice). Every block's place in both files is known
+    :data:`MIN_SHARED_SHINGLES` distinctive shingles. Blocks of documents are signed in
+    ``procs`` processes forked for it (what a block computes is a few dozen numpy and
+    compiled steps, and threads ran them 1.5 times as fast as one, processes twice). Every block's place in both files is known
     before it starts: its signatures go where its first unit says, its states to a region
     reserved for it (:func:`_state_bound`; the file has holes), so a block is written
     where it is computed and sends back only offsets. Each process writes files of its own
