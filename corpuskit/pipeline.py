@@ -219,6 +219,7 @@ class _Sharing:
             if self._want_helper:
                 with no_collection():  # about a million objects and no garbage
                     warm_scan()  # numba, and the kernels the helper runs: all it inherits
+                    self._freeze()  # or the collector's first run visits them all (13 ms)
             self._helper_ready.set()
             if self._want_helper:
                 self._forked.wait()  # it forks with the collector on, before the rest loads
@@ -516,7 +517,7 @@ def _run(
         templates = _templates(docs, cfg, timer)
         units = cfg.passages.mode != "off" and index is None  # the index makes its own
         sigs = SignatureRows(cfg.dedup.num_perm, len(docs)) if cfg.dedup.enabled and index is None else None
-        docs = _finish(docs, cfg, templates, pool, timer, tick, ckpt, spill, units, sigs)
+        docs = _finish(docs, cfg, templates, pool, timer, tick, ckpt, spill, units, sigs, freeze)
     except BaseException:
         if sharing is not None:
             sharing.abandon()
@@ -531,7 +532,6 @@ def _run(
             pool.shutdown()
         if cfg.workers > 1 and helper is None:
             _unshare()
-    freeze()
     try:
         dstats, passages, index_summary = _corpus_stages(docs, cfg, timer, tick, ckpt, index, sigs, helper)
     finally:
@@ -745,13 +745,15 @@ def _finish(
     spill: TextSpill,
     units: bool,
     sigs: SignatureRows | None,
+    freeze: Callable[[], None],
 ) -> list[Document]:
     """Consumes ``docs`` (the list is emptied): with worker processes the finished records
     are new objects, and the prepared ones are let go chunk by chunk instead of living on
     beside them until the stage ends. With ``units``, the workers also make each
     document's passage units (:func:`~corpuskit.passages.park_units`); ``sigs`` takes
     the signatures out of the records as they come. With a pool, this process loads the
-    next stages' kernels meanwhile (:func:`_warm_corpus_stages`)."""
+    next stages' kernels meanwhile (:func:`_warm_corpus_stages`). The records are frozen
+    (``freeze``, :func:`~corpuskit.memory.long_lived`) as the stage ends."""
     t = time.perf_counter()
     out: list[Document] = []
     pending = deque(docs)
@@ -787,6 +789,7 @@ def _finish(
             tick("clean", len(out))
             if warm is not None and (n == 0 or not pending):  # the workers have chunks in hand
                 warm = warm if next(warm, None) else None  # the second step once every chunk is out
+        freeze()  # before the collector is on again: its next collection would visit them (14 ms)
     timer.add("clean+lang+signatures", time.perf_counter() - t)
     return out
 
