@@ -791,7 +791,7 @@ def _finish(
             tick("clean", len(out))
             if warm is not None and (n == 0 or len(pending) <= last):  # the workers have chunks in hand
                 warm = warm if next(warm, None) else None  # the second step near the end
-        freeze()  # before the collector is on again: its next collection would visit them (14 ms)
+        freeze()  # with workers, before the collector is on again: it would visit them all (14 ms)
     timer.add("clean+lang+signatures", time.perf_counter() - t)
     return out
 
