@@ -770,6 +770,9 @@ def test_counts_are_exact_in_memory_and_on_disk(monkeypatch: pytest.MonkeyPatch)
         got = freq(np.array(sorted(want), dtype=np.uint64)).tolist()
         assert got == [c if c > P.DF_DAMP else 1 for _, c in sorted(want.items())]
         assert freq(np.array([0, 12345], dtype=np.uint64)).tolist() == [1, 1]  # never seen
+        # On disk: one scratch file for every round and part, emptied once counted.
+        assert len(scratch.files) == (0 if buffer > values.shape[0] else 1)
+        assert all(os.fstat(fh.fileno()).st_size == 0 for fh in scratch.files)
         scratch.close()
 
 
