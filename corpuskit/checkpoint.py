@@ -10,7 +10,7 @@ exactly that, so a chunk whose key is on disk need not be computed again, and th
 run's output is byte-identical to an uninterrupted one. Changing an input, an option or
 the version changes the keys: nothing stale is ever reused. A caller may leave out chunks
 that cost less to compute again than to key and save (the pipeline saves ``prepare``
-chunks only when they hold HTML).
+reading chunks only when they finished a record too, or hold HTML).
 
 Each process appends the chunks it computes to its own log per stage (a file per chunk
 would cost a new inode each); a record carries its key, size and CRC-32, so a torn or
@@ -40,6 +40,7 @@ import orjson
 from ._version import __version__
 from .config import RunConfig
 from .errors import OutputError
+from .readers import JsonlBlock
 from .records import Document
 from .spill import Parked, TextSpill, append_all
 
@@ -50,6 +51,9 @@ WORK_DIR = ".corpuskit-work"
 
 _FORMAT = 1
 R = TypeVar("R")
+
+Inputs = Sequence[Document] | JsonlBlock
+"""A chunk's input: its records, or the block of JSONL lines a worker reads them from."""
 
 
 class Ready(Generic[R]):
@@ -138,21 +142,28 @@ class Keyed:
     """
 
     def __init__(
-        self, fn: Callable[[Any], list[Document]], stage: str, store: _Store | None, spill: TextSpill | None = None
+        self,
+        fn: Callable[[Any], list[Document]],
+        stage: str,
+        store: _Store | None,
+        spill: TextSpill | None = None,
+        keep: Callable[[list[Document]], bool] | None = None,
     ) -> None:
         self.fn = fn
         self.stage = stage
         self.store = store
         self.spill = spill
+        self.keep = keep
 
-    def __call__(self, item: tuple[str | None, bytes, Sequence[Document], Any]) -> tuple[str, list[Document], bool]:
+    def __call__(self, item: tuple[str | None, bytes, Inputs, Any]) -> tuple[str, list[Document], bool]:
         key, extra, docs, payload = item
-        if self.spill is not None:
+        if self.spill is not None and not isinstance(docs, JsonlBlock):
             self.spill.unpark_all(docs)  # ``payload`` holds the same records
         if key is None:
             key = (self.store.key(self.stage, docs, extra) if self.store is not None else None) or ""
         out = self.fn(payload)
-        saved = self.store.save(self.stage, key, out) if key and self.store is not None else True
+        worth = key and self.store is not None and (self.keep is None or self.keep(out))
+        saved = self.store.save(self.stage, key, out) if worth and self.store is not None else True
         if self.spill is not None:
             self.spill.park_all(out)
         return key, out, saved
@@ -167,13 +178,25 @@ class _Store:
         self.root = root
         self.salt = salt
 
-    def key(self, stage: str, docs: Sequence[Document], extra: bytes = b"") -> str | None:
+    def key(self, stage: str, docs: Inputs, extra: bytes = b"") -> str | None:
         """Content key of a chunk: what ``stage`` computes from ``docs`` and ``extra`` depends
-        on nothing else. ``None`` when a document holds a value with no exact encoding."""
+        on nothing else. ``None`` when a document holds a value with no exact encoding. A
+        block of JSONL lines is keyed by its file's name, its first line's number and its
+        bytes: its records are made from nothing else."""
         h = hashlib.blake2b(self.salt, digest_size=20)
         h.update(stage.encode())
         h.update(len(extra).to_bytes(8, "little"))
         h.update(extra)
+        if isinstance(docs, JsonlBlock):
+            for part in (
+                b"block",
+                docs.path.encode("utf-8", "surrogatepass"),
+                str(docs.first_line).encode(),
+                docs.data,
+            ):
+                h.update(len(part).to_bytes(8, "little"))
+                h.update(part)
+            return h.hexdigest()
         for d in docs:
             try:
                 head = orjson.dumps(encode_document(d))
@@ -309,7 +332,7 @@ class Checkpoints:
 
     # ------------------------------------------------------------ keys and files
 
-    def key(self, stage: str, docs: Sequence[Document], extra: bytes = b"") -> str | None:
+    def key(self, stage: str, docs: Inputs, extra: bytes = b"") -> str | None:
         """Content key of a chunk (see :class:`_Store`)."""
         return self._store.key(stage, docs, extra)
 
@@ -350,35 +373,41 @@ class Checkpoints:
         self,
         stage: str,
         fn: Callable[[Any], list[Document]],
-        tasks: Iterable[tuple[Sequence[Document], bytes, Any]],
+        tasks: Iterable[tuple[Inputs, bytes, Any]],
         pool_map: Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]],
         spill: TextSpill | None = None,
-        worth_saving: Callable[[Sequence[Document]], bool] | None = None,
+        worth_saving: Callable[[Inputs], bool] | None = None,
+        *,
+        keep: Callable[[list[Document]], bool] | None = None,
     ) -> Iterator[list[Document]]:
         """Run ``fn`` over ``tasks`` with ``pool_map``, in order, reusing saved chunks.
 
-        Each task is ``(docs, extra, payload)``: the chunk's input documents and any other
-        input (``extra``) make its key, ``fn(payload)`` computes it. ``pool_map`` must pass
+        Each task is ``(docs, extra, payload)``: the chunk's input documents (or the JSONL
+        block they are read from) and any other input (``extra``) make its key,
+        ``fn(payload)`` computes it. ``pool_map`` must pass
         :class:`Ready` items through untouched and keep order. With a ``spill``, the
         documents given may be parked, and those handed back are (see :class:`Keyed`): parked
         anew, so the disk under a chunk's input texts is given back once its result is here
         (a chunk is computed again, its worker dead, only before that).
         A chunk ``worth_saving`` refuses is neither saved nor looked for: computing it
-        again costs less than keying and saving it.
+        again costs less than keying and saving it. ``keep`` (picklable) decides the same
+        where the chunk was computed, from its result (a JSONL block's records are known
+        only once a worker has read them).
         """
-        keyed = Keyed(fn, stage, self._store if self.enabled else None, spill)
+        keyed = Keyed(fn, stage, self._store if self.enabled else None, spill, keep)
         inputs: deque[list[Parked]] = deque()  # each chunk in flight: where its input texts are
 
         def items() -> Iterator[Any]:
             for docs, extra, payload in tasks:
+                records = () if isinstance(docs, JsonlBlock) else docs
                 if spill is not None:
-                    inputs.append([d.parked for d in docs if d.parked is not None])
+                    inputs.append([d.parked for d in records if d.parked is not None])
                 key: str | None = None  # made by the worker, unless resuming needs it first
                 if worth_saving is not None and not worth_saving(docs):
                     key = ""
                 elif self.resume:
                     if spill is not None:
-                        spill.unpark_all(docs)
+                        spill.unpark_all(records)
                     key = self.key(stage, docs, extra) or ""
                     cached = self.load(stage, key) if key else None
                     if cached is not None:

@@ -1,7 +1,9 @@
 """The main job: inputs → documents.jsonl, passages.jsonl, manifest.json, report.html.
 
 :func:`run` is what ``corpuskit run`` calls. Per-document stages run in a process pool
-(order preserved, so the output never depends on the worker count); whole-batch stages
+(order preserved, so the output never depends on the worker count): a record no site
+template can change is read and finished in one task, the others finished once the
+sites' template lines are known; whole-batch stages
 (template lines, deduplication, passages) run in this process over compact state.
 """
 
@@ -32,7 +34,15 @@ from .errors import RejectedRecordError
 from .forked import ctrl_c_held, stop_now, worker_init
 from .memory import long_lived, map_large_blocks, no_collection, release_memory, reusing_freed_blocks, small_pages
 from .passages import drop_passages, find_passages, park_units
-from .readers import Discovered, JsonlBlock, discover_inputs, estimate_input_bytes, make_unique, read_inputs
+from .readers import (
+    Discovered,
+    JsonlBlock,
+    discover_inputs,
+    estimate_input_bytes,
+    make_unique,
+    parse_deferred,
+    read_inputs,
+)
 from .records import Document, DupKind, Passage
 from .report import ReportPage
 from .signatures import shared_rows
@@ -177,8 +187,9 @@ def _write_outputs(
 
 
 class _Sharing:
-    """What the workers of the finishing pool share, loaded on a thread while the pool of
-    the reading stage (which needs none of it) works: numba itself (:mod:`corpuskit.kernels`),
+    """What the workers of the pool share, loaded before it is forked (the run waits for
+    it: :meth:`finish`; a reading pool that prepared records meanwhile left most of them to
+    be finished after the read, and cost more than the wait, iteration 42): numba itself (:mod:`corpuskit.kernels`),
     langdetect's profiles and the compiled signature, passage-unit and scan kernels, about
     110 MiB a process (64 of it the kernels). Forked after the load, the workers share these
     pages with this process instead of building a copy each; frozen
@@ -387,6 +398,7 @@ def _isolate(fn: Callable[[Any], Any], task: tuple[Any, ...], workers: _Workers)
             done = workers.pool.submit(fn, one).result()
             out.extend(done[1] if keyed else done)
         except BrokenProcessPool:
+            doc = parse_deferred(doc)  # a JSONL line: its record, to name it by its id
             doc.raw = None
             out.append(doc.reject("processing failed: the worker process died on this record"))
     workers.restart()
@@ -500,30 +512,27 @@ def _run(
 ) -> RunResult:
     # Texts wait in ``spill`` between stages: memory holds records and compact state only.
     # With workers, reading has a pool of its own, forked before anything is shared.
-    pool = reading = helper = None
+    pool = helper = None
     sharing: _Sharing | None = None
     overlap = cfg.workers > 1 and cfg.dedup.enabled and cfg.passages.mode != "off" and index is None
     try:
+        t = time.perf_counter()
         if cfg.workers > 1:
-            reading = _Workers(cfg.workers, start=True, keep_freed=True)
             sharing = _Sharing(cfg, freeze, helper=overlap)
-        docs = _prepare(inputs, found, cfg, reading, timer, tick, stdin, ckpt, spill, sharing)
-        if reading is not None:
-            reading.shutdown()
-            reading = None
-        if sharing is not None:
             pool = sharing.finish()
             helper = sharing.helper
+        units = cfg.passages.mode != "off" and index is None  # the index makes its own
+        sigs = SignatureRows(cfg.dedup.num_perm) if cfg.dedup.enabled and index is None else None
+        read = _prepare(inputs, found, cfg, pool, timer, tick, stdin, ckpt, spill, units, sigs, t)
+        docs = read.docs
         freeze()  # records live long: collections need not visit them again and again
         templates = _templates(docs, cfg, timer)
-        units = cfg.passages.mode != "off" and index is None  # the index makes its own
-        sigs = SignatureRows(cfg.dedup.num_perm, len(docs)) if cfg.dedup.enabled and index is None else None
-        docs = _finish(docs, cfg, templates, pool, timer, tick, ckpt, spill, units, sigs, freeze)
+        docs = _finish(docs, cfg, templates, pool, timer, tick, ckpt, spill, units, sigs, freeze, read.warm)
     except BaseException:
         if sharing is not None:
             sharing.abandon()
             pool, helper = sharing.pool, sharing.helper
-        for workers in (reading, pool, helper):
+        for workers in (pool, helper):
             if workers is not None:
                 workers.shutdown(kill=True)
         pool = helper = None
@@ -623,6 +632,19 @@ def _corpus_stages(
     return dstats, passages, index_summary
 
 
+@dataclass(slots=True)
+class _Read:
+    """What :func:`_prepare` hands on: the records in input order (some finished already,
+    :func:`_prepare_chunk`) and the warm-up of the corpus stages, if steps of it are left."""
+
+    docs: list[Document]
+    warm: Iterator[str] | None
+
+
+_FINISHED = "finished"
+"""``doc.work`` key of a record its reading task finished too (:func:`_prepare_chunk`)."""
+
+
 def _prepare(
     inputs: Sequence[str],
     found: Discovered,
@@ -633,9 +655,15 @@ def _prepare(
     stdin: IO[bytes] | None,
     ckpt: Checkpoints,
     spill: TextSpill,
-    sharing: _Sharing | None,
-) -> list[Document]:
-    t = time.perf_counter()
+    units: bool,
+    sigs: SignatureRows | None,
+    t: float,
+) -> _Read:
+    """Read and prepare every record, and finish those no site template can change on the
+    way (:func:`_prepare_chunk`), with ``units`` (their passage units) and their signatures
+    taken into ``sigs``, as :func:`_finish` does for the others. With a ``pool``, this
+    process warms the corpus stages up (:func:`_warm_corpus_stages`) while the workers
+    hold the first chunks. ``read+extract`` counts from ``t``."""
     reader = read_inputs(
         inputs,
         max_doc_bytes=cfg.max_doc_bytes,
@@ -647,31 +675,73 @@ def _prepare(
     )
     docs: list[Document] = []
     seen_ids: dict[str, int] = {}
-    tasks = _prepare_tasks(reader, cfg)
+    tasks = _prepare_tasks(reader, cfg, spill if units else None)
+    warm = _warm_corpus_stages(cfg, ckpt.work_dir) if pool is not None else None
+    steps = 0
+    finished = 0
     # What a block or a chunk frees is kept for the next (the megabyte read, the task and
     # result buffers): 80,000 page faults fewer at 20,000 documents, with workers or without.
     # The processes forked meanwhile set their own (:func:`~corpuskit.forked.worker_init`).
-    with reusing_freed_blocks():
-        for chunk in ckpt.map("prepare", prepare_documents, tasks, _mapper(cfg, pool), spill, _holds_html):
+    # With workers, the collector is off as in :func:`_finish`, and for the same reason.
+    with reusing_freed_blocks(), no_collection() if pool is not None else contextlib.nullcontext():
+        chunks_done = ckpt.map(
+            "prepare", _prepare_chunk, tasks, _mapper(cfg, pool), spill, _worth_saving, keep=_any_finished
+        )
+        for chunk in chunks_done:
+            done = 0
             for d in chunk:
                 d.order = len(docs)
                 make_unique(d, seen_ids)
                 docs.append(d)
+                done += _FINISHED in d.work
             if cfg.strict:
                 _strict_check(chunk)
+            if done and sigs is not None:
+                sigs.take(chunk)
             tick("read", len(docs))
-            if sharing is not None:
-                sharing.poll()
+            if done:
+                finished += done
+                tick("clean", finished)
+            if warm is not None and steps < 2:  # one step a chunk: the workers hold the next ones
+                steps += 1
+                warm = warm if next(warm, None) else None
     timer.add("read+extract", time.perf_counter() - t)
-    return docs
+    return _Read(docs, warm)
+
+
+def _prepare_chunk(args: tuple[list[Document] | JsonlBlock, RunConfig, TextSpill | None]) -> list[Document]:
+    """:func:`~corpuskit.stages.prepare_documents`, then :func:`_finish_chunk` of each
+    record no site template can change (whose :func:`~corpuskit.stages.template_site` is
+    ``None``: HTML, JSONL and WARC records without a URL, rejected ones), marked
+    :data:`_FINISHED`, its passage units parked in the ``spill`` given. Such a record's
+    prepared text is never parked and read back, nor handed to the main process and out
+    again (20,000 documents of JSONL: 0.3-0.8 CPU seconds fewer with one worker, about
+    0.7 with two, measured).
+    """
+    docs, cfg, spill = args
+    out = prepare_documents((docs, cfg))
+    at = [i for i, d in enumerate(out) if template_site(d) is None]
+    if at:
+        done = _finish_chunk(([out[i] for i in at], cfg, {}, spill))
+        for i, d in zip(at, done, strict=True):
+            d.work[_FINISHED] = True
+            out[i] = d
+    return out
+
+
+def _any_finished(docs: Sequence[Document]) -> bool:
+    """Whether a reading task's result is worth its checkpoint: it finished a record."""
+    return any(_FINISHED in d.work for d in docs)
 
 
 def _prepare_tasks(
-    reader: Iterable[Document | JsonlBlock], cfg: RunConfig
-) -> Iterator[tuple[list[Document], bytes, tuple[list[Document] | JsonlBlock, RunConfig]]]:
+    reader: Iterable[Document | JsonlBlock], cfg: RunConfig, spill: TextSpill | None
+) -> Iterator[
+    tuple[list[Document] | JsonlBlock, bytes, tuple[list[Document] | JsonlBlock, RunConfig, TextSpill | None]]
+]:
     """The reader's records in chunks (:func:`~corpuskit.stages.chunks`), and each
-    :class:`~corpuskit.readers.JsonlBlock` a task of its own, with no input records: its
-    lines are split by the worker, and such a task is never checkpointed."""
+    :class:`~corpuskit.readers.JsonlBlock` a task of its own: its lines are split by the
+    worker. ``spill`` takes the passage units of the records a task finishes."""
     items = iter(reader)
     block: JsonlBlock | None = None
 
@@ -685,25 +755,23 @@ def _prepare_tasks(
 
     while True:
         for chunk in chunks(run(), cfg.chunk_docs):
-            yield chunk, b"", (chunk, cfg)
+            yield chunk, b"", (chunk, cfg, spill)
         if block is None:
             return
-        yield [], b"", (block, cfg)
+        yield block, b"", (block, cfg, spill)
         block = None
 
 
-def _holds_html(docs: Sequence[Document]) -> bool:
-    """Whether a chunk to prepare holds HTML (a page, a WARC response, or a JSONL line
-    with an ``html`` field, told by its raw bytes). Only such a chunk is checkpointed:
-    extraction costs about 8 ms a page, while preparing plain text (parsing its JSONL
-    line, normalising) costs about 0.1 ms a document, and keying and saving it would add
-    almost half of that to every run (44 µs, measured) to spare a resumed run little
-    more. A resumed run prepares plain text again, and its finished chunks are found by
-    the same keys as before."""
-    return any(
-        d.raw_kind == "html" or (d.raw_kind == "jsonl" and isinstance(d.raw, bytes) and b'"html"' in d.raw)
-        for d in docs
-    )
+def _worth_saving(docs: Sequence[Document] | JsonlBlock) -> bool:
+    """Whether a reading task may be checkpointed (its worker saves it only if it finished
+    a record: :func:`_any_finished`): a block of JSONL lines, or a chunk holding a record
+    that no site template can change (HTML, a record without a URL). Extraction costs
+    about 8 ms a page and finishing about 0.3 ms a document, while preparing the plain
+    text of a site (parsing its JSONL line, normalising) costs about 0.1 ms a document,
+    and keying and saving it would add almost half of that to every run (44 µs, measured)
+    to spare a resumed run little more. A resumed run prepares such text again, and its
+    finished chunks are found by the same keys as before."""
+    return isinstance(docs, JsonlBlock) or any(template_site(d) is None for d in docs)
 
 
 def _mapper(cfg: RunConfig, pool: _Workers | None) -> Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]:
@@ -747,18 +815,22 @@ def _finish(
     units: bool,
     sigs: SignatureRows | None,
     freeze: Callable[[], None],
+    warm: Iterator[str] | None,
 ) -> list[Document]:
-    """Consumes ``docs`` (the list is emptied): with worker processes the finished records
-    are new objects, and the prepared ones are let go chunk by chunk instead of living on
-    beside them until the stage ends. With ``units``, the workers also make each
+    """Finish the records :func:`_prepare` did not (those of a site, cleaned with its
+    template lines), in place in ``docs``: with worker processes the finished records are
+    new objects, and each prepared one is let go as its finished one comes back instead of
+    living on beside it until the stage ends. With ``units``, the workers also make each
     document's passage units (:func:`~corpuskit.passages.park_units`); ``sigs`` takes
-    the signatures out of the records as they come. With a pool, this process loads the
-    next stages' kernels meanwhile (:func:`_warm_corpus_stages`). The records are frozen
-    (``freeze``, :func:`~corpuskit.memory.long_lived`) as the stage ends."""
+    the signatures out of the records as they come. With a pool, this process carries
+    out the steps of ``warm`` (:func:`_warm_corpus_stages`) the reading left, meanwhile
+    if there is work. The records are frozen (``freeze``,
+    :func:`~corpuskit.memory.long_lived`) as the stage ends."""
     t = time.perf_counter()
-    out: list[Document] = []
-    pending = deque(docs)
-    docs.clear()
+    at = [i for i, d in enumerate(docs) if d.work.pop(_FINISHED, None) is None]
+    pending = deque(docs[i] for i in at)
+    place = iter(at)
+    finished = len(docs) - len(at)
 
     def consumed() -> Iterator[Document]:
         while pending:
@@ -773,7 +845,6 @@ def _finish(
                 (chunk, cfg, tpl, spill if units else None),
             )
 
-    warm = _warm_corpus_stages(cfg, ckpt.work_dir) if pool is not None else None
     last = 2 * cfg.workers * cfg.chunk_docs  # as many chunks left as the workers hold
     # In this process, as in the workers (:class:`_Workers`), what a chunk frees is kept
     # for the next: 200,000 page faults fewer at 20,000 documents. With workers, this
@@ -787,13 +858,17 @@ def _finish(
                 _strict_check(chunk)
             if sigs is not None:
                 sigs.take(chunk)
-            out.extend(chunk)
-            tick("clean", len(out))
+            for d in chunk:
+                docs[next(place)] = d
+            finished += len(chunk)
+            tick("clean", finished)
             if warm is not None and (n == 0 or len(pending) <= last):  # the workers have chunks in hand
                 warm = warm if next(warm, None) else None  # the second step near the end
+        for _ in warm or ():  # the steps the work left no time for
+            pass
         freeze()  # with workers, before the collector is on again: it would visit them all (14 ms)
     timer.add("clean+lang+signatures", time.perf_counter() - t)
-    return out
+    return docs
 
 
 def _finish_chunk(

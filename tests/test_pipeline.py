@@ -123,7 +123,8 @@ def test_prepared_texts_give_their_disk_back_and_are_never_read_again(
     monkeypatch.setattr(TextSpill, "release", release)
     monkeypatch.setattr(TextSpill, "read_bytes", read_bytes)
     run([str(inp)], tmp_path / "out", RunConfig(workers=1, chunk_docs=2))
-    assert len(released) >= 10 and len(set(released)) == len(released)
+    # the texts of the sites' records (the others are finished where they are read)
+    assert len(released) >= 5 and len(set(released)) == len(released)
     assert late == []
     for name in ("documents.jsonl", "passages.jsonl"):
         assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "kept" / name).read_bytes()
@@ -131,7 +132,7 @@ def test_prepared_texts_give_their_disk_back_and_are_never_read_again(
 
 def test_strict_stops_at_first_rejected_record(tmp_path: Path) -> None:
     f = tmp_path / "x.jsonl"
-    f.write_text('{"text": "fine words here"}\nnot json\n')
+    f.write_text(json.dumps({"text": ARTICLE}) + '\nnot json\n{"text": "too short"}\n')
     with pytest.raises(RejectedRecordError) as e:
         run([str(f)], tmp_path / "out", RunConfig(workers=1, strict=True))
     assert e.value.line == 2 and str(f) in str(e.value)
@@ -217,7 +218,7 @@ def test_a_worker_that_dies_splitting_a_block_rejects_one_line(tmp_path: Path, m
     """A JSONL file goes to the reading workers as blocks of lines they split and parse
     (:class:`~corpuskit.readers.JsonlBlock`). When one dies on a record, the block is split
     here and its lines retried one by one: only the line that kills a worker is rejected,
-    by file and line."""
+    by its id, file and line."""
     import os
     import signal
 
@@ -237,8 +238,8 @@ def test_a_worker_that_dies_splitting_a_block_rejects_one_line(tmp_path: Path, m
     f.write_text("".join(json.dumps({"id": i, "text": f"{i} {ARTICLE}"}) + "\n" for i in ("a", "boom", "c")))
     res = run([str(f)], tmp_path / "out", RunConfig(workers=2))
     docs = {d["id"]: d for d in _docs(tmp_path / "out")}
-    assert set(docs) == {"a", f"{f}:2", "c"}
-    dead = docs[f"{f}:2"]
+    assert set(docs) == {"a", "boom", "c"}  # the line is parsed here to name its record
+    dead = docs["boom"]
     assert dead["status"] == "rejected" and "worker process died" in dead["reject_reason"]
     assert dead["source_line"] == 2 and docs["a"]["status"] == "kept" and docs["c"]["status"] == "duplicate"
     assert res.counts["read"] == 3
