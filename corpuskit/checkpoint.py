@@ -10,7 +10,7 @@ exactly that, so a chunk whose key is on disk need not be computed again, and th
 run's output is byte-identical to an uninterrupted one. Changing an input, an option or
 the version changes the keys: nothing stale is ever reused. A caller may leave out chunks
 that cost less to compute again than to key and save (the pipeline saves ``prepare``
-reading chunks only when they finished a record too, or hold HTML).
+chunks only when they finished a record too, or hold HTML).
 
 Each process appends the chunks it computes to its own log per stage (a file per chunk
 would cost a new inode each); a record carries its key, size and CRC-32, so a torn or
