@@ -162,8 +162,8 @@ class Keyed:
         if key is None:
             key = (self.store.key(self.stage, docs, extra) if self.store is not None else None) or ""
         out = self.fn(payload)
-        worth = key and self.store is not None and (self.keep is None or self.keep(out))
-        saved = self.store.save(self.stage, key, out) if worth and self.store is not None else True
+        store = self.store if key and (self.keep is None or self.keep(out)) else None
+        saved = store.save(self.stage, key, out) if store is not None else True
         if self.spill is not None:
             self.spill.park_all(out)
         return key, out, saved

@@ -1,10 +1,9 @@
 """Compiled kernels, with numba imported when the first of them runs, not when they are defined.
 
-Importing numba and its BLAS probe takes about 0.45 s, which a run used to spend before
-any work began. Now a run with workers forks its reading processes first (reading calls
-no kernel), and its main process imports numba on the thread that loads the kernels while
-they read (``_Sharing`` in :mod:`corpuskit.pipeline`); a command that calls no kernel
-(``corpuskit report``, ``--help``) never imports it.
+Importing numba and its BLAS probe takes about 0.45 s. A run imports it when its first
+kernel runs (with workers, just before they fork: ``_fork_workers`` in
+:mod:`corpuskit.pipeline`); a command that calls no kernel (``corpuskit report``,
+``--help``) never imports it.
 
 :func:`kernel` returns a stand-in until then. The first call of any kernel
 (:func:`load_kernels`) imports numba, makes every kernel defined so far a numba

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -186,85 +185,48 @@ def _write_outputs(
     return page
 
 
-class _Sharing:
-    """What the workers of the pool share, loaded before it is forked (the run waits for
-    it: :meth:`finish`; a reading pool that prepared records meanwhile left most of them to
-    be finished after the read, and cost more than the wait, iteration 42): numba itself (:mod:`corpuskit.kernels`),
-    langdetect's profiles and the compiled signature, passage-unit and scan kernels, about
-    110 MiB a process (64 of it the kernels). Forked after the load, the workers share these
-    pages with this process instead of building a copy each; frozen
-    (:func:`~corpuskit.memory.long_lived`), the objects are never visited by a worker's
-    garbage collector, which would write to (and so copy) every page holding one.
-    :func:`_unshare` lets the profiles go once the pool is gone.
+def _fork_workers(cfg: RunConfig, freeze: Callable[[], None], *, helper: bool) -> tuple[_Workers, _Workers | None]:
+    """The pool of ``cfg.workers`` processes every per-document stage runs in, and with
+    ``helper`` the process the passage stage counts shingles in beside deduplication
+    (:func:`~corpuskit.passages.find_passages`), each forked once what it inherits is
+    loaded: numba itself (:mod:`corpuskit.kernels`), the compiled signature, passage-unit
+    and scan kernels and langdetect's profiles, about 110 MiB a process (64 of it the
+    kernels). Forked after the load, the workers share these pages with this process
+    instead of building a copy each; frozen (:func:`~corpuskit.memory.long_lived`), the
+    objects are never visited by a worker's garbage collector, which would write to (and
+    so copy) every page holding one. :func:`_unshare` lets the profiles go once the pool
+    is gone.
 
-    The main thread forks each process between chunks (:meth:`poll`) as soon as what it
-    inherits is loaded: the finishing ``pool`` once everything is, and the ``helper`` (the
-    process the passage stage counts shingles in beside deduplication:
-    :func:`~corpuskit.passages.find_passages`) once numba and the two kernels it runs are,
-    before anything else loads: before the profiles, which it never uses and would keep a
-    copy of once this process lets them go; and as early in the reading as it can: forked
-    later, it keeps a copy of every page of records that deduplication touches (their
-    reference counts change), about 230 MiB more at 100k documents when it forked after the
-    reading. Forks stay in the main thread: a child set to die with its
-    parent (:func:`~corpuskit.forked.worker_init`) dies when the *thread* that forked it
-    ends. An error while loading is raised by :meth:`poll` or :meth:`finish`.
+    The run waits for the load (about 0.5 s on one core). Until iteration 42 a reading
+    pool, forked at once, prepared records meanwhile: with JSONL the read ended before the
+    load did, so those records were all finished after it, parked, read back and handed
+    over once more, which cost more than the wait. The helper is forked first, once numba
+    and the two kernels it runs are loaded: before the profiles, which it never uses and
+    would keep a copy of once this process lets them go, and before any record (forked
+    after the reading, it kept a copy of every page of records that deduplication touches,
+    their reference counts changing: about 230 MiB more at 100k documents). Forks stay in
+    the main thread: a child set to die with its parent
+    (:func:`~corpuskit.forked.worker_init`) dies when the *thread* that forked it ends.
     """
+    from .language import load_profiles
+    from .passages import warm_scan
 
-    def __init__(self, cfg: RunConfig, freeze: Callable[[], None], *, helper: bool) -> None:
-        self.cfg = cfg
-        self.helper: _Workers | None = None
-        self.pool: _Workers | None = None
-        self._freeze = freeze
-        self._want_helper = helper
-        self._helper_ready = threading.Event()
-        self._forked = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._load, name="corpuskit-share", daemon=True)
-        self._thread.start()
-
-    def _load(self) -> None:
-        from .language import load_profiles
-        from .passages import warm_scan
-
-        try:
-            if self._want_helper:
-                with no_collection():  # about a million objects and no garbage
-                    warm_scan()  # numba, and the kernels the helper runs: all it inherits
-                    self._freeze()  # or the collector's first run visits them all (13 ms)
-            self._helper_ready.set()
-            if self._want_helper:
-                self._forked.wait()  # it forks with the collector on, before the rest loads
-            with no_collection():
-                _load_kernels(self.cfg)
-                load_profiles()
-                self._freeze()  # before the collector runs again: it would find nothing, in 0.1 s
-        except BaseException as e:  # raised again in the main thread
-            self._error = e
-            self._helper_ready.set()
-
-    def poll(self) -> None:
-        """Fork what can be forked now (main thread, between chunks)."""
-        if self._helper_ready.is_set() and not self._forked.is_set():
-            if self._want_helper and self._error is None:
-                self.helper = _Workers(1, start=True)
-            self._forked.set()
-        if self.pool is None and not self._thread.is_alive():
-            if self._error is not None:
-                raise self._error
-            self.pool = _Workers(self.cfg.workers, start=True, keep_freed=True)
-
-    def finish(self) -> _Workers:
-        """The finishing pool, once everything is loaded (the input may have been read first)."""
-        self._helper_ready.wait()
-        self.poll()
-        self._thread.join()
-        self.poll()
-        assert self.pool is not None
-        return self.pool
-
-    def abandon(self) -> None:
-        """A run that failed: the loading thread must not wait for a fork that never comes."""
-        self._forked.set()
+    forked: _Workers | None = None
+    try:
+        if helper:
+            with no_collection():  # about a million objects and no garbage
+                warm_scan()  # numba, and the kernels the helper runs: all it inherits
+                freeze()  # or the collector's first run visits them all (13 ms)
+            forked = _Workers(1, start=True)  # with the collector on, before the rest loads
+        with no_collection():
+            _load_kernels(cfg)
+            load_profiles()
+            freeze()  # before the collector runs again: it would find nothing, in 0.1 s
+        return _Workers(cfg.workers, start=True, keep_freed=True), forked
+    except BaseException:
+        if forked is not None:
+            forked.shutdown(kill=True)
+        raise
 
 
 def _load_kernels(cfg: RunConfig) -> None:
@@ -511,16 +473,12 @@ def _run(
     freeze: Callable[[], None],
 ) -> RunResult:
     # Texts wait in ``spill`` between stages: memory holds records and compact state only.
-    # With workers, reading has a pool of its own, forked before anything is shared.
     pool = helper = None
-    sharing: _Sharing | None = None
     overlap = cfg.workers > 1 and cfg.dedup.enabled and cfg.passages.mode != "off" and index is None
     try:
         t = time.perf_counter()
         if cfg.workers > 1:
-            sharing = _Sharing(cfg, freeze, helper=overlap)
-            pool = sharing.finish()
-            helper = sharing.helper
+            pool, helper = _fork_workers(cfg, freeze, helper=overlap)
         units = cfg.passages.mode != "off" and index is None  # the index makes its own
         sigs = SignatureRows(cfg.dedup.num_perm) if cfg.dedup.enabled and index is None else None
         read = _prepare(inputs, found, cfg, pool, timer, tick, stdin, ckpt, spill, units, sigs, t)
@@ -529,9 +487,6 @@ def _run(
         templates = _templates(docs, cfg, timer)
         docs = _finish(docs, cfg, templates, pool, timer, tick, ckpt, spill, units, sigs, freeze, read.warm)
     except BaseException:
-        if sharing is not None:
-            sharing.abandon()
-            pool, helper = sharing.pool, sharing.helper
         for workers in (pool, helper):
             if workers is not None:
                 workers.shutdown(kill=True)
@@ -715,8 +670,9 @@ def _prepare_chunk(args: tuple[list[Document] | JsonlBlock, RunConfig, TextSpill
     ``None``: HTML, JSONL and WARC records without a URL, rejected ones), marked
     :data:`_FINISHED`, its passage units parked in the ``spill`` given. Such a record's
     prepared text is never parked and read back, nor handed to the main process and out
-    again (20,000 documents of JSONL: 0.3-0.8 CPU seconds fewer with one worker, about
-    0.7 with two, measured).
+    again: at 20,000 documents of JSONL, parking 0.15 s and reading back 0.05 s of any
+    run, and with workers the main process's unpickling of the prepared records (0.17 s),
+    pickling them again and the workers' unpickling (measured in one process).
     """
     docs, cfg, spill = args
     out = prepare_documents((docs, cfg))

@@ -373,11 +373,10 @@ def loaded():  # before numba is loaded, a kernel is a stand-in without signatur
     return language._FACTORY is not None, bool(getattr(passages._count_over, "signatures", ()))
 
 assert loaded() == (False, False) and "numba" not in sys.modules
-sharing = pipeline._Sharing(RunConfig(workers=2), lambda: None, helper=True)
-pool = sharing.finish()
-assert sharing.helper.pool.submit(loaded).result() == (False, True)
+pool, helper = pipeline._fork_workers(RunConfig(workers=2), lambda: None, helper=True)
+assert helper.pool.submit(loaded).result() == (False, True)
 assert pool.pool.submit(loaded).result() == (True, True)
-for workers in (pool, sharing.helper):
+for workers in (pool, helper):
     workers.shutdown(kill=True)
 print("ok")
 """
