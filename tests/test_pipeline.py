@@ -427,3 +427,21 @@ def test_a_chunk_a_worker_finishes_hands_its_signatures_back_as_one_array() -> N
     matrix = back[0].work["sig"].base
     assert matrix is not None and all(d.work["sig"].base is matrix for d in back)  # views of one matrix
     assert all(type(d.work["sig"]) is np.ndarray for d in back)
+
+
+def test_a_reading_task_finishes_only_the_records_no_site_template_can_change() -> None:
+    from corpuskit.pipeline import _FINISHED, _prepare_chunk
+    from corpuskit.records import Document
+
+    raw = ARTICLE.encode()
+    docs = [
+        Document("a", "in.jsonl", raw=raw, input_format="jsonl"),  # no URL: no site
+        Document("b", "in.jsonl", raw=raw, input_format="jsonl", url="https://news.example/b"),
+        Document("c", "site/c.txt", raw=raw, input_format="text"),  # a folder's site
+        Document("d", "in.jsonl", raw=b"", input_format="jsonl"),  # rejected while prepared
+    ]
+    out = _prepare_chunk((docs, RunConfig(workers=1), None))
+    assert [_FINISHED in d.work for d in out] == [True, False, False, True]
+    assert out[0].lang == "en" and "sig" in out[0].work and "text_key" in out[0].work
+    assert out[1].lang is None and "sig" not in out[1].work and out[2].lang is None
+    assert out[3].status == "rejected"

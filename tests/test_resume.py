@@ -331,3 +331,38 @@ def test_plain_text_is_prepared_again_and_its_finished_chunks_reused(
     assert output_bytes(out) == output_bytes(tmp_path / "ref")
     assert counting.calls["prepare"] == N and counting.calls["finish"] <= N - 96 + CFG.chunk_docs
     assert "prepare" not in res.reused_chunks and res.reused_chunks["finish"] >= 96 // 32
+
+
+def test_records_without_a_url_are_finished_as_read_and_their_block_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No URL, no site template: a JSONL block's records are finished by the task that reads
+    # them, and the block is saved by its content; a resumed run does neither again.
+    rows = [{k: v for k, v in r.items() if k != "url"} for r in synthetic_docs(N, words=200, html_every=0)]
+    inp = tmp_path / "in.jsonl"
+    inp.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    run([str(inp)], tmp_path / "ref", CFG)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run([str(inp)], out, CFG, progress=interrupt_at("dedup", 0))
+    assert saved_chunks(out / WORK_DIR, "prepare") >= 1 and saved_chunks(out / WORK_DIR, "finish") == 0
+    counting = Counting(monkeypatch)
+    res = run([str(inp)], out, CFG, resume=True)
+    assert output_bytes(out) == output_bytes(tmp_path / "ref")
+    assert counting.calls == {"prepare": 0, "finish": 0}
+    assert res.reused_chunks["prepare"] >= 1
+
+
+def test_a_block_is_keyed_by_its_file_first_line_and_bytes(tmp_path: Path) -> None:
+    from corpuskit.readers import JsonlBlock
+
+    ck = Checkpoints(tmp_path / "o", RunConfig(workers=1), resume=False)
+    try:
+        key = ck.key("prepare", JsonlBlock("a.jsonl", 1, b'{"text": "x"}\n'))
+        assert key == ck.key("prepare", JsonlBlock("a.jsonl", 1, b'{"text": "x"}\n'))
+        assert key != ck.key("prepare", JsonlBlock("b.jsonl", 1, b'{"text": "x"}\n'))
+        assert key != ck.key("prepare", JsonlBlock("a.jsonl", 2, b'{"text": "x"}\n'))
+        assert key != ck.key("prepare", JsonlBlock("a.jsonl", 1, b'{"text": "y"}\n'))
+        assert key != ck.key("prepare", [])
+    finally:
+        ck.close()
