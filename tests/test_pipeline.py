@@ -132,6 +132,7 @@ def test_prepared_texts_give_their_disk_back_and_are_never_read_again(
 
 def test_strict_stops_at_first_rejected_record(tmp_path: Path) -> None:
     f = tmp_path / "x.jsonl"
+    # line 2 fails parsing, line 3 finishing, in the same task: the first in input order wins
     f.write_text(json.dumps({"text": ARTICLE}) + '\nnot json\n{"text": "too short"}\n')
     with pytest.raises(RejectedRecordError) as e:
         run([str(f)], tmp_path / "out", RunConfig(workers=1, strict=True))
