@@ -56,6 +56,18 @@ Inputs = Sequence[Document] | JsonlBlock
 """A chunk's input: its records, or the block of JSONL lines a worker reads them from."""
 
 
+def _records(docs: Inputs) -> Sequence[Document]:
+    """The records a chunk was given, none for a block (its worker reads them)."""
+    return () if isinstance(docs, JsonlBlock) else docs
+
+
+def _update(h: Any, parts: Iterable[bytes]) -> None:
+    """Hash ``parts`` each after its length, so no two lists of parts hash alike."""
+    for part in parts:
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+
+
 class Ready(Generic[R]):
     """A result already at hand, passed through an ordered pool map without a worker
     (it has the ``get()`` of a pool's ``AsyncResult``)."""
@@ -157,8 +169,8 @@ class Keyed:
 
     def __call__(self, item: tuple[str | None, bytes, Inputs, Any]) -> tuple[str, list[Document], bool]:
         key, extra, docs, payload = item
-        if self.spill is not None and not isinstance(docs, JsonlBlock):
-            self.spill.unpark_all(docs)  # ``payload`` holds the same records
+        if self.spill is not None:
+            self.spill.unpark_all(_records(docs))  # ``payload`` holds the same records
         if key is None:
             key = (self.store.key(self.stage, docs, extra) if self.store is not None else None) or ""
         out = self.fn(payload)
@@ -185,17 +197,9 @@ class _Store:
         bytes: its records are made from nothing else."""
         h = hashlib.blake2b(self.salt, digest_size=20)
         h.update(stage.encode())
-        h.update(len(extra).to_bytes(8, "little"))
-        h.update(extra)
+        _update(h, [extra])
         if isinstance(docs, JsonlBlock):
-            for part in (
-                b"block",
-                docs.path.encode("utf-8", "surrogatepass"),
-                str(docs.first_line).encode(),
-                docs.data,
-            ):
-                h.update(len(part).to_bytes(8, "little"))
-                h.update(part)
+            _update(h, [b"block", docs.path.encode("utf-8", "surrogatepass"), str(docs.first_line).encode(), docs.data])
             return h.hexdigest()
         for d in docs:
             try:
@@ -203,9 +207,7 @@ class _Store:
             except (_Unencodable, TypeError):
                 return None
             raw = d.raw.encode("utf-8", "surrogatepass") if isinstance(d.raw, str) else (d.raw or b"")
-            for part in (head, b"s" if isinstance(d.raw, str) else b"b", raw):
-                h.update(len(part).to_bytes(8, "little"))
-                h.update(part)
+            _update(h, [head, b"s" if isinstance(d.raw, str) else b"b", raw])
         return h.hexdigest()
 
     def save(self, stage: str, key: str, docs: Sequence[Document]) -> bool:
@@ -399,7 +401,7 @@ class Checkpoints:
 
         def items() -> Iterator[Any]:
             for docs, extra, payload in tasks:
-                records = () if isinstance(docs, JsonlBlock) else docs
+                records = _records(docs)
                 if spill is not None:
                     inputs.append([d.parked for d in records if d.parked is not None])
                 key: str | None = None  # made by the worker, unless resuming needs it first

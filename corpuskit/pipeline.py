@@ -197,7 +197,7 @@ def _fork_workers(cfg: RunConfig, freeze: Callable[[], None], *, helper: bool) -
     so copy) every page holding one. :func:`_unshare` lets the profiles go once the pool
     is gone.
 
-    The run waits for the load (about 0.5 s on one core). Until iteration 42 a reading
+    The run waits for the load (about 0.4 s on one core, numba's BLAS probe skipped). Until iteration 42 a reading
     pool, forked at once, prepared records meanwhile: with JSONL the read ended before the
     load did, so those records were all finished after it, parked, read back and handed
     over once more, which cost more than the wait. The helper is forked first, once numba
@@ -259,10 +259,11 @@ def _warm_corpus_stages(cfg: RunConfig, scratch_dir: Path) -> Iterator[str]:
 
     One step (``"dedup"``, then ``"passages"``) each time the caller asks for the next: the
     workers hold a few chunks each, and this process feeds them no more until a step ends.
-    Both at once took 0.4 s (0.13 + 0.27) and left both workers idle 0.17 s. The pipeline
-    takes the second (0.06-0.09 s) once as many chunks are left to hand out as the workers
-    hold: taken once the last was out, it ended 25-37 ms after the workers' last chunk,
-    and the next stage waited for it (20,000 documents); now it ends before."""
+    Both at once took 0.4 s (0.13 + 0.27) and left both workers idle 0.17 s. The reading
+    takes a step at each of its first chunks (:func:`_prepare`); the steps a short read
+    left, the clean stage takes at its first chunk and once as many chunks are left to
+    hand out as the workers hold (taken once the last was out, the second ended 25-37 ms
+    after the workers' last chunk, and the next stage waited for it)."""
     words = "harbor council tariff ferry summit almond container energy region minister vote".split()
     docs = []
     for i in range(3):
