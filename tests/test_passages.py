@@ -354,10 +354,23 @@ def test_gold_corpus_grouped_by_component(monkeypatch: pytest.MonkeyPatch) -> No
     assert whole == by_part
 
 
+@given(
+    st.lists(st.one_of(st.integers(0, 2**64 - 1), st.sampled_from([0, 1, 2**63, 2**64 - 1])), max_size=40),
+    st.integers(1, 9),
+)
+@settings(deadline=None)  # the first example loads the kernels
+def test_rolled_token_shingles_are_each_shingle_hashed_alone(keys: list[int], k: int) -> None:
+    """The rolling hash gives, bit for bit, what hashing each run of k keys on its own gives
+    (wrapping arithmetic), for any keys, any width, and texts shorter than a shingle."""
+    arr = np.array(keys, dtype=np.uint64)
+    want = [int(P._shingle(arr, s, k)) for s in range(len(keys) - k + 1)]
+    assert P._token_shingles(arr, k).tolist() == want
+
+
 def test_unit_shingles_left_out_of_parked_units_are_gathered_again_exactly() -> None:
-    """A parked blob keeps no unit shingles (about a fifth of it); signing gathers them again
-    from the token shingles, for a block of documents at once: the same arrays as
-    :func:`passage_units` makes for each (short units, long windowed ones, one-word texts)."""
+    """A parked blob keeps neither token nor unit shingles; signing makes them again from
+    the keys, for a block of documents at once: the same arrays as :func:`passage_units`
+    makes for each (short units, long windowed ones, one-word texts)."""
     texts = [
         "Short one.",
         " ".join(f"w{i}" for i in range(90)),  # one long unit, cut into windows
@@ -365,18 +378,19 @@ def test_unit_shingles_left_out_of_parked_units_are_gathered_again_exactly() -> 
         "word",
     ]
     cfg = PassageConfig()
-    blobs = [P._scan_blob(pu.tokens, pu.units, pu.token_shingles) for pu in (passage_units(t, cfg) for t in texts)]
+    blobs = [P._scan_blob(pu.tokens, pu.units) for pu in (passage_units(t, cfg) for t in texts)]
     at = np.cumsum([0] + [(len(b) + 7) // 8 * 8 for b in blobs])
     buf = np.zeros(int(at[-1]), dtype=np.uint8)
     for a, b in zip(at.tolist(), blobs, strict=False):
         buf[a : a + len(b)] = np.frombuffer(b, dtype=np.uint8)
-    keys, ts, _, _, units_flat, _, counts = P._gather(buf, at[:-1].astype(np.int64))
+    keys, ts, _, _, units_flat, _, counts = P._gather(buf, at[:-1].astype(np.int64), cfg.shingle)
     units = units_flat.reshape(-1, 2)
     off = P._unit_offsets(units, cfg.shingle)
     sizes = np.stack([counts[:, 0], counts[:, 1], counts[:, 4] // 2], axis=1)
     got = P._unit_shingles(keys, ts, units, sizes, off, cfg.shingle)
     want = np.concatenate([passage_units(t, cfg).shingles for t in texts])
     assert got.tolist() == want.tolist()
+    assert ts.tolist() == np.concatenate([passage_units(t, cfg).token_shingles for t in texts]).tolist()
     assert len(passage_units(texts[1], cfg).units) > 1  # windows were cut
 
 
@@ -658,11 +672,11 @@ def test_counts_taken_away_are_exactly_those_of_the_rest(tmp_path: Path) -> None
         assert rows is not None
         gone = np.zeros(len(docs), dtype=bool)
         gone[::4] = True
-        _, keys, counts = P.scan_parked(rows, tmp_path)
-        _, rest_keys, rest_counts = P.scan_parked(rows[~gone], tmp_path)
+        _, keys, counts = P.scan_parked(rows, PassageConfig().shingle, tmp_path)
+        _, rest_keys, rest_counts = P.scan_parked(rows[~gone], PassageConfig().shingle, tmp_path)
         assert rest_keys.shape[0] < keys.shape[0]  # some shingles fell to DF_DAMP or below
         got, want = P._Frequent(keys, counts), P._Frequent(rest_keys, rest_counts)
-        got.less(P._token_shingles_of(rows[gone]))
+        got.less(P._token_shingles_of(rows[gone], PassageConfig().shingle))
         everything = np.concatenate([keys, np.arange(50, dtype=np.uint64)])  # and some never seen
         assert got(everything).tolist() == want(everything).tolist()
     d = P.DF_DAMP  # shingle 0 is counted aside
@@ -733,7 +747,7 @@ def test_the_disk_under_parked_units_is_given_back_once_they_are_signed(tmp_path
         spill.park_all(docs)
         os.fsync(spill.fileno())
         texts = os.fstat(spill.fileno()).st_blocks * 512 - units
-        assert units > 3 * texts  # tokens, token shingles and offsets: several times the text
+        assert units > 2 * texts  # token keys and offsets: several times the text
         if helper:
             pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
             got = find_passages(
