@@ -838,9 +838,7 @@ def scan_parked(
     try:
         counts = _Counts(scratch)
         with reusing_freed_blocks():
-            n_units = np.array(
-                [_count_parked(counts, fd, at, shingle) for fd, at, _ in rows.tolist()], dtype=np.int64
-            )
+            n_units = np.array([_count_parked(counts, fd, at, shingle) for fd, at, _ in rows.tolist()], dtype=np.int64)
         return (n_units, *counts.over(DF_DAMP))
     finally:
         scratch.close()
