@@ -869,6 +869,7 @@ def _scan_alongside(
 def warm_scan() -> None:
     """Load the compiled kernels :func:`scan_parked` runs, before it is needed (the
     pipeline does this before it forks the helper process, which inherits them)."""
+    _token_shingles(np.arange(1, 4, dtype=np.uint64), 2)
     _count_over(np.arange(1, 4, dtype=np.uint64), 0)
     _partition(np.arange(1, 4, dtype=np.uint64), 2)
 
