@@ -869,6 +869,14 @@ def _scan_alongside(
     return n_units, _Frequent(keys, counts)
 
 
+def warm_units(cfg: PassageConfig) -> None:
+    """Load the compiled kernels :func:`park_units` runs (tokens and units; the shingles
+    are hashed where they are counted and signed), before the workers fork and inherit
+    them. Not all of :func:`passage_units`: the rest (0.02 s) would load in the main
+    process while the other core waits for the fork; the corpus stages load it later."""
+    _tokens_and_units("a few words that make the unit kernels load", cfg)
+
+
 def warm_scan() -> None:
     """Load the compiled kernels :func:`scan_parked` runs, before it is needed (the
     pipeline does this before it forks the helper process, which inherits them)."""

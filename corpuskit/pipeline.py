@@ -232,7 +232,7 @@ def _fork_workers(cfg: RunConfig, freeze: Callable[[], None], *, helper: bool) -
 def _load_kernels(cfg: RunConfig) -> None:
     """Compile or load from numba's cache the kernels every finishing worker runs."""
     from .boilerplate import strip_boilerplate
-    from .passages import passage_units
+    from .passages import warm_units
     from .signatures import minhash_signature
 
     text = "a few words that make each kernel the workers run load before they fork"
@@ -242,7 +242,7 @@ def _load_kernels(cfg: RunConfig) -> None:
         d = cfg.dedup
         minhash_signature(text, num_perm=d.num_perm, shingle=d.shingle, seed=d.seed)
     if cfg.passages.mode != "off":
-        passage_units(text, cfg.passages)
+        warm_units(cfg.passages)
 
 
 _WARM_QUOTE = (
